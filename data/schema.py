@@ -1,0 +1,104 @@
+"""Table definitions (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+Ids of movies and of MovieLens users are the MovieLens ids, so a rating in the CSV, a row in the
+store and an index in a model artifact all name the same thing. Timestamps of ratings and tags are
+Unix seconds, as in MovieLens.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+movies = Table(
+    "movies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text, nullable=False, doc="Title without the year."),
+    Column(
+        "movielens_title", Text, nullable=False, doc="Title as MovieLens spells it, year included."
+    ),
+    Column("year", Integer, nullable=True),
+    Column("imdb_id", Text, nullable=True, doc="With its prefix: tt0114709."),
+    Column("tmdb_id", Integer, nullable=True),
+    Column("original_title", Text, nullable=True),
+    Column("overview", Text, nullable=True),
+    Column("poster_path", Text, nullable=True),
+    Column("backdrop_path", Text, nullable=True),
+)
+
+genres = Table(
+    "genres",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+)
+
+movie_genres = Table(
+    "movie_genres",
+    metadata,
+    Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+    Column("genre_id", Integer, ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_movie_genres_genre", "genre_id", "movie_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+# Usernames are unique case-insensitively: the shipped iOS app lowercases what is typed.
+Index("ux_users_username_lower", func.lower(users.c.username), unique=True)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+    Column("rating", Float, nullable=False),
+    Column("rated_at", BigInteger, nullable=False, doc="Unix seconds."),
+    CheckConstraint(
+        "rating >= 0.5 AND rating <= 5.0 AND rating * 2 = CAST(rating * 2 AS INTEGER)",
+        name="ck_ratings_half_stars",
+    ),
+    Index("ix_ratings_movie", "movie_id"),
+    Index("ix_ratings_user_time", "user_id", "rated_at"),
+    Index("ix_ratings_time", "rated_at"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), nullable=False),
+    Column("tag", Text, nullable=False),
+    Column("tagged_at", BigInteger, nullable=False, doc="Unix seconds."),
+    Index("ux_tags_user_movie_tag", "user_id", "movie_id", "tag", unique=True),
+)

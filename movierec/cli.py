@@ -1,0 +1,124 @@
+"""The ``movierec`` command: parses arguments, reads settings, calls into the packages.
+
+No logic lives here. Each subcommand is a function in the package that owns the concern; this
+module only wires arguments and settings to it and turns known errors into exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from movierec.settings import Settings
+
+log = logging.getLogger("movierec")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _etl(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.commands import run_etl
+
+    return run_etl(settings, movielens_dir=args.movielens)
+
+
+def _enrich(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.commands import run_enrich
+
+    return run_enrich(settings, limit=args.limit, concurrency=args.concurrency)
+
+
+def _download(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.commands import run_download
+
+    return run_download(settings, dataset=args.dataset, dest=args.dest)
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.commands import run_report
+
+    return run_report(settings, out=args.out)
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.training import run_train
+
+    return run_train(settings, seed=args.seed)
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.training import run_evaluate
+
+    return run_evaluate(settings, out=args.out, seed=args.seed, quick=args.quick)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.server import run_server
+
+    return run_server(settings, host=args.host, port=args.port, workers=args.workers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="movierec", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    etl = sub.add_parser("etl", help="load MovieLens + TMDB metadata into the store")
+    etl.add_argument("--movielens", type=Path, help="MovieLens folder (default: settings)")
+    etl.set_defaults(handler=_etl)
+    etl_sub = etl.add_subparsers(dest="etl_command", metavar="SUBCOMMAND")
+    enrich = etl_sub.add_parser("enrich", help="fetch fresh metadata from TMDB (TMDB_API_TOKEN)")
+    enrich.add_argument("--limit", type=int, help="fetch at most this many movies")
+    enrich.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    enrich.set_defaults(handler=_enrich)
+
+    data = sub.add_parser("data", help="manage source data sets")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    download = data_sub.add_parser("download", help="download a MovieLens data set")
+    download.add_argument("--dataset", default="ml-latest-small", help="GroupLens archive name")
+    download.add_argument("--dest", type=Path, help="folder (default: settings movielens dir)")
+    download.set_defaults(handler=_download)
+
+    report = sub.add_parser("report", help="charts and a Markdown summary of the data")
+    report.add_argument("--out", type=Path, default=Path("data/report"), help="output folder")
+    report.set_defaults(handler=_report)
+
+    train = sub.add_parser("train", help="fit the served models on every rating in the store")
+    train.add_argument("--seed", type=int, default=42)
+    train.set_defaults(handler=_train)
+
+    evaluate = sub.add_parser("evaluate", help="compare models: rating error and top-N ranking")
+    evaluate.add_argument("--out", type=Path, default=Path("data/evaluation"), help="folder")
+    evaluate.add_argument("--seed", type=int, default=42)
+    evaluate.add_argument("--quick", action="store_true", help="fewer models and folds")
+    evaluate.set_defaults(handler=_evaluate)
+
+    serve = sub.add_parser("serve", help="run the API server (builds store and model if missing)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 5000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        log.error("invalid settings: %s", exc)
+        return 2
+    handler: Handler = args.handler
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130

@@ -1,0 +1,65 @@
+"""Settings, read once from the environment and passed down as plain values.
+
+Every knob has a default that lets a fresh clone run with no configuration at all: an embedded
+SQLite store and model artifacts under ``data/``, the server on 127.0.0.1:5000 (the address the
+shipped iOS app calls).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """All configuration of movierec; environment variables are ``MOVIEREC_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="MOVIEREC_", env_ignore_empty=True, frozen=True)
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Runtime state: store, models, caches.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/movierec.sqlite3."
+    )
+    movielens_dir: Path | None = Field(
+        None, description="MovieLens CSV folder; default <data_dir>/movielens."
+    )
+    models_dir: Path | None = Field(None, description="Model artifacts; default <data_dir>/models.")
+
+    host: str = "127.0.0.1"
+    port: int = Field(5000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes (stateless).")
+    log_level: str = "info"
+
+    secret_key: str | None = Field(
+        None, description="Token signing secret; default generated once into <data_dir>/secret.key."
+    )
+    token_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    legacy_api: bool = Field(True, description="Serve the original iOS app's REST endpoints.")
+
+    tmdb_api_token: str | None = Field(
+        None,
+        validation_alias=AliasChoices("TMDB_API_TOKEN", "MOVIEREC_TMDB_API_TOKEN"),
+        description="TMDB v4 read token; without it the catalog uses combined_movies.csv.",
+    )
+    tmdb_base_url: str = "https://api.themoviedb.org"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'movierec.sqlite3'}"
+
+    @property
+    def resolved_movielens_dir(self) -> Path:
+        return self.movielens_dir or self.data_dir / "movielens"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"

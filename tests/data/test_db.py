@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import IntegrityError
+
+from data.db import open_store, store_exists
+from data.migrations import LATEST_VERSION, StoreError
+from data.schema import movies, ratings, schema_version, users
+
+
+def test_new_store_is_stamped_with_latest_version(engine: Engine) -> None:
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
+    assert version == LATEST_VERSION
+
+
+def test_sqlite_pragmas_enforce_foreign_keys_and_wal(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        with pytest.raises(IntegrityError):
+            conn.execute(insert(ratings).values(user_id=1, movie_id=1, rating=4.0, rated_at=0))
+
+
+def _seed(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(movies).values(id=1, title="Toy Story", movielens_title="Toy Story (1995)")
+        )
+        conn.execute(insert(users).values(id=1, username="user1", password_hash="x"))
+
+
+@pytest.mark.parametrize("bad", [0.0, 5.5, 3.3, -1.0])
+def test_ratings_must_be_half_stars_in_range(engine: Engine, bad: float) -> None:
+    _seed(engine)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(ratings).values(user_id=1, movie_id=1, rating=bad, rated_at=0))
+
+
+def test_usernames_are_unique_case_insensitively(engine: Engine) -> None:
+    _seed(engine)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(users).values(id=2, username="USER1", password_hash="x"))
+
+
+def test_empty_database_is_refused_without_create(store_url: str) -> None:
+    with pytest.raises(StoreError, match="empty"):
+        open_store(store_url)
+    assert not store_exists(store_url)
+
+
+def test_foreign_database_is_refused_with_the_tables_it_has(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(StoreError, match=r"not a movierec database.*invoices"):
+        open_store(f"sqlite:///{path}", create=True)
+
+
+def test_newer_schema_is_refused_naming_the_version(engine: Engine, store_url: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(schema_version).values(version=LATEST_VERSION + 7))
+    with pytest.raises(StoreError, match=f"version {LATEST_VERSION + 7}"):
+        open_store(store_url)
