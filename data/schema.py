@@ -56,11 +56,14 @@ genres = Table(
     Column("name", Text, nullable=False, unique=True),
 )
 
+# Genres are a real many-to-many; `position` keeps the MovieLens order so that the legacy
+# shim can rebuild the exact "Adventure|Animation|Children" string the iOS app received.
 movie_genres = Table(
     "movie_genres",
     metadata,
     Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
     Column("genre_id", Integer, ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, doc="Order in MovieLens' pipe-joined string."),
     Index("ix_movie_genres_genre", "genre_id", "movie_id"),
 )
 
