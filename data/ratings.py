@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from data.schema import ratings
 
@@ -30,3 +33,96 @@ def ratings_frame(conn: Connection) -> pd.DataFrame:
             "timestamp": array[:, 3].astype(np.int64),
         }
     )
+
+
+class RatingOrder(Enum):
+    RECENT = "recent"
+    OLDEST = "oldest"
+    HIGHEST = "highest"
+    LOWEST = "lowest"
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRow:
+    user_id: int
+    movie_id: int
+    rating: float
+    rated_at: int
+
+
+def user_rating_arrays(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """A user's current ratings as (movie ids int64, ratings float32): the recommender's input."""
+    query = select(ratings.c.movie_id, ratings.c.rating).where(ratings.c.user_id == user_id)
+    rows = conn.execute(query).all()
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    movie_ids, values = zip(*rows, strict=True)
+    return np.array(movie_ids, dtype=np.int64), np.array(values, dtype=np.float32)
+
+
+def user_rated_movie_ids(conn: Connection, user_id: int) -> list[int]:
+    """The movies a user has rated, each once, in the order they were rated."""
+    query = (
+        select(ratings.c.movie_id)
+        .where(ratings.c.user_id == user_id)
+        .order_by(ratings.c.rated_at, ratings.c.movie_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def user_ratings_page(
+    conn: Connection, user_id: int, *, order: RatingOrder, limit: int, offset: int
+) -> tuple[list[RatingRow], int]:
+    """One page of a user's ratings and their total count; ties broken by movie id."""
+    order_by = {
+        RatingOrder.RECENT: (ratings.c.rated_at.desc(),),
+        RatingOrder.OLDEST: (ratings.c.rated_at.asc(),),
+        RatingOrder.HIGHEST: (ratings.c.rating.desc(), ratings.c.rated_at.desc()),
+        RatingOrder.LOWEST: (ratings.c.rating.asc(), ratings.c.rated_at.desc()),
+    }[order]
+    query = (
+        select(ratings.c.user_id, ratings.c.movie_id, ratings.c.rating, ratings.c.rated_at)
+        .where(ratings.c.user_id == user_id)
+        .order_by(*order_by, ratings.c.movie_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [RatingRow(*row) for row in conn.execute(query)]
+    return rows, rating_counts(conn, [user_id])[user_id]
+
+
+def rating_counts(conn: Connection, user_ids: list[int]) -> dict[int, int]:
+    """How many movies each user has rated (0 for users without ratings)."""
+    query = (
+        select(ratings.c.user_id, func.count())
+        .where(ratings.c.user_id.in_(user_ids))
+        .group_by(ratings.c.user_id)
+    )
+    found = dict(conn.execute(query).tuples().all())
+    return {user_id: int(found.get(user_id, 0)) for user_id in user_ids}
+
+
+def user_ratings_for(conn: Connection, user_id: int, movie_ids: list[int]) -> dict[int, float]:
+    """A user's rating of each of ``movie_ids`` that they rated."""
+    query = select(ratings.c.movie_id, ratings.c.rating).where(
+        ratings.c.user_id == user_id, ratings.c.movie_id.in_(movie_ids)
+    )
+    return dict(conn.execute(query).tuples().all())
+
+
+def set_rating(conn: Connection, user_id: int, movie_id: int, rating: float, rated_at: int) -> None:
+    """Insert or replace a user's rating of a movie (the latest write wins)."""
+    conn.execute(
+        delete(ratings).where(ratings.c.user_id == user_id, ratings.c.movie_id == movie_id)
+    )
+    conn.execute(
+        insert(ratings).values(user_id=user_id, movie_id=movie_id, rating=rating, rated_at=rated_at)
+    )
+
+
+def remove_rating(conn: Connection, user_id: int, movie_id: int) -> bool:
+    """Delete a user's rating of a movie; True when there was one."""
+    result = conn.execute(
+        delete(ratings).where(ratings.c.user_id == user_id, ratings.c.movie_id == movie_id)
+    )
+    return result.rowcount > 0
