@@ -1,0 +1,111 @@
+"""Model artifacts on disk: NumPy arrays in ``.npz`` plus JSON metadata, never a pickle.
+
+Each ``movierec train`` writes a new folder ``<models_dir>/<created>/`` holding ``arrays.npz``
+and ``meta.json``, then points ``<models_dir>/LATEST`` at it with an atomic rename, so a server
+starting mid-training reads either the old model or the new one, never half of one. The JSON
+records the checksum of the npz, the format version and the fingerprint of the movie catalog the
+model was trained against; loading checks all three and raises :class:`ArtifactError` with a
+message a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+LATEST = "LATEST"
+ARRAYS = "arrays.npz"
+META = "meta.json"
+
+
+class ArtifactError(Exception):
+    """A model artifact is missing, corrupt, of another format version, or for other data."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    arrays: dict[str, np.ndarray]
+    meta: dict[str, Any]
+    path: Path
+
+
+def catalog_fingerprint(movie_ids: np.ndarray) -> str:
+    """Stable digest of a set of movie ids: order and duplicates do not matter."""
+    ids = np.unique(np.asarray(movie_ids, dtype=np.int64)).astype("<i8")
+    return hashlib.sha256(ids.tobytes()).hexdigest()
+
+
+def save(models_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path:
+    """Write a new artifact version and make it the latest; returns its folder."""
+    created = datetime.now(UTC)
+    folder = models_dir / created.strftime("%Y%m%dT%H%M%S%fZ")
+    folder.mkdir(parents=True, exist_ok=False)
+    np.savez(folder / ARRAYS, **arrays)
+    full_meta = {
+        **meta,
+        "format_version": FORMAT_VERSION,
+        "created": created.isoformat(),
+        "arrays_sha256": _sha256(folder / ARRAYS),
+    }
+    (folder / META).write_text(json.dumps(full_meta, indent=2, sort_keys=True) + "\n")
+    pointer = models_dir / f".{LATEST}.tmp"
+    pointer.write_text(folder.name + "\n")
+    os.replace(pointer, models_dir / LATEST)
+    return folder
+
+
+def load(models_dir: Path, *, catalog_movie_ids: np.ndarray) -> Artifact:
+    """Read the latest artifact and check format, integrity and catalog fingerprint."""
+    pointer = models_dir / LATEST
+    if not pointer.is_file():
+        raise ArtifactError(f"no model artifact in {models_dir}: run `movierec train`")
+    folder = models_dir / pointer.read_text().strip()
+    meta = _read_meta(folder / META)
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{folder / META}: format version {meta.get('format_version')!r}, this movierec "
+            f"reads {FORMAT_VERSION}: run `movierec train`"
+        )
+    if meta.get("arrays_sha256") != _sha256(folder / ARRAYS):
+        raise ArtifactError(f"{folder / ARRAYS}: checksum mismatch, the file is corrupt")
+    expected = catalog_fingerprint(catalog_movie_ids)
+    if meta.get("catalog_fingerprint") != expected:
+        raise ArtifactError(
+            f"{folder}: trained on another movie catalog (fingerprint "
+            f"{str(meta.get('catalog_fingerprint'))[:12]}, store {expected[:12]}): "
+            "run `movierec train`"
+        )
+    try:
+        with np.load(folder / ARRAYS, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"{folder / ARRAYS}: unreadable ({exc})") from exc
+    return Artifact(arrays=arrays, meta=meta, path=folder)
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{path}: missing; run `movierec train`") from exc
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: unreadable ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ArtifactError(f"{path}: expected a JSON object")
+    return meta
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ArtifactError(f"{path}: unreadable ({exc})") from exc

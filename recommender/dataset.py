@@ -1,0 +1,66 @@
+"""Ratings frame to sparse matrix, with the id maps every model and artifact shares.
+
+Models work on dense indices 0..n-1; the outside world speaks MovieLens ids. Keeping both maps
+sorted lets a batch of ids be translated with one ``searchsorted`` instead of a dict lookup per
+id, which is what makes serving vectorised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+RATING_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """A users x movies rating matrix (CSR, float32) and its sorted id maps."""
+
+    user_ids: np.ndarray
+    movie_ids: np.ndarray
+    matrix: sparse.csr_matrix
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, movie_ids: np.ndarray | None = None) -> Interactions:
+        """Build from a ratings frame; ``movie_ids`` fixes the column index (others dropped)."""
+        check_frame(frame)
+        users = np.unique(frame["user_id"].to_numpy(np.int64))
+        movies = (
+            np.unique(frame["movie_id"].to_numpy(np.int64))
+            if movie_ids is None
+            else np.asarray(movie_ids, dtype=np.int64)
+        )
+        rows = np.searchsorted(users, frame["user_id"].to_numpy(np.int64))
+        cols, known = index_of(movies, frame["movie_id"].to_numpy(np.int64))
+        values = frame["rating"].to_numpy(np.float32)[known]
+        matrix = sparse.csr_matrix(
+            (values, (rows[known], cols[known])), shape=(len(users), len(movies)), dtype=np.float32
+        )
+        matrix.sum_duplicates()
+        return cls(user_ids=users, movie_ids=movies, matrix=matrix)
+
+    def user_row(self, user_index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and ratings of one user."""
+        start, end = self.matrix.indptr[user_index], self.matrix.indptr[user_index + 1]
+        return self.matrix.indices[start:end], self.matrix.data[start:end]
+
+
+def index_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``ids`` in ``sorted_ids`` and a mask of which ids are present at all."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    positions = np.searchsorted(sorted_ids, ids)
+    clipped = np.minimum(positions, len(sorted_ids) - 1)
+    return clipped, sorted_ids[clipped] == ids
+
+
+def check_frame(frame: pd.DataFrame) -> None:
+    """Fail early and clearly when a caller hands over a frame of the wrong shape."""
+    missing = [column for column in RATING_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"ratings frame lacks columns {missing}; needs {list(RATING_COLUMNS)}")
