@@ -1,0 +1,141 @@
+"""The writes the ETL makes: idempotent upserts of the catalog, demo users, ratings and tags.
+
+One dialect-aware helper serves every table, so SQLite and PostgreSQL get the same
+``INSERT ... ON CONFLICT`` semantics and a rerun of the same load changes nothing. Every function
+runs in the caller's connection and transaction: the ETL wraps a whole load in one transaction
+so that a failure leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from data.migrations import StoreError
+from data.schema import genres, movie_genres, movies, ratings, tags, users
+
+Row = Mapping[str, Any]
+METADATA_COLUMNS = ("original_title", "overview", "poster_path", "backdrop_path")
+# Keeps each DELETE ... IN (...) well under SQLite's bound-parameter limit.
+_IN_CHUNK = 900
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Row],
+    *,
+    key: Sequence[str],
+    update_columns: Sequence[str] = (),
+    newer: str | None = None,
+) -> None:
+    """Insert ``rows``; on a ``key`` conflict update ``update_columns`` (none: keep the row).
+
+    With ``newer`` the update only happens when the incoming value of that column is greater,
+    so that a fresher row already in the store (a rating made through the API) is never
+    overwritten by an older source row.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        statement = sqlite.insert(table)
+    elif dialect == "postgresql":
+        statement = postgresql.insert(table)
+    else:
+        raise StoreError(f"upserts are not implemented for the {dialect} dialect")
+    if not update_columns:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: statement.excluded[column] for column in update_columns},
+            where=None if newer is None else table.c[newer] < statement.excluded[newer],
+        )
+    conn.execute(statement, list(rows))
+
+
+def upsert_movies(conn: Connection, rows: Sequence[Row]) -> None:
+    """Movies keyed by MovieLens id; every column follows the source on a rerun."""
+    columns = [column.name for column in movies.columns if column.name != "id"]
+    upsert(conn, movies, rows, key=["id"], update_columns=columns)
+
+
+def update_movie_metadata(conn: Connection, rows: Sequence[Row]) -> None:
+    """Set the TMDB metadata columns of existing movies (rows carry ``id`` and the columns)."""
+    if not rows:
+        return
+    statement = (
+        update(movies)
+        .where(movies.c.id == bindparam("movie_id"))
+        .values({column: bindparam(column) for column in METADATA_COLUMNS})
+    )
+    conn.execute(
+        statement,
+        [{"movie_id": row["id"], **{c: row[c] for c in METADATA_COLUMNS}} for row in rows],
+    )
+
+
+def genre_ids(conn: Connection, names: Iterable[str]) -> dict[str, int]:
+    """Ids of the named genres, creating the missing ones."""
+    wanted = sorted(set(names))
+    upsert(conn, genres, [{"name": name} for name in wanted], key=["name"])
+    found = conn.execute(select(genres.c.name, genres.c.id).where(genres.c.name.in_(wanted)))
+    return {row.name: row.id for row in found}
+
+
+def replace_movie_genres(conn: Connection, movie_ids: Sequence[int], rows: Sequence[Row]) -> None:
+    """The genres of ``movie_ids`` become exactly ``rows`` (movie_id, genre_id, position)."""
+    for start in range(0, len(movie_ids), _IN_CHUNK):
+        chunk = movie_ids[start : start + _IN_CHUNK]
+        conn.execute(delete(movie_genres).where(movie_genres.c.movie_id.in_(chunk)))
+    if rows:
+        conn.execute(movie_genres.insert(), list(rows))
+
+
+def accounts_by_id(conn: Connection) -> dict[int, tuple[str, bool]]:
+    """Every account as ``id -> (username, is_demo)``, to check demo ids before writing."""
+    rows = conn.execute(select(users.c.id, users.c.username, users.c.is_demo))
+    return {row.id: (row.username, row.is_demo) for row in rows}
+
+
+def add_demo_users(conn: Connection, rows: Sequence[Row]) -> None:
+    """Insert demo accounts (id, username, password_hash, is_demo); existing ids are kept as
+    they are, so a rerun never resets a password a demo user may have changed."""
+    upsert(conn, users, rows, key=["id"])
+
+
+def upsert_ratings(conn: Connection, rows: Sequence[Row]) -> None:
+    """Ratings keyed by (user, movie); the most recent ``rated_at`` wins."""
+    upsert(
+        conn,
+        ratings,
+        rows,
+        key=["user_id", "movie_id"],
+        update_columns=["rating", "rated_at"],
+        newer="rated_at",
+    )
+
+
+def upsert_tags(conn: Connection, rows: Sequence[Row]) -> None:
+    """Tags keyed by (user, movie, tag); the source's timestamp follows on a rerun."""
+    upsert(conn, tags, rows, key=["user_id", "movie_id", "tag"], update_columns=["tagged_at"])
+
+
+def count_rows(conn: Connection, table: Table) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def sync_user_id_sequence(conn: Connection) -> None:
+    """After inserting explicit user ids, move PostgreSQL's sequence past them so that sign-ups
+    get fresh ids. SQLite picks ``max(id) + 1`` by itself."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('users', 'id'), "
+                "(SELECT COALESCE(MAX(id), 1) FROM users))"
+            )
+        )

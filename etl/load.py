@@ -1,0 +1,228 @@
+"""Merging the sources and writing the store in one transaction.
+
+Movies, links and metadata are read and validated before the transaction opens; ratings and
+tags are validated chunk by chunk inside it, so a bad row anywhere rolls the whole load back and
+the store stays exactly as it was. Every write is an idempotent upsert (``data.catalog``), so a
+rerun over the same files leaves the same store.
+
+Demo accounts: MovieLens user ``n`` becomes account ``user<n>`` with id ``n`` and the original
+app's public password ``pass``. One argon2id hash is computed per run and shared by the new demo
+accounts: they share a public password by design, and hashing 610 times would cost ~15 s while
+adding nothing. Accounts made through the API each get their own salted hash.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+from tqdm import tqdm
+
+from data import catalog
+from data.passwords import hash_password
+from etl.combined import read_combined
+from etl.errors import EtlError
+from etl.metadata import Metadata, choose_metadata
+from etl.movielens import (
+    FileReport,
+    Link,
+    Movie,
+    read_links,
+    read_movies,
+    read_ratings,
+    read_tags,
+)
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "pass"
+COMBINED_FILE = "combined_movies.csv"
+
+
+@dataclass
+class LoadSummary:
+    """What a load read, wrote and fixed; printed at the end of ``movierec etl``."""
+
+    files: list[FileReport] = field(default_factory=list)
+    metadata_sources: Counter[str] = field(default_factory=Counter)
+    movies_without_tmdb_id: int = 0
+    users_created: int = 0
+    users_existing: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"{'file':<22}{'read':>10}{'loaded':>10}"]
+        for report in self.files:
+            out.append(f"{report.name:<22}{report.read:>10,}{report.loaded:>10,}")
+        for report in self.files:
+            out.extend(f"  {report.name}: {fix}: {n:,}" for fix, n in sorted(report.fixes.items()))
+        out.append(f"movies without a TMDB id: {self.movies_without_tmdb_id:,}")
+        sources = sorted(self.metadata_sources.items())
+        out.extend(f"metadata from {source}: {n:,}" for source, n in sources)
+        out.append(
+            f"demo users: {self.users_created:,} created, {self.users_existing:,} already present"
+        )
+        out.extend(self.notes)
+        return out
+
+
+def load_movielens(
+    engine: Engine, directory: Path, *, cached: Callable[[int], Metadata | None]
+) -> LoadSummary:
+    """Load the MovieLens folder into the store; ``cached`` gives TMDB metadata by TMDB id."""
+    summary = LoadSummary()
+    movies, movies_report = read_movies(directory / "movies.csv")
+    links, links_report = read_links(directory / "links.csv", movies)
+    summary.files += [movies_report, links_report]
+    combined: dict[int, Metadata] = {}
+    if (directory / COMBINED_FILE).is_file():
+        combined, combined_report = read_combined(directory / COMBINED_FILE, movies)
+        summary.files.append(combined_report)
+    tmdb_ids = {movie_id: _link(links, movie_id).tmdb_id for movie_id in movies}
+    metadata, summary.metadata_sources = choose_metadata(tmdb_ids, cached, combined)
+    summary.movies_without_tmdb_id = sum(tmdb_id is None for tmdb_id in tmdb_ids.values())
+    if missing := len(movies) - len(links):
+        summary.notes.append(f"movies without a links.csv row (no IMDb/TMDB id): {missing:,}")
+    if not combined and not summary.metadata_sources.get("TMDB cache"):
+        summary.notes.append(
+            f"no {COMBINED_FILE} and no TMDB cache: loaded MovieLens fields only "
+            "(run `movierec etl enrich` with TMDB_API_TOKEN for posters and overviews)"
+        )
+
+    ratings_report, tags_report = FileReport("ratings.csv"), FileReport("tags.csv")
+    summary.files += [ratings_report, tags_report]
+    with engine.begin() as conn:
+        _write_movies(conn, movies, links, metadata)
+        accounts = _DemoAccounts(conn, summary)
+        with _progress("ratings") as advance:
+            for chunk in read_ratings(directory / "ratings.csv", movies, ratings_report):
+                accounts.ensure(user for user, _, _, _ in chunk)
+                catalog.upsert_ratings(
+                    conn,
+                    [
+                        {"user_id": u, "movie_id": m, "rating": r, "rated_at": t}
+                        for u, m, r, t in chunk
+                    ],
+                )
+                ratings_report.loaded += len(chunk)
+                advance(len(chunk))
+        with _progress("tags") as advance:
+            for chunk in read_tags(directory / "tags.csv", movies, tags_report):
+                accounts.ensure(user for user, _, _, _ in chunk)
+                catalog.upsert_tags(
+                    conn,
+                    [
+                        {"user_id": u, "movie_id": m, "tag": tag, "tagged_at": t}
+                        for u, m, tag, t in chunk
+                    ],
+                )
+                tags_report.loaded += len(chunk)
+                advance(len(chunk))
+        catalog.sync_user_id_sequence(conn)
+    return summary
+
+
+def _link(links: dict[int, Link], movie_id: int) -> Link:
+    return links.get(movie_id, Link(None, None))
+
+
+def _write_movies(
+    conn: Connection,
+    movies: dict[int, Movie],
+    links: dict[int, Link],
+    metadata: dict[int, Metadata],
+) -> None:
+    rows = []
+    for movie in movies.values():
+        link, extra = _link(links, movie.id), metadata[movie.id]
+        rows.append(
+            {
+                "id": movie.id,
+                "title": movie.title,
+                "movielens_title": movie.movielens_title,
+                "year": movie.year,
+                "imdb_id": link.imdb_id,
+                "tmdb_id": link.tmdb_id,
+                "original_title": extra.original_title,
+                "overview": extra.overview,
+                "poster_path": extra.poster_path,
+                "backdrop_path": extra.backdrop_path,
+            }
+        )
+    catalog.upsert_movies(conn, rows)
+    ids = catalog.genre_ids(conn, (name for movie in movies.values() for name in movie.genres))
+    catalog.replace_movie_genres(
+        conn,
+        list(movies),
+        [
+            {"movie_id": movie.id, "genre_id": ids[name], "position": position}
+            for movie in movies.values()
+            for position, name in enumerate(movie.genres)
+        ],
+    )
+
+
+class _DemoAccounts:
+    """Creates the demo account of each MovieLens user the first time a chunk mentions it.
+
+    An id or username already taken by a real (non-demo) account is an error: the MovieLens
+    user's ratings would otherwise land in someone else's account.
+    """
+
+    def __init__(self, conn: Connection, summary: LoadSummary) -> None:
+        self._conn = conn
+        self._summary = summary
+        self._accounts = catalog.accounts_by_id(conn)
+        self._usernames = {name.lower(): uid for uid, (name, _) in self._accounts.items()}
+        self._seen: set[int] = set()
+
+    def ensure(self, user_ids: Iterable[int]) -> None:
+        new_rows = []
+        for user_id in set(user_ids) - self._seen:
+            self._seen.add(user_id)
+            username = f"user{user_id}"
+            if user_id in self._accounts:
+                name, is_demo = self._accounts[user_id]
+                if not is_demo:
+                    raise EtlError(
+                        f"MovieLens user {user_id} cannot be loaded: id {user_id} belongs to "
+                        f"the non-demo account {name!r}"
+                    )
+                self._summary.users_existing += 1
+                continue
+            if username in self._usernames:
+                raise EtlError(
+                    f"MovieLens user {user_id} cannot be loaded: username {username!r} is taken "
+                    f"by account id {self._usernames[username]}"
+                )
+            new_rows.append(
+                {
+                    "id": user_id,
+                    "username": username,
+                    "password_hash": _demo_hash(),
+                    "is_demo": True,
+                }
+            )
+        catalog.add_demo_users(self._conn, new_rows)
+        self._summary.users_created += len(new_rows)
+
+
+@cache
+def _demo_hash() -> str:
+    """One hash of the public demo password per process (see the module docstring)."""
+    return hash_password(DEMO_PASSWORD)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], object]]:
+    """A row counter on a terminal; silent when stderr is a file or a pipe (logs instead)."""
+    with tqdm(desc=label, unit=" rows", disable=not sys.stderr.isatty(), leave=False) as bar:
+        yield bar.update
+    log.debug("%s: %d rows", label, bar.n)
