@@ -1,0 +1,49 @@
+// Building DOM without innerHTML: every piece of text from the server goes in as a text node,
+// so a title like "<script>" is shown, never run.
+
+/**
+ * Creates an element. `props` go on as properties (className, href, onclick, hidden, ...),
+ * except keys containing a dash (aria-*, data-*), which are set as attributes.
+ * Children that are null, undefined or false are left out, so conditional parts read inline.
+ * @param {string} tag
+ * @param {Record<string, any>} [props]
+ * @param {...(Node | string | number | null | undefined | false)} children
+ * @returns {HTMLElement}
+ */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.includes("-")) node.setAttribute(key, value === true ? "" : String(value));
+    else node[key] = value;
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+/** A polite "Loading…" line that screen readers announce. */
+export function loading(text = "Loading…") {
+  return el("p", { className: "status", role: "status" }, text);
+}
+
+/**
+ * The error state of a screen or a row: the server's message and, when given, a retry button.
+ * @param {Error} error
+ * @param {() => void} [retry]
+ */
+export function errorBox(error, retry) {
+  return el(
+    "div",
+    { className: "error-box", role: "alert" },
+    el("p", {}, error.message || "Something went wrong."),
+    retry && el("button", { type: "button", className: "button", onclick: retry }, "Try again"),
+  );
+}
+
+/** "1999" or "" — years are missing for a few MovieLens titles. */
+export function yearText(year) {
+  return year ? String(year) : "";
+}

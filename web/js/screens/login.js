@@ -1,0 +1,135 @@
+// Sign in and create account: one form, two configurations. Errors are the API's own typed
+// messages (wrong password, name taken, too many attempts), shown as they come.
+
+import { gql } from "../api.js";
+import { el } from "../dom.js";
+import { setToken } from "../session.js";
+
+const AUTH_FIELDS = /* GraphQL */ `
+  __typename
+  ... on AuthPayload { token }
+`;
+
+const SIGN_IN = {
+  title: "Sign in",
+  submitLabel: "Sign in",
+  busyLabel: "Signing in…",
+  passwordAutocomplete: "current-password",
+  mutation: /* GraphQL */ `
+    mutation Login($username: String!, $password: String!) {
+      result: login(username: $username, password: $password) {
+        ${AUTH_FIELDS}
+        ... on InvalidCredentials { message }
+        ... on TooManyAttempts { message }
+      }
+    }
+  `,
+  next: "#/home",
+  usernameHint: null,
+  passwordHint: null,
+  footer: () => [
+    el("p", { className: "hint" }, "Try the demo account: ", el("kbd", {}, "user1"), " with password ", el("kbd", {}, "pass"), "."),
+    el("p", {}, "New to movierec? ", el("a", { href: "#/signup" }, "Create an account")),
+  ],
+};
+
+const SIGN_UP = {
+  title: "Create your account",
+  submitLabel: "Create account",
+  busyLabel: "Creating account…",
+  passwordAutocomplete: "new-password",
+  mutation: /* GraphQL */ `
+    mutation SignUp($username: String!, $password: String!) {
+      result: signUp(username: $username, password: $password) {
+        ${AUTH_FIELDS}
+        ... on UsernameTaken { message }
+        ... on InvalidUsername { message }
+        ... on PasswordTooShort { message }
+      }
+    }
+  `,
+  next: "#/onboarding",
+  usernameHint: "3 to 30 characters: lowercase letters, digits and underscores.",
+  passwordHint: "At least 8 characters.",
+  footer: () => [el("p", {}, "Already have an account? ", el("a", { href: "#/login" }, "Sign in"))],
+};
+
+/** @param {HTMLElement} view @param {{ query: URLSearchParams }} route */
+export function renderSignIn(view, { query }) {
+  renderForm(view, SIGN_IN, query.has("expired") ? "Your session has ended. Please sign in again." : "");
+}
+
+/** @param {HTMLElement} view */
+export function renderSignUp(view) {
+  renderForm(view, SIGN_UP, "");
+}
+
+function field({ id, label, type, autocomplete, hint }) {
+  const hintId = `${id}-hint`;
+  return el(
+    "div",
+    { className: "field" },
+    el("label", { htmlFor: id }, label),
+    el("input", {
+      id,
+      name: id,
+      type,
+      autocomplete,
+      required: true,
+      autocapitalize: "none",
+      spellcheck: false,
+      "aria-describedby": hint ? hintId : null,
+    }),
+    hint && el("p", { className: "hint", id: hintId }, hint),
+  );
+}
+
+function renderForm(view, mode, notice) {
+  const message = el("p", { className: "form-error", role: "alert" }, notice);
+  const submit = el("button", { type: "submit", className: "button primary" }, mode.submitLabel);
+  const form = el(
+    "form",
+    { className: "auth-form" },
+    field({ id: "username", label: "Username", type: "text", autocomplete: "username", hint: mode.usernameHint }),
+    field({ id: "password", label: "Password", type: "password", autocomplete: mode.passwordAutocomplete, hint: mode.passwordHint }),
+    message,
+    submit,
+  );
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    submit.disabled = true;
+    submit.textContent = mode.busyLabel;
+    message.textContent = "";
+    try {
+      const { result } = await gql(mode.mutation, {
+        username: String(data.get("username")).trim(),
+        password: String(data.get("password")),
+      });
+      if (result.__typename === "AuthPayload") {
+        setToken(result.token);
+        location.hash = mode.next;
+        return;
+      }
+      message.textContent = result.message;
+    } catch (error) {
+      message.textContent = error.message;
+    }
+    submit.disabled = false;
+    submit.textContent = mode.submitLabel;
+    form.elements.namedItem("password").focus();
+  });
+
+  view.append(
+    el(
+      "div",
+      { className: "auth" },
+      el("p", { className: "brand-large", "aria-hidden": "true" }, "movierec"),
+      el("h1", { tabIndex: -1 }, mode.title),
+      form,
+      ...mode.footer(),
+    ),
+  );
+  form.elements.namedItem("username").dataset.autofocus = "";
+}
