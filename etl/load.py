@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -226,3 +226,20 @@ def _progress(label: str) -> Iterator[Callable[[int], object]]:
     with tqdm(desc=label, unit=" rows", disable=not sys.stderr.isatty(), leave=False) as bar:
         yield bar.update
     log.debug("%s: %d rows", label, bar.n)
+
+
+def apply_cached_metadata(
+    engine: Engine, tmdb_ids: dict[int, int], cached: Callable[[int], Metadata | None]
+) -> int:
+    """Copy cached TMDB metadata onto the stored movies, as a rerun of the ETL would.
+
+    Returns the number of movies updated; movies without a good cached answer keep theirs.
+    """
+    rows = []
+    for movie_id, tmdb_id in tmdb_ids.items():
+        fresh = cached(tmdb_id)
+        if fresh is not None:
+            rows.append({"id": movie_id, **asdict(fresh)})
+    with engine.begin() as conn:
+        catalog.update_movie_metadata(conn, rows)
+    return len(rows)

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     )
     token_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     legacy_api: bool = Field(True, description="Serve the original iOS app's REST endpoints.")
+    web_dir: Path = Field(PROJECT_ROOT / "web", description="Static web app served at /.")
+    login_failures_per_username: int = Field(
+        5, ge=1, description="Failed logins per username per window before TooManyAttempts."
+    )
+    login_failures_per_address: int = Field(
+        20, ge=1, description="Failed logins per client address per window."
+    )
+    login_window_seconds: int = Field(300, ge=1, description="Failed-login window, seconds.")
 
     tmdb_api_token: str | None = Field(
         None,
@@ -47,6 +55,10 @@ class Settings(BaseSettings):
         description="TMDB v4 read token; without it the catalog uses combined_movies.csv.",
     )
     tmdb_base_url: str = "https://api.themoviedb.org"
+    grouplens_url: str = Field(
+        "https://files.grouplens.org/datasets/movielens",
+        description="Where `movierec data download` fetches <dataset>.zip and its .md5.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,135 @@
+"""The ETL's command-line entry points, called by ``movierec.cli``; each returns an exit code.
+
+Thin on purpose: they resolve settings, call one function, print its summary, and turn the
+errors a user can fix (bad input, missing store, network trouble) into one log line and exit
+code 1 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from data import stats
+from data.db import open_store
+from data.migrations import StoreError
+from etl.download import download
+from etl.errors import EtlError
+from etl.load import apply_cached_metadata, load_movielens
+from etl.report import collect, write_report
+from etl.tmdb import TmdbCache, enrich
+from movierec.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_etl(settings: Settings, *, movielens_dir: Path | None = None) -> int:
+    """Load MovieLens (plus cached TMDB answers or combined_movies.csv) into the store."""
+
+    def work() -> int:
+        directory = movielens_dir or settings.resolved_movielens_dir
+        if not (directory / "ratings.csv").is_file():
+            raise EtlError(
+                f"no MovieLens data in {directory} (no ratings.csv); run `movierec data "
+                "download` or pass --movielens DIR"
+            )
+        started = time.perf_counter()
+        engine = open_store(settings.resolved_database_url, create=True)
+        try:
+            summary = load_movielens(engine, directory, cached=_cache(settings).metadata)
+        finally:
+            engine.dispose()
+        _print([f"loaded {directory} in {time.perf_counter() - started:.1f} s", *summary.lines()])
+        return 0
+
+    return _guarded(work)
+
+
+def run_enrich(settings: Settings, *, limit: int | None = None, concurrency: int = 8) -> int:
+    """Fetch missing TMDB answers into the cache, then refresh the stored movies' metadata."""
+
+    def work() -> int:
+        token = settings.tmdb_api_token
+        if not token:
+            raise EtlError(
+                "TMDB_API_TOKEN is not set; without it `movierec etl` uses combined_movies.csv"
+            )
+        cache = _cache(settings)
+        engine = open_store(settings.resolved_database_url)
+        try:
+            with engine.connect() as conn:
+                tmdb_ids = stats.tmdb_ids(conn)
+            report = asyncio.run(
+                enrich(
+                    tmdb_ids.values(),
+                    cache,
+                    token=token,
+                    base_url=settings.tmdb_base_url,
+                    concurrency=concurrency,
+                    limit=limit,
+                )
+            )
+            updated = apply_cached_metadata(engine, tmdb_ids, cache.metadata)
+        finally:
+            engine.dispose()
+        _print([*report.lines(), f"movies updated from the TMDB cache: {updated:,}"])
+        if report.failed:
+            log.error("%d movies failed; rerun to retry them", sum(report.failed.values()))
+            return 1
+        return 0
+
+    return _guarded(work)
+
+
+def run_download(settings: Settings, *, dataset: str, dest: Path | None = None) -> int:
+    """Download and verify a MovieLens archive into ``dest`` (default: the settings' folder)."""
+
+    def work() -> int:
+        target = dest or settings.resolved_movielens_dir
+        md5 = download(dataset, target, base_url=settings.grouplens_url)
+        _print([f"{dataset} (MD5 {md5}) is in {target}"])
+        return 0
+
+    return _guarded(work)
+
+
+def run_report(settings: Settings, *, out: Path) -> int:
+    """Write the data report (charts + report.md) for what the store holds."""
+
+    def work() -> int:
+        engine = open_store(settings.resolved_database_url)
+        try:
+            with engine.connect() as conn:
+                data = collect(conn)
+        finally:
+            engine.dispose()
+        _print([f"report written to {write_report(data, out)}"])
+        return 0
+
+    return _guarded(work)
+
+
+def _cache(settings: Settings) -> TmdbCache:
+    return TmdbCache(settings.cache_dir / "tmdb")
+
+
+def _guarded(work: Callable[[], int]) -> int:
+    """Run ``work``; an error the user can act on becomes one log line and exit code 1."""
+    try:
+        return work()
+    except (EtlError, StoreError) as exc:
+        log.error("%s", exc)
+    except SQLAlchemyError as exc:
+        log.error("store error: %s", exc.__class__.__name__ + ": " + str(exc).splitlines()[0])
+    except OSError as exc:
+        log.error("%s", exc)
+    return 1
+
+
+def _print(lines: list[str]) -> None:
+    print("\n".join(lines), flush=True)

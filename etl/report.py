@@ -1,0 +1,183 @@
+"""``movierec report``: the original notebook's analysis as PNG charts and a Markdown summary.
+
+Figures come from aggregate queries on the store (``data.stats``), so the report describes what
+was loaded, fixes included. Charts are drawn on bare ``Figure`` objects (Agg, no pyplot state),
+which works headless and in any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.figure import Figure
+from sqlalchemy import Connection
+
+from data import stats
+from etl.errors import EtlError
+
+MOST_RATED = 20
+BEST_RATED = 10
+BEST_RATED_MIN_RATINGS = 100
+
+
+@dataclass(frozen=True)
+class ReportData:
+    counts: stats.Counts
+    histogram: dict[float, int]
+    genres: list[tuple[str, int]]
+    most_rated: list[stats.MovieRatings]
+    best_rated: list[stats.MovieRatings]
+    without_tmdb_id: list[tuple[int, str]]
+
+    @property
+    def mean_rating(self) -> float:
+        return sum(value * n for value, n in self.histogram.items()) / self.counts.ratings
+
+    @property
+    def median_rating(self) -> float:
+        """Median from the value counts: the mean of the two middle ratings when even."""
+        total = self.counts.ratings
+        middle = sorted({(total - 1) // 2, total // 2})
+        picked, seen = [], 0
+        for value, n in sorted(self.histogram.items()):
+            picked += [value for index in middle if seen <= index < seen + n]
+            seen += n
+        return sum(picked) / len(picked)
+
+    @property
+    def sparsity(self) -> float:
+        """Share of the (users × rated movies) matrix that has no rating."""
+        cells = self.counts.users * self.counts.rated_movies
+        return 1 - self.counts.ratings / cells
+
+
+def collect(conn: Connection) -> ReportData:
+    """Every figure the report shows; the store must hold at least one rating."""
+    counts = stats.counts(conn)
+    if counts.ratings == 0:
+        raise EtlError("the store has no ratings; run `movierec etl` first")
+    return ReportData(
+        counts=counts,
+        histogram=stats.rating_counts(conn),
+        genres=stats.movies_per_genre(conn),
+        most_rated=stats.most_rated(conn, MOST_RATED),
+        best_rated=stats.best_rated(conn, min_ratings=BEST_RATED_MIN_RATINGS, limit=BEST_RATED),
+        without_tmdb_id=stats.movies_without_tmdb_id(conn),
+    )
+
+
+def write_report(data: ReportData, out: Path) -> Path:
+    """Write the charts and ``report.md`` into ``out``; returns the Markdown file."""
+    out.mkdir(parents=True, exist_ok=True)
+    _bars(
+        out / "genres.png",
+        [name for name, _ in data.genres],
+        [n for _, n in data.genres],
+        title="Movies per genre",
+        xlabel="movies",
+    )
+    _histogram(out / "ratings.png", data.histogram)
+    _bars(
+        out / "most_rated.png",
+        [movie.title for movie in data.most_rated],
+        [movie.count for movie in data.most_rated],
+        title=f"The {MOST_RATED} most rated movies",
+        xlabel="ratings",
+    )
+    _bars(
+        out / "best_rated.png",
+        [movie.title for movie in data.best_rated],
+        [movie.mean for movie in data.best_rated],
+        title=f"Best mean rating, more than {BEST_RATED_MIN_RATINGS} ratings",
+        xlabel="mean rating",
+    )
+    markdown = out / "report.md"
+    markdown.write_text(_markdown(data), encoding="utf-8")
+    return markdown
+
+
+def _bars(path: Path, labels: list[str], values: list[float], *, title: str, xlabel: str) -> None:
+    figure = Figure(figsize=(9, 0.3 * len(labels) + 1.5), layout="constrained")
+    axes = figure.subplots()
+    axes.barh(labels[::-1], values[::-1], color="#3b6ea5")
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    figure.savefig(path, dpi=100)
+
+
+def _histogram(path: Path, histogram: dict[float, int]) -> None:
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    axes = figure.subplots()
+    axes.bar(list(histogram), list(histogram.values()), width=0.4, color="#3b6ea5")
+    axes.set_xticks([step / 2 for step in range(1, 11)])
+    axes.set_title("Ratings by value (0.5 bins)")
+    axes.set_xlabel("rating")
+    axes.set_ylabel("ratings")
+    figure.savefig(path, dpi=100)
+
+
+def _markdown(data: ReportData) -> str:
+    counts = data.counts
+    lines = [
+        "# MovieLens data report",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| users (with a rating) | {counts.users:,} |",
+        f"| movies (catalog) | {counts.movies:,} |",
+        f"| movies with a rating | {counts.rated_movies:,} |",
+        f"| ratings | {counts.ratings:,} |",
+        f"| sparsity (users × rated movies without a rating) | {data.sparsity:.2%} |",
+        f"| mean rating | {data.mean_rating:.3f} |",
+        f"| median rating | {data.median_rating:.1f} |",
+        f"| movies without a TMDB id | {len(data.without_tmdb_id):,} |",
+        "",
+        "## Movies per genre",
+        "",
+        "![Movies per genre](genres.png)",
+        "",
+        "## Ratings histogram",
+        "",
+        "![Ratings by value](ratings.png)",
+        "",
+        "| rating | ratings |",
+        "| --- | --- |",
+        *(f"| {value:.1f} | {n:,} |" for value, n in data.histogram.items()),
+        "",
+        f"## The {MOST_RATED} most rated movies",
+        "",
+        "![Most rated movies](most_rated.png)",
+        "",
+        *_movie_table(data.most_rated),
+        "",
+        f"## The {BEST_RATED} best mean-rated movies with more than "
+        f"{BEST_RATED_MIN_RATINGS} ratings",
+        "",
+        "![Best rated movies](best_rated.png)",
+        "",
+        *_movie_table(data.best_rated),
+        "",
+        "## Movies without a TMDB id",
+        "",
+        "| movieId | title |",
+        "| --- | --- |",
+        *(f"| {movie_id} | {_cell(title)} |" for movie_id, title in data.without_tmdb_id),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _movie_table(rows: list[stats.MovieRatings]) -> list[str]:
+    return [
+        "| # | title | ratings | mean |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {rank} | {_cell(movie.title)} | {movie.count:,} | {movie.mean:.2f} |"
+            for rank, movie in enumerate(rows, 1)
+        ),
+    ]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
