@@ -1,0 +1,1 @@
+"""Strawberry types, one per module; Query and Mutation are assembled in ``graph.schema``."""

@@ -1,0 +1,87 @@
+"""The ASGI application: GraphQL at /graphql, health probes, the legacy shim, the web app at /."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.staticfiles import StaticFiles
+from strawberry.fastapi import GraphQLRouter
+
+from graph.access_log import AccessLog
+from graph.config import AppConfig
+from graph.context import Context
+from graph.legacy import legacy_router
+from graph.schema import build_schema
+from graph.services.bundle import Services, build_services
+from graph.services.tokens import TokenSigner
+from graph.threads import BlockingCalls
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
+    """Build the app; ``services`` defaults to opening the configured store and model."""
+    services = services or build_services(config)
+    threads = BlockingCalls()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.engine.dispose()
+
+    app = FastAPI(
+        title="movierec", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+
+    async def context(request: Request) -> Context:
+        return Context(
+            services,
+            threads,
+            viewer_id=bearer_user_id(request, services.accounts.signer),
+            client=request.client.host if request.client else "unknown",
+        )
+
+    graphql = GraphQLRouter(
+        build_schema(config.limits), context_getter=context, graphql_ide="graphiql"
+    )
+    app.include_router(graphql, prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        recommender = services.recommendations.recommender
+        model = {"kind": recommender.kind, "algorithm": recommender.algorithm}
+        try:
+            with services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("readiness: the store is unreachable")
+            return JSONResponse(
+                {"status": "unavailable", "store": "unreachable", "model": model}, 503
+            )
+        return JSONResponse({"status": "ready", "store": "ok", "model": model})
+
+    if config.legacy_api:
+        app.include_router(legacy_router(services, threads))
+    if config.web_dir is not None and (config.web_dir / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=config.web_dir, html=True), name="web")
+    else:
+        log.info("no web app at %s: / is not served", config.web_dir)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def bearer_user_id(request: Request, signer: TokenSigner) -> int | None:
+    """The user named by a valid ``Authorization: Bearer`` token; None when absent or invalid."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return signer.user_id(token.strip())

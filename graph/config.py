@@ -1,0 +1,36 @@
+"""What the server needs to know, as plain values: graph/ never reads the environment.
+
+``movierec.bootstrap`` fills this from ``movierec.settings.Settings``; tests build it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class GraphQLLimits:
+    """Per-request limits, generous for the web app's deepest query (depth 6, ~300 tokens)."""
+
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_batch_operations: int = 10
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    database_url: str
+    models_dir: Path
+    secret_key: str
+    token_ttl_seconds: int = 7 * 24 * 3600
+    legacy_api: bool = True
+    web_dir: Path | None = None
+    limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+    # Failed logins allowed per window before TooManyAttempts.
+    login_failures_per_username: int = 5
+    login_failures_per_address: int = 20
+    login_window_seconds: int = 300
+    rails_ttl_seconds: float = 60.0
+    trending_window_days: int = 90

@@ -1,0 +1,127 @@
+"""The original iOS app's REST endpoints, answering byte for byte as its Flask backend did.
+
+Flask's ``jsonify`` sorted keys and, in production, printed compact JSON; the app decodes
+``status`` and ``userId`` as Int, ``movies`` as an array of ``{movieId Int, title String,
+genres String, other fields String?}``. Movie objects never change between ETL runs, so each is
+serialised once per worker and responses are assembled from those bytes. The endpoints are open
+(the app sends no token), exactly like the original; ``AppConfig.legacy_api`` switches them off.
+Where the original crashed with a 500 HTML page (a body that is not a JSON object), these answer
+a 4xx JSON error in the same envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from data.movies import MovieRow
+from graph.services.accounts import Authenticated
+from graph.services.bundle import Services
+from graph.threads import BlockingCalls
+
+RECOMMENDATIONS = 10
+NO_GENRES = "(no genres listed)"
+
+
+def dumps(value: Any) -> bytes:
+    """Flask's jsonify in production: sorted keys, no spaces, non-ASCII escaped."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def legacy_movie(row: MovieRow) -> dict[str, object]:
+    return {
+        "backdrop_path": row.backdrop_path,
+        "genres": "|".join(row.genres) if row.genres else NO_GENRES,
+        "movieId": row.id,
+        "original_title": row.original_title,
+        "overview": row.overview,
+        "poster_path": row.poster_path,
+        "title": row.movielens_title,
+    }
+
+
+class LegacyJSON:
+    """Envelopes in the original's key order: message, movies, status, userId."""
+
+    def __init__(self) -> None:
+        self._movies: dict[int, bytes] = {}
+
+    def movies(self, user_id: int, rows: list[MovieRow]) -> Response:
+        parts = []
+        for row in rows:
+            encoded = self._movies.get(row.id)
+            if encoded is None:
+                encoded = self._movies[row.id] = dumps(legacy_movie(row))
+            parts.append(encoded)
+        body = b'{"message":"Success","movies":[%s],"status":200,"userId":%d}' % (
+            b",".join(parts),
+            user_id,
+        )
+        return Response(body, media_type="application/json")
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = dumps({"message": message, "movies": [], "status": status})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def legacy_router(services: Services, threads: BlockingCalls) -> APIRouter:
+    router = APIRouter()
+    encoder = LegacyJSON()
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        body = await request.body()
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return error(400, 'Request body must be JSON: {"username": ..., "password": ...}')
+        if not isinstance(payload, dict):
+            return error(400, "Request body must be a JSON object with username and password")
+        username, password = payload.get("username"), payload.get("password")
+        if not isinstance(username, str) or not isinstance(password, str):
+            return error(400, "username and password must be strings")
+        client = request.client.host if request.client else "unknown"
+        outcome = await threads.run_password_work(
+            services.accounts.login, username, password, client
+        )
+        if isinstance(outcome, Authenticated):
+            return Response(
+                dumps(
+                    {"message": "Success", "movies": [], "status": 200, "userId": outcome.user.id}
+                ),
+                media_type="application/json",
+            )
+        if outcome.reason == "TooManyAttempts":
+            return error(
+                429, outcome.message, headers={"Retry-After": str(outcome.retry_after_seconds)}
+            )
+        return error(400, "Username or Password Not Found")
+
+    @router.get("/user/{user_id}/movies")
+    def movies(user_id: str) -> Response:
+        parsed = _user_id(user_id)
+        if isinstance(parsed, Response):
+            return parsed
+        ids = services.ratings.rated_movie_ids(parsed)
+        return encoder.movies(parsed, services.catalog.ordered(ids))
+
+    @router.get("/user/{user_id}/recommendations")
+    def recommendations(user_id: str) -> Response:
+        parsed = _user_id(user_id)
+        if isinstance(parsed, Response):
+            return parsed
+        ids = services.recommendations.for_user(parsed, RECOMMENDATIONS)
+        return encoder.movies(parsed, services.catalog.ordered(ids))
+
+    return router
+
+
+def _user_id(text: str) -> int | Response:
+    """The path's user id; Flask's ``<id>`` route took any text, then crashed on non-numbers."""
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return error(404, f"User id must be a positive integer, got {text[:40]!r}")
+    return int(text)

@@ -1,0 +1,52 @@
+"""One object holding every service of a worker, built once at start-up from the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from data.db import open_store
+from graph.config import AppConfig
+from graph.services.accounts import Accounts
+from graph.services.catalog import Catalog
+from graph.services.ratelimit import FailureWindow
+from graph.services.ratings import Ratings
+from graph.services.recommendations import Recommendations, load_recommender
+from graph.services.tokens import TokenSigner
+from recommender.serving import Recommender
+
+
+@dataclass(frozen=True)
+class Services:
+    engine: Engine
+    catalog: Catalog
+    recommendations: Recommendations
+    ratings: Ratings
+    accounts: Accounts
+
+
+def build_services(config: AppConfig, recommender: Recommender | None = None) -> Services:
+    """Open the store (which must exist) and load the model, or take ``recommender`` as given."""
+    engine = open_store(config.database_url)
+    catalog = Catalog(
+        engine,
+        rails_ttl_seconds=config.rails_ttl_seconds,
+        trending_window_days=config.trending_window_days,
+    )
+    window = config.login_window_seconds
+    accounts = Accounts(
+        engine,
+        TokenSigner(config.secret_key, config.token_ttl_seconds),
+        per_username=FailureWindow(config.login_failures_per_username, window),
+        per_address=FailureWindow(config.login_failures_per_address, window),
+    )
+    return Services(
+        engine=engine,
+        catalog=catalog,
+        recommendations=Recommendations(
+            engine, recommender or load_recommender(engine, config.models_dir), catalog
+        ),
+        ratings=Ratings(engine),
+        accounts=accounts,
+    )

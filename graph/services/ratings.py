@@ -1,0 +1,73 @@
+"""A signed-in user's ratings: reading pages of them, rating and un-rating movies.
+
+A rating is written durably before the call returns; recommendations read the store on every
+request, so the next query reflects it (see ``recommendations``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from data import ratings as queries
+from data.movies import existing_movie_id
+from data.ratings import RatingOrder, RatingRow
+from graph.services.catalog import check_page_size
+
+RATING_STEPS = frozenset(step / 2 for step in range(1, 11))
+
+
+class MovieNotFoundError(LookupError):
+    pass
+
+
+class InvalidRatingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RatingsPage:
+    rows: list[RatingRow]
+    total: int
+
+
+class Ratings:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def page(self, user_id: int, *, order: RatingOrder, first: int, offset: int) -> RatingsPage:
+        check_page_size(first)
+        with self._engine.connect() as conn:
+            rows, total = queries.user_ratings_page(
+                conn, user_id, order=order, limit=first, offset=offset
+            )
+        return RatingsPage(rows, total)
+
+    def counts(self, user_ids: list[int]) -> dict[int, int]:
+        with self._engine.connect() as conn:
+            return queries.rating_counts(conn, user_ids)
+
+    def of_movies(self, user_id: int, movie_ids: list[int]) -> dict[int, float]:
+        with self._engine.connect() as conn:
+            return queries.user_ratings_for(conn, user_id, movie_ids)
+
+    def rated_movie_ids(self, user_id: int) -> list[int]:
+        with self._engine.connect() as conn:
+            return queries.user_rated_movie_ids(conn, user_id)
+
+    def rate(self, user_id: int, movie_id: int, rating: float) -> None:
+        """Store a half-star rating; raises before writing anything when the input is wrong."""
+        if rating not in RATING_STEPS:
+            raise InvalidRatingError(f"a rating is 0.5 to 5.0 in steps of 0.5, got {rating:g}")
+        with self._engine.begin() as conn:
+            if not existing_movie_id(conn, movie_id):
+                raise MovieNotFoundError(f"no movie with id {movie_id}")
+            queries.set_rating(conn, user_id, movie_id, rating, int(time.time()))
+
+    def remove(self, user_id: int, movie_id: int) -> None:
+        with self._engine.begin() as conn:
+            if not existing_movie_id(conn, movie_id):
+                raise MovieNotFoundError(f"no movie with id {movie_id}")
+            queries.remove_rating(conn, user_id, movie_id)

@@ -1,0 +1,65 @@
+"""Recommendations, predicted ratings and similar movies for the GraphQL API and the legacy shim.
+
+Serving is stateless: every call reads the user's current ratings from the store and hands them
+to the recommender, which folds them in. A rating written a moment ago therefore shows in the
+next answer, in every worker, without a retrain; an unknown user or one without ratings gets the
+recommender's cold-start (popularity) list.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine
+
+from data.movies import catalog_movie_ids
+from data.ratings import ratings_frame, user_rating_arrays
+from graph.services.catalog import Catalog, check_page_size
+from recommender.artifact import ArtifactError
+from recommender.serving import Recommender, UserRatings
+
+log = logging.getLogger(__name__)
+
+
+def load_recommender(engine: Engine, models_dir: Path) -> Recommender:
+    """The trained model, or the popularity ranking (with a warning) when it cannot be loaded."""
+    with engine.connect() as conn:
+        catalog_ids = np.array(catalog_movie_ids(conn), dtype=np.int64)
+    try:
+        return Recommender.load(models_dir, catalog_movie_ids=catalog_ids)
+    except ArtifactError as exc:
+        log.warning("serving the popularity ranking: the model could not be loaded: %s", exc)
+    with engine.connect() as conn:
+        return Recommender.popularity(ratings_frame(conn))
+
+
+class Recommendations:
+    def __init__(self, engine: Engine, recommender: Recommender, catalog: Catalog) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self.recommender = recommender
+
+    def user_ratings(self, user_id: int) -> UserRatings:
+        with self._engine.connect() as conn:
+            movie_ids, ratings = user_rating_arrays(conn, user_id)
+        return UserRatings(movie_ids=movie_ids, ratings=ratings)
+
+    def for_user(self, user_id: int, first: int, genre: str | None = None) -> list[int]:
+        """Movie ids to recommend, best first, among movies the user has not rated."""
+        check_page_size(first)
+        allowed = None
+        if genre is not None:
+            allowed = np.fromiter(self._catalog.genre_members(genre), dtype=np.int64)
+        ranked = self.recommender.top_n(self.user_ratings(user_id), first, allowed=allowed)
+        return [movie_id for movie_id, _score in ranked]
+
+    def predicted(self, user: UserRatings, movie_ids: list[int]) -> list[float | None]:
+        """Predicted ratings in the order of ``movie_ids``; None where the model has no opinion."""
+        scores = self.recommender.predict(user, np.array(movie_ids, dtype=np.int64))
+        return [None if np.isnan(score) else float(score) for score in scores]
+
+    def similar(self, movie_id: int, first: int) -> list[int]:
+        check_page_size(first)
+        return self.recommender.similar(movie_id, first)

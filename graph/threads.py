@@ -1,0 +1,29 @@
+"""Where blocking work runs: SQL in the shared thread pool, password hashing in a small one.
+
+Argon2 takes tens of milliseconds and 19 MiB per call by design; giving it its own two slots
+means a burst of logins queues behind itself instead of taking every thread the reads need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+T = TypeVar("T")
+
+
+class BlockingCalls:
+    def __init__(self, password_slots: int = 2) -> None:
+        self._password_slots = password_slots
+        self._password_limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    async def run_password_work(self, fn: Callable[..., T], *args: object) -> T:
+        if self._password_limiter is None:  # created on first use, inside the event loop
+            self._password_limiter = anyio.CapacityLimiter(self._password_slots)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._password_limiter)

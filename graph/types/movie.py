@@ -1,0 +1,74 @@
+"""A movie of the catalogue, with the signed-in viewer's view of it."""
+
+from __future__ import annotations
+
+import strawberry
+
+from data.movies import MovieRow
+from graph.context import Context
+from graph.types.image_size import ImageSize, image_url
+from graph.types.rating_stats import RatingStats
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A movie; title is without the year, which is a field of its own.")
+class Movie:
+    id: int
+    title: str
+    year: int | None
+    genres: list[str]
+    original_title: str | None
+    overview: str | None
+    poster_path: str | None
+    backdrop_path: str | None
+    imdb_id: str | None
+    tmdb_id: int | None
+
+    @classmethod
+    def from_row(cls, row: MovieRow) -> Movie:
+        return cls(
+            id=row.id,
+            title=row.title,
+            year=row.year,
+            genres=list(row.genres),
+            original_title=row.original_title,
+            overview=row.overview,
+            poster_path=row.poster_path,
+            backdrop_path=row.backdrop_path,
+            imdb_id=row.imdb_id,
+            tmdb_id=row.tmdb_id,
+        )
+
+    @strawberry.field
+    def poster_url(self, size: ImageSize = ImageSize.W342) -> str | None:
+        return image_url(self.poster_path, size)
+
+    @strawberry.field
+    def backdrop_url(self, size: ImageSize = ImageSize.W780) -> str | None:
+        return image_url(self.backdrop_path, size)
+
+    @strawberry.field
+    async def rating_stats(self, info: Info) -> RatingStats:
+        stats = await info.context.loaders.rating_stats.load(self.id)
+        return RatingStats(average=stats.average, count=stats.count)
+
+    @strawberry.field(description="The viewer's own rating; null when not rated or signed out.")
+    async def viewer_rating(self, info: Info) -> float | None:
+        return await info.context.loaders.viewer_rating.load(self.id)
+
+    @strawberry.field(description="The model's predicted rating for the viewer; null signed out.")
+    async def predicted_rating(self, info: Info) -> float | None:
+        return await info.context.loaders.predicted_rating.load(self.id)
+
+    @strawberry.field(description="Movies like this one (cosine similarity of item factors).")
+    async def similar(self, info: Info, first: int = 10) -> list[Movie]:
+        service = info.context.services.recommendations
+        ids = await info.context.run(service.similar, self.id, first)
+        return await movies_by_ids(info, ids)
+
+
+async def movies_by_ids(info: Info, ids: list[int]) -> list[Movie]:
+    """Movies in the order of ``ids`` through the request's loader; unknown ids are skipped."""
+    rows = await info.context.loaders.movie.load_many(ids)
+    return [Movie.from_row(row) for row in rows if row is not None]

@@ -1,0 +1,36 @@
+"""A page of movies from a search, with cursors."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from data.movies import MovieOrder as StoreMovieOrder
+from graph.types.movie import Movie
+from graph.types.page_info import PageInfo
+
+
+@strawberry.enum
+class MovieOrder(Enum):
+    POPULARITY = StoreMovieOrder.POPULARITY.value
+    TITLE = StoreMovieOrder.TITLE.value
+    YEAR = StoreMovieOrder.YEAR.value
+    RATING = StoreMovieOrder.RATING.value
+
+    @property
+    def store_order(self) -> StoreMovieOrder:
+        return StoreMovieOrder(self.value)
+
+
+@strawberry.type
+class MovieEdge:
+    cursor: str
+    node: Movie
+
+
+@strawberry.type
+class MovieConnection:
+    edges: list[MovieEdge]
+    page_info: PageInfo
+    total_count: int

@@ -1,0 +1,121 @@
+"""First-start wiring for ``movierec serve``: build what is missing, then run the server.
+
+A fresh clone has no store, no model and no token secret. ``prepare`` builds each once, in the
+parent process before any worker starts, so that every worker opens the same store, loads the
+same model and signs tokens with the same secret. ``asgi_app`` is the factory each uvicorn
+worker calls; it reads the settings itself because workers are fresh processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from data.db import store_exists
+from graph.app import create_app
+from graph.config import AppConfig
+from graph.server import run_server
+from movierec.settings import Settings
+from recommender.artifact import LATEST
+
+log = logging.getLogger(__name__)
+
+SECRET_FILE = "secret.key"
+
+
+def serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> int:
+    status = prepare(settings)
+    if status != 0:
+        return status
+    run_server(
+        f"{__name__}:asgi_app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def prepare(settings: Settings) -> int:
+    """Build the store and train the model when missing, and make sure a secret exists."""
+    if not store_exists(settings.resolved_database_url):
+        from etl.commands import run_etl
+
+        log.info("no store yet: loading MovieLens (first start)")
+        status = run_etl(settings)
+        if status != 0:
+            log.error("could not build the store; fix the ETL error above and retry")
+            return status
+    if not (settings.resolved_models_dir / LATEST).is_file():
+        from etl.training import run_train
+
+        log.info("no model yet: training (first start)")
+        if run_train(settings) != 0:
+            log.warning("training failed: serving the popularity ranking until `movierec train`")
+    token_secret(settings)
+    return 0
+
+
+def token_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once into ``<data_dir>/secret.key`` (0600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / SECRET_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_private(path, secrets.token_urlsafe(48))
+        log.info("generated a token secret in %s", path)
+    return path.read_text().strip()
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Create the file readable by its owner only; never overwrite (another process may race)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content + "\n")
+
+
+def app_config(settings: Settings) -> AppConfig:
+    return AppConfig(
+        database_url=settings.resolved_database_url,
+        models_dir=settings.resolved_models_dir,
+        secret_key=token_secret(settings),
+        token_ttl_seconds=settings.token_ttl_seconds,
+        legacy_api=settings.legacy_api,
+        web_dir=settings.web_dir,
+        login_failures_per_username=settings.login_failures_per_username,
+        login_failures_per_address=settings.login_failures_per_address,
+        login_window_seconds=settings.login_window_seconds,
+    )
+
+
+def configure_logging(level: str) -> None:
+    """Plain log lines on stderr; access lines as bare JSON (one object a line) on stdout.
+
+    Runs in each worker too: worker processes start without the CLI's logging set-up.
+    """
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    access = logging.getLogger("movierec.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.propagate = False
+
+
+def asgi_app() -> FastAPI:
+    """The uvicorn factory: one app per worker process, from the environment's settings."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(app_config(settings))
