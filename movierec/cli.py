@@ -56,9 +56,9 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.server import run_server
+    from movierec.bootstrap import serve
 
-    return run_server(settings, host=args.host, port=args.port, workers=args.workers)
+    return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
