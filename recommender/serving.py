@@ -109,7 +109,7 @@ class Recommender:
                 item_bias=arrays["rating_item_bias"],
                 item_factors=arrays["rating_item_factors"],
                 known=arrays["rating_known"],
-                fold_in_reg=float(meta["rating_params"]["fold_in_reg"]),
+                fold_in_reg=float(meta["rating_fold_in_reg"]),
             )
             movie_ids, popularity = arrays["movie_ids"], arrays["popularity"]
         except (KeyError, TypeError) as exc:
@@ -148,6 +148,7 @@ class Recommender:
                 "algorithm": self.algorithm,
                 "ranker_params": vars(self.ranker.params),
                 "rating_global_mean": self.rating.global_mean,
+                "rating_fold_in_reg": self.rating.fold_in_reg,
             },
         )
 

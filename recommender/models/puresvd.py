@@ -21,9 +21,9 @@ from scipy.sparse.linalg import svds
 
 @dataclass(frozen=True)
 class PureSVDParams:
-    factors: int = 50
-    beta: float = 0.2
-    shift: float = 0.0
+    factors: int = 20
+    beta: float = -0.1
+    shift: float = 2.5
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class SVDParams:
     n_epochs: int = 40
     lr_all: float = 0.007
     reg_all: float = 0.06
-    fold_in_reg: float = 5.0
+    fold_in_reg: float = 20.0
 
 
 def to_trainset(frame: pd.DataFrame) -> Trainset:

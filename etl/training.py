@@ -1,0 +1,119 @@
+"""``movierec train`` and ``movierec evaluate``: read the store, hand frames to the recommender.
+
+These are the only places where the recommender meets the store. The recommender itself never
+sees a session; it gets the ratings frame and the catalogue's movie ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data.db import open_store
+from data.migrations import StoreError
+from data.movies import catalog_movie_ids
+from data.ratings import ratings_frame
+from movierec.settings import Settings
+from recommender.artifact import catalog_fingerprint
+from recommender.comparison import run_comparison
+from recommender.report import to_markdown
+from recommender.serving import Recommender, UserRatings
+from recommender.training import ServedConfig, fit_recommender
+
+log = logging.getLogger(__name__)
+
+
+def _read_store(settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
+    engine = open_store(settings.resolved_database_url)
+    try:
+        with engine.connect() as conn:
+            frame = ratings_frame(conn)
+            catalog = np.asarray(catalog_movie_ids(conn), dtype=np.int64)
+    finally:
+        engine.dispose()
+    if frame.empty:
+        raise StoreError("the store holds no ratings; run `movierec etl` first")
+    return frame, catalog
+
+
+def ratings_fingerprint(frame: pd.DataFrame) -> str:
+    """Digest of every rating in the store, recorded so an artifact names the data it saw."""
+    digest = hashlib.sha256()
+    for column in ("user_id", "movie_id", "rating", "timestamp"):
+        digest.update(np.ascontiguousarray(frame[column].to_numpy()).tobytes())
+    return digest.hexdigest()
+
+
+def training_rmse(frame: pd.DataFrame, recommender: Recommender) -> float:
+    """RMSE of the served rating model on its own training ratings, users folded in."""
+    errors = []
+    for _, rows in frame.groupby("user_id"):
+        user = UserRatings.from_frame(rows)
+        errors.append(recommender.predict(user, user.movie_ids) - user.ratings)
+    return float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
+
+
+def run_train(settings: Settings, *, seed: int) -> int:
+    """Fit the served models on every rating in the store and write a new artifact."""
+    try:
+        frame, catalog = _read_store(settings)
+    except StoreError as exc:
+        log.error("%s", exc)
+        return 1
+    config = ServedConfig()
+    started = time.perf_counter()
+    recommender = fit_recommender(frame, config, seed=seed)
+    fit_seconds = time.perf_counter() - started
+    meta = {
+        "hyper_parameters": {
+            "ranker": asdict(config.ranker),
+            "rating": asdict(config.rating),
+            "popularity": config.popularity,
+            "seed": seed,
+        },
+        "data": {
+            "ratings": len(frame),
+            "users": int(frame["user_id"].nunique()),
+            "movies": len(recommender.movie_ids),
+            "ratings_sha256": ratings_fingerprint(frame),
+        },
+        "catalog_fingerprint": catalog_fingerprint(catalog),
+        "metrics": {
+            "fit_seconds": round(fit_seconds, 3),
+            "training_rmse": round(training_rmse(frame, recommender), 4),
+        },
+    }
+    folder = recommender.save(settings.resolved_models_dir, meta)
+    log.info(
+        "trained %s on %d ratings in %.1f s: %s",
+        recommender.algorithm,
+        len(frame),
+        fit_seconds,
+        folder,
+    )
+    return 0
+
+
+def run_evaluate(settings: Settings, *, out: Path, seed: int, quick: bool) -> int:
+    """Compare every model on the store's ratings; write evaluation.md and .json to ``out``."""
+    try:
+        frame, _ = _read_store(settings)
+    except StoreError as exc:
+        log.error("%s", exc)
+        return 1
+    results = run_comparison(frame, seed=seed, quick=quick)
+    command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"
+    markdown = to_markdown(results, command=command)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.md").write_text(markdown)
+    (out / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown)
+    log.info("wrote %s and %s", out / "evaluation.md", out / "evaluation.json")
+    return 0

@@ -1,0 +1,96 @@
+"""Splits and metrics for the two tasks, rating prediction and top-N ranking.
+
+The ranking protocol is temporal per user: sort each user's ratings by time; the last 20 %
+(position >= int(0.8 n)) are test, the rest train. Relevant items are test ratings >= 4.0,
+candidates are all movies the user has not rated in train, and only users with at least one
+relevant item count. Hyper-parameters are chosen by applying the same rule again to the train
+part (a validation split), never by looking at the test part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender.dataset import Interactions, check_frame, index_of
+
+RELEVANT_RATING = 4.0
+K = 10
+
+
+def temporal_split(frame: pd.DataFrame, train_fraction: float = 0.8) -> tuple[pd.DataFrame, ...]:
+    """Per user, the earliest ``train_fraction`` of ratings (by time) and the rest."""
+    check_frame(frame)
+    ordered = frame.sort_values(["user_id", "timestamp", "movie_id"], kind="stable")
+    position = ordered.groupby("user_id").cumcount().to_numpy()
+    counts = ordered.groupby("user_id")["movie_id"].transform("size").to_numpy()
+    is_test = position >= (train_fraction * counts).astype(np.int64)
+    return ordered[~is_test].reset_index(drop=True), ordered[is_test].reset_index(drop=True)
+
+
+def relevant_items(test: pd.DataFrame) -> dict[int, np.ndarray]:
+    """Each user's relevant test movies (rating >= 4.0); users without any are left out."""
+    liked = test[test["rating"] >= RELEVANT_RATING]
+    return {
+        int(user): group.to_numpy(np.int64) for user, group in liked.groupby("user_id")["movie_id"]
+    }
+
+
+def top_k_rows(scores: np.ndarray, exclude: np.ndarray, k: int = K) -> np.ndarray:
+    """Column indices of each row's k best scores (best first), skipping excluded cells."""
+    masked = np.where(exclude, -np.inf, scores)
+    top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(masked, top, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(top, order, axis=1)
+
+
+@dataclass(frozen=True)
+class RankingScores:
+    precision: float
+    recall: float
+    ndcg: float
+    map: float
+    coverage: float
+    users: int
+
+
+def ranking_metrics(
+    recommended: Mapping[int, np.ndarray], relevant: Mapping[int, np.ndarray], n_movies: int
+) -> RankingScores:
+    """Precision, recall, NDCG and MAP at k averaged over users with relevant items.
+
+    Recall divides by all of the user's relevant items; MAP and the ideal DCG by at most k.
+    Coverage is the share of the ``n_movies`` catalogue recommended to anyone.
+    """
+    discounts = 1.0 / np.log2(np.arange(2, K + 2))
+    rows = []
+    shown: set[int] = set()
+    for user, liked in relevant.items():
+        top = np.asarray(recommended.get(user, np.empty(0, dtype=np.int64)))[:K]
+        shown.update(top.tolist())
+        hits = np.isin(top, liked).astype(np.float64)
+        ideal = min(len(liked), K)
+        precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+        rows.append(
+            (
+                hits.sum() / K,
+                hits.sum() / len(liked),
+                (hits * discounts[: len(hits)]).sum() / discounts[:ideal].sum(),
+                (precision_at * hits).sum() / ideal,
+            )
+        )
+    means = np.mean(rows, axis=0) if rows else np.zeros(4)
+    return RankingScores(*map(float, means), len(shown) / max(n_movies, 1), len(rows))
+
+
+def rated_mask(train: Interactions, users: np.ndarray) -> np.ndarray:
+    """Dense users x movies mask of what each listed user rated in train."""
+    return train.matrix[index_of(train.user_ids, users)[0]].toarray() != 0
+
+
+def rmse_mae(predicted: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
+    error = np.asarray(predicted, dtype=np.float64) - np.asarray(actual, dtype=np.float64)
+    return float(np.sqrt(np.mean(error**2))), float(np.mean(np.abs(error)))

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.dataset import Interactions
+from recommender.models.puresvd import PureSVD, PureSVDParams
+from recommender.models.rating import RatingModel, SVDParams, fit_svd
+from recommender.serving import Recommender, UserRatings
+
+
+def user_of(ratings: pd.DataFrame, user_id: int) -> UserRatings:
+    return UserRatings.from_frame(ratings[ratings["user_id"] == user_id])
+
+
+def test_top_n_excludes_rated_movies_and_is_sorted(model: Recommender, ratings: pd.DataFrame):
+    user = user_of(ratings, 3)
+    top = model.top_n(user, 10)
+    ids = [movie for movie, _ in top]
+    scores = [score for _, score in top]
+    assert len(top) == 10
+    assert not set(ids) & set(user.movie_ids.tolist())
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_top_n_keeps_only_allowed_movies(model: Recommender, ratings: pd.DataFrame):
+    user = user_of(ratings, 3)
+    unrated = np.setdiff1d(model.movie_ids, user.movie_ids)
+    allowed = np.concatenate([unrated[:4], user.movie_ids[:3], [999_999]])
+    ids = {movie for movie, _ in model.top_n(user, 10, allowed=allowed)}
+    assert ids == set(unrated[:4].tolist())
+
+
+def test_top_n_matches_a_full_sort_of_the_scores(model: Recommender, ratings: pd.DataFrame):
+    user = user_of(ratings, 5)
+    data = Interactions.from_frame(ratings)
+    items = np.searchsorted(data.movie_ids, user.movie_ids)
+    scores = model.ranker.scores(items, user.ratings)
+    scores[items] = -np.inf
+    expected = data.movie_ids[np.argsort(-scores, kind="stable")[:10]]
+    assert [movie for movie, _ in model.top_n(user, 10)] == expected.tolist()
+
+
+def test_users_without_known_ratings_get_the_popularity_ranking(
+    model: Recommender, ratings: pd.DataFrame
+):
+    counts = ratings["movie_id"].value_counts()
+    top = model.top_n(UserRatings(np.array([424242]), np.array([4.0], dtype=np.float32)), 5)
+    assert [score for _, score in top] == sorted(counts.to_numpy(float), reverse=True)[:5]
+    assert model.top_n(UserRatings.empty(), 5) == top
+
+
+def test_a_new_rating_changes_the_recommendations_at_once(
+    model: Recommender, ratings: pd.DataFrame
+):
+    user = user_of(ratings, 3)
+    before = model.top_n(user, 10)
+    first = before[0][0]
+    updated = UserRatings(np.append(user.movie_ids, first), np.append(user.ratings, 0.5))
+    after = model.top_n(updated, 10)
+    assert first not in [movie for movie, _ in after]
+    assert after != before
+
+
+def test_puresvd_fold_in_equals_the_trained_user_factor(ratings: pd.DataFrame):
+    data = Interactions.from_frame(ratings)
+    params = PureSVDParams(factors=4, beta=0.1, shift=1.0)
+    model = PureSVD.fit(data.matrix, params, seed=1)
+    weighted = data.matrix.astype(np.float64)
+    weighted.data -= params.shift
+    trained = weighted.multiply(model.column_weights).tocsr() @ model.item_factors
+    items, values = data.user_row(7)
+    np.testing.assert_allclose(model.user_factors(items, values), trained[7], rtol=1e-4)
+
+
+def test_vectorised_rating_predictions_equal_surprise_predict(ratings: pd.DataFrame):
+    algo = fit_svd(ratings, SVDParams(n_factors=6, n_epochs=15), seed=3)
+    movie_ids = np.unique(ratings["movie_id"])
+    model = RatingModel.from_surprise(algo, movie_ids, fold_in_reg=1.0)
+    everything = np.arange(len(movie_ids))
+    for user_id in (1, 17, 60):
+        side = RatingModel.trained_user(algo, user_id)
+        expected = [algo.predict(user_id, int(movie)).est for movie in movie_ids]
+        np.testing.assert_allclose(model.predict(side, everything), expected, rtol=1e-12)
+
+
+def test_predict_is_clipped_and_nan_for_unknown_movies(model: Recommender, ratings: pd.DataFrame):
+    predicted = model.predict(user_of(ratings, 2), np.append(model.movie_ids, 999_999))
+    assert np.isnan(predicted[-1])
+    assert np.all((predicted[:-1] >= 0.5) & (predicted[:-1] <= 5.0))
+
+
+def test_fold_in_tracks_the_users_own_ratings(model: Recommender, ratings: pd.DataFrame):
+    user = user_of(ratings, 4)
+    error = model.predict(user, user.movie_ids) - user.ratings
+    baseline = model.rating.global_mean - user.ratings
+    assert np.sqrt(np.mean(error**2)) < np.sqrt(np.mean(baseline**2))
+
+
+def test_similar_movies_exclude_the_movie_itself(model: Recommender):
+    movie = int(model.movie_ids[0])
+    similar = model.similar(movie, 5)
+    assert len(similar) == 5
+    assert movie not in similar
+    assert model.similar(999_999) == []
+
+
+def test_popularity_fallback_serves_every_call(ratings: pd.DataFrame):
+    fallback = Recommender.popularity(ratings)
+    assert (fallback.kind, fallback.algorithm) == ("popularity", "popularity-count")
+    user = user_of(ratings, 3)
+    top = [movie for movie, _ in fallback.top_n(user, 5)]
+    assert not set(top) & set(user.movie_ids.tolist())
+    assert fallback.similar(int(fallback.movie_ids[0])) == []
+    assert np.isfinite(fallback.predict(user, fallback.movie_ids[:3])).all()
+
+
+def test_popularity_fallback_rejects_a_frame_without_ratings_columns():
+    with pytest.raises(ValueError, match="lacks columns"):
+        Recommender.popularity(pd.DataFrame({"user_id": [1]}))
