@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, insert
+
+from data.schema import movies, ratings, users
+from etl.training import run_evaluate, run_train
+from movierec.settings import Settings
+from recommender.models.puresvd import PureSVDParams
+from recommender.serving import Recommender, UserRatings
+from recommender.training import ServedConfig, fit_recommender
+from tests.recommender.synthetic import synthetic_ratings
+
+FRAME = synthetic_ratings(n_users=30, n_movies=40, per_user=15, seed=4)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=store_url)
+
+
+@pytest.fixture
+def filled(engine: Engine) -> Engine:
+    movie_ids = sorted({*FRAME["movie_id"].tolist(), 9_999})
+    with engine.begin() as conn:
+        conn.execute(
+            insert(movies),
+            [{"id": m, "title": f"M{m}", "movielens_title": f"M{m}"} for m in movie_ids],
+        )
+        conn.execute(
+            insert(users),
+            [
+                {"id": u, "username": f"u{u}", "password_hash": "x"}
+                for u in FRAME["user_id"].unique().tolist()
+            ],
+        )
+        conn.execute(
+            insert(ratings),
+            [
+                {"user_id": int(u), "movie_id": int(m), "rating": float(r), "rated_at": int(t)}
+                for u, m, r, t in FRAME.itertuples(index=False)
+            ],
+        )
+    return engine
+
+
+def test_train_then_serve_gives_the_evaluated_models_top_10(filled: Engine, settings: Settings):
+    assert run_train(settings, seed=5) == 0
+    catalog = np.array(sorted({*FRAME["movie_id"].tolist(), 9_999}))
+    served = Recommender.load(settings.resolved_models_dir, catalog_movie_ids=catalog)
+    fitted = fit_recommender(FRAME, ServedConfig(), seed=5)
+    for user_id in (1, 12):
+        user = UserRatings.from_frame(FRAME[FRAME["user_id"] == user_id])
+        assert served.top_n(user, 10) == fitted.top_n(user, 10)
+    meta = served.meta
+    assert meta["data"]["ratings"] == len(FRAME)
+    assert meta["hyper_parameters"]["ranker"] == vars(PureSVDParams())
+    assert meta["metrics"]["training_rmse"] > 0
+
+
+def test_train_on_an_empty_store_fails_with_a_message(
+    engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+):
+    assert run_train(settings, seed=1) == 1
+    assert "no ratings" in caplog.text
+
+
+def test_evaluate_writes_markdown_and_json(
+    filled: Engine, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    out = tmp_path / "evaluation"
+    assert run_evaluate(settings, out=out, seed=3, quick=True) == 0
+    results = json.loads((out / "evaluation.json").read_text())
+    assert results["seed"] == 3
+    assert "NDCG@10" in (out / "evaluation.md").read_text()
+    assert "movierec evaluate --seed 3 --quick" in capsys.readouterr().out
