@@ -98,7 +98,7 @@ def rating_counts(conn: Connection, user_ids: list[int]) -> dict[int, int]:
         .where(ratings.c.user_id.in_(user_ids))
         .group_by(ratings.c.user_id)
     )
-    found = dict(conn.execute(query).tuples().all())
+    found = dict(conn.execute(query).all())
     return {user_id: int(found.get(user_id, 0)) for user_id in user_ids}
 
 
@@ -107,7 +107,7 @@ def user_ratings_for(conn: Connection, user_id: int, movie_ids: list[int]) -> di
     query = select(ratings.c.movie_id, ratings.c.rating).where(
         ratings.c.user_id == user_id, ratings.c.movie_id.in_(movie_ids)
     )
-    return dict(conn.execute(query).tuples().all())
+    return dict(conn.execute(query).all())
 
 
 def set_rating(conn: Connection, user_id: int, movie_id: int, rating: float, rated_at: int) -> None:

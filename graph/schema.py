@@ -198,10 +198,11 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations}),
+        # Factories, not instances: an extension holds per-request state.
         extensions=[
-            QueryDepthLimiter(max_depth=limits.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-            MaxTokensLimiter(max_token_count=limits.max_tokens),
-            ErrorCodes(),
+            lambda: QueryDepthLimiter(max_depth=limits.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            ErrorCodes,
         ],
     )
