@@ -105,7 +105,7 @@ def rating_scores(
     pairs = list(zip(test["user_id"], test["movie_id"], test["rating"], strict=True))
     for name, build in surprise_models(config, quick=quick).items():
         started = time.perf_counter()
-        algo = build(seed).fit(to_trainset(train))
+        algo = build(seed).fit(to_trainset(train, seed=seed))
         fitted = time.perf_counter() - started
         predicted = np.array([p.est for p in algo.test(pairs)])
         results[name] = (*rmse_mae(predicted, test["rating"]), fitted)
@@ -133,7 +133,7 @@ def ranking_rows(
         return {int(u): data.movie_ids[t] for u, t in zip(users, top, strict=True)}
 
     def original() -> dict[int, np.ndarray]:
-        algo = SVD(random_state=seed).fit(to_trainset(train))
+        algo = SVD(random_state=seed).fit(to_trainset(train, seed=seed))
         model = RatingModel.from_surprise(algo, data.movie_ids, fold_in_reg=1.0)
         sides = [RatingModel.trained_user(algo, int(u)) for u in users]
         everything = np.arange(len(data.movie_ids))

@@ -30,10 +30,15 @@ class SVDParams:
     fold_in_reg: float = 20.0
 
 
-def to_trainset(frame: pd.DataFrame) -> Trainset:
-    """Surprise's training set over every rating of the frame (raw ids are our int ids)."""
+def to_trainset(frame: pd.DataFrame, *, seed: int) -> Trainset:
+    """Surprise's training set over every rating of the frame (raw ids are our int ids).
+
+    Rows are shuffled with the seed first: surprise's SGD visits ratings in trainset order, and
+    the store's user-then-time order costs about 0.005 RMSE (measured: 0.8575 sorted, 0.8525
+    shuffled, tuned SVD on one 80/20 split).
+    """
     reader = Reader(rating_scale=RATING_SCALE)
-    columns = frame[["user_id", "movie_id", "rating"]]
+    columns = frame[["user_id", "movie_id", "rating"]].sample(frac=1.0, random_state=seed)
     return Dataset.load_from_df(columns, reader).build_full_trainset()
 
 
@@ -45,7 +50,7 @@ def fit_svd(frame: pd.DataFrame, params: SVDParams, *, seed: int) -> SVD:
         reg_all=params.reg_all,
         random_state=seed,
     )
-    return algo.fit(to_trainset(frame))
+    return algo.fit(to_trainset(frame, seed=seed))
 
 
 @dataclass(frozen=True)
