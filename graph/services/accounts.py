@@ -18,7 +18,8 @@ from graph.services.errors import InvalidInputError
 from graph.services.ratelimit import FailureWindow
 from graph.services.tokens import IssuedToken, TokenSigner
 
-USERNAME_PATTERN = re.compile(r"[a-z0-9_]{3,30}")
+MAX_USERNAME_LENGTH = 30
+USERNAME_PATTERN = re.compile(rf"[a-z0-9_]{{3,{MAX_USERNAME_LENGTH}}}")
 MIN_PASSWORD_LENGTH = 8
 # Argon2 hashes whatever it is given; a cap keeps a 10 MB "password" from costing 10 MB of work.
 MAX_PASSWORD_LENGTH = 256
@@ -77,6 +78,12 @@ class Accounts:
         return Authenticated(user, self.signer.issue(user.id))
 
     def sign_up(self, username: str, password: str) -> Authenticated | Rejected:
+        """Create an account; a taken name (any case) is reported before its spelling rules."""
+        taken = Rejected("UsernameTaken", f"the username {username[:40]!r} is taken")
+        if len(username) <= MAX_USERNAME_LENGTH:
+            with self._engine.connect() as conn:
+                if queries.user_by_username(conn, username) is not None:
+                    return taken
         if not USERNAME_PATTERN.fullmatch(username):
             return Rejected(
                 "InvalidUsername",
@@ -94,8 +101,8 @@ class Accounts:
         try:
             with self._engine.begin() as conn:
                 user = queries.create_user(conn, username, password_hash)
-        except UsernameTakenError:
-            return Rejected("UsernameTaken", f"the username {username!r} is taken")
+        except UsernameTakenError:  # a concurrent sign-up won the unique index
+            return taken
         return Authenticated(user, self.signer.issue(user.id))
 
     def user(self, user_id: int) -> UserRow | None:
