@@ -102,7 +102,8 @@ def test_sign_up_refusals_store_nothing(
     before = counts(store)
     result = gql(SIGN_UP, {"u": username, "p": password})["data"]["signUp"]
     assert result["__typename"] == typename
-    assert result["code"] and result["message"]
+    assert result["code"]
+    assert result["message"]
     if typename == "PasswordTooShort":
         assert result["minLength"] == 8
     assert counts(store) == before
@@ -211,7 +212,8 @@ def test_wrongly_typed_variables_store_nothing(
     before = counts(store)
     result = gql(RATE, variables, token=token)
     assert result.get("data") is None
-    assert error_codes(result) and set(error_codes(result)) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert error_codes(result)
+    assert set(error_codes(result)) == {"GRAPHQL_VALIDATION_FAILED"}
     assert counts(store) == before
 
 
