@@ -3,110 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from etl.errors import EtlError
 from etl.metadata import Metadata
 from etl.tmdb import EnrichReport, RetryPolicy, TmdbCache, enrich
+from tests.etl.conftest import FakeTmdb, Reply
 
 FAST = RetryPolicy(attempts=3, backoff_seconds=0.01, timeout_seconds=0.3)
 TOKEN = "test-token"
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes | None = None  # None: a movie body for the requested id
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Seen:
-    tmdb_id: int
-    at: float
-    authorization: str
-    language: list[str]
-
-
-def movie_body(tmdb_id: int) -> bytes:
-    return json.dumps(
-        {
-            "id": tmdb_id,
-            "original_title": f"Original {tmdb_id}",
-            "overview": f"Overview {tmdb_id}",
-            "poster_path": f"/poster{tmdb_id}.jpg",
-            "backdrop_path": f"/own{tmdb_id}.jpg",
-            "belongs_to_collection": {"backdrop_path": "/collection.jpg"},
-        }
-    ).encode()
-
-
-class FakeTmdb:
-    """Answers ``/3/movie/<id>`` from a per-id script (the last reply repeats); logs requests."""
-
-    def __init__(self) -> None:
-        self.script: dict[int, list[Reply]] = {}
-        self.seen: list[Seen] = []
-        self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlsplit(self.path)
-                tmdb_id = int(url.path.rsplit("/", 1)[-1])
-                with fake._lock:
-                    fake.seen.append(
-                        Seen(
-                            tmdb_id,
-                            time.monotonic(),
-                            self.headers.get("Authorization", ""),
-                            parse_qs(url.query).get("language", []),
-                        )
-                    )
-                    replies = fake.script.get(tmdb_id, [Reply()])
-                    reply = replies.pop(0) if len(replies) > 1 else replies[0]
-                time.sleep(reply.delay)
-                body = movie_body(tmdb_id) if reply.body is None else reply.body
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out and left
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def requests_for(self, tmdb_id: int) -> list[Seen]:
-        return [seen for seen in self.seen if seen.tmdb_id == tmdb_id]
-
-
-@pytest.fixture
-def tmdb() -> Iterator[FakeTmdb]:
-    fake = FakeTmdb()
-    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-    thread.join()
 
 
 @pytest.fixture
