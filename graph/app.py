@@ -10,12 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
-from strawberry.fastapi import GraphQLRouter
 
 from graph.access_log import AccessLog
 from graph.config import AppConfig
 from graph.context import Context
 from graph.legacy import legacy_router
+from graph.router import JSONErrorsRouter
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
 from graph.services.tokens import TokenSigner
@@ -46,7 +46,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             client=request.client.host if request.client else "unknown",
         )
 
-    graphql = GraphQLRouter(
+    graphql = JSONErrorsRouter(
         build_schema(config.limits), context_getter=context, graphql_ide="graphiql"
     )
     app.include_router(graphql, prefix="/graphql")
