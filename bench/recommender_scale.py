@@ -1,0 +1,94 @@
+"""Serving latency at ML-25M scale: 162,541 users and 62,423 movies, synthetic.
+
+Serving cost depends on the shapes (movies x factors) and on the user's number of ratings, not
+on the values, so the model here has random factors of the served shapes and users whose rating
+counts follow ML-25M's long tail (median ~70, a few thousand for the heaviest). Memory is the
+item side only: O(movies x factors), nothing per user and no movie x movie matrix.
+
+Run: ``.venv/bin/python bench/recommender_scale.py``. Target: top_n <= 5 ms p50.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from recommender.models.puresvd import PureSVD, PureSVDParams
+from recommender.models.rating import RatingModel, SVDParams
+from recommender.serving import Recommender, UserRatings
+
+N_USERS, N_MOVIES = 162_541, 62_423
+
+
+def synthetic_recommender(rng: np.random.Generator) -> Recommender:
+    ranker_params, rating_params = PureSVDParams(), SVDParams()
+    movie_ids = np.sort(rng.choice(300_000, N_MOVIES, replace=False)).astype(np.int64)
+    ranker = PureSVD(
+        params=ranker_params,
+        item_factors=rng.normal(size=(N_MOVIES, ranker_params.factors)).astype(np.float32),
+        column_weights=rng.uniform(0.5, 1.0, N_MOVIES).astype(np.float32),
+    )
+    rating = RatingModel(
+        global_mean=3.5,
+        item_bias=rng.normal(0, 0.3, N_MOVIES),
+        item_factors=rng.normal(0, 0.1, (N_MOVIES, rating_params.n_factors)),
+        known=np.ones(N_MOVIES, dtype=bool),
+        fold_in_reg=rating_params.fold_in_reg,
+    )
+    popularity = rng.zipf(1.5, N_MOVIES).astype(np.float32)
+    return Recommender(
+        movie_ids=movie_ids,
+        popularity=popularity,
+        rating=rating,
+        ranker=ranker,
+        algorithm="puresvd+svd",
+    )
+
+
+def timed(call: Callable[[UserRatings], object], users: list[UserRatings]) -> str:
+    seconds = []
+    for user in users:
+        started = time.perf_counter()
+        call(user)
+        seconds.append(time.perf_counter() - started)
+    ms = np.array(seconds) * 1e3
+    return f"p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms"
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    recommender = synthetic_recommender(rng)
+    counts = np.clip(rng.lognormal(np.log(70), 1.1, 2_000), 20, 8_000).astype(int)
+    users = [
+        UserRatings(
+            rng.choice(recommender.movie_ids, n, replace=False),
+            (rng.integers(1, 11, n) / 2).astype(np.float32),
+        )
+        for n in counts
+    ]
+    heavy = users[int(np.argmax(counts))]
+    print(f"{N_USERS:,} users (stateless: no per-user memory), {N_MOVIES:,} movies")
+    print(
+        f"top_n, {len(users)} users (median {int(np.median(counts))} ratings): "
+        f"{timed(lambda u: recommender.top_n(u, 10), users)}"
+    )
+    print(
+        f"top_n, heaviest user ({len(heavy.movie_ids)} ratings): "
+        f"{timed(lambda u: recommender.top_n(u, 10), [heavy] * 200)}"
+    )
+    genre = np.sort(rng.choice(recommender.movie_ids, 5_000, replace=False))
+    print(
+        f"top_n with a 5,000-movie genre filter: "
+        f"{timed(lambda u: recommender.top_n(u, 10, allowed=genre), users)}"
+    )
+    print(
+        f"predict 10 movies (ridge fold-in): "
+        f"{timed(lambda u: recommender.predict(u, u.movie_ids[:10]), users)}"
+    )
+    print(f"similar(movie): {timed(lambda _u: recommender.similar(int(genre[7])), users[:500])}")
+
+
+if __name__ == "__main__":
+    main()
