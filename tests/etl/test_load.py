@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
 
+from data.db import make_engine, open_store
 from data.passwords import verify_password
-from data.schema import genres, movie_genres, movies, ratings, tags, users
+from data.schema import genres, metadata, movie_genres, movies, ratings, tags, users
 from etl.errors import EtlError
 from etl.load import apply_cached_metadata, load_movielens
 from etl.metadata import Metadata
@@ -155,3 +158,37 @@ def test_without_metadata_sources_the_summary_says_so(engine: Engine, tmp_path: 
         overviews = conn.execute(select(movies.c.overview)).scalars().all()
     assert overviews == [None] * 4
     assert any("MovieLens fields only" in line for line in summary.lines())
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """An empty store in the PostgreSQL database ``MOVIEREC_TEST_POSTGRES_URL`` names
+    (its tables are dropped before and after); skipped when that is not set."""
+    url = os.environ.get("MOVIEREC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("set MOVIEREC_TEST_POSTGRES_URL to run the PostgreSQL load test")
+    engine = make_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    engine = open_store(url, create=True)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def test_postgresql_load_is_idempotent_atomic_and_syncs_user_ids(
+    postgres_engine: Engine, tmp_path: Path
+) -> None:
+    load_movielens(postgres_engine, write_movielens(tmp_path / "good"), cached=_no_cache)
+    first = dump(postgres_engine)
+    load_movielens(postgres_engine, write_movielens(tmp_path / "good"), cached=_no_cache)
+    assert dump(postgres_engine) == first
+    bad = write_movielens(tmp_path / "bad", ratings=[*FILES["ratings.csv"], "1,1,3.0,1"])
+    with pytest.raises(EtlError):
+        load_movielens(postgres_engine, bad, cached=_no_cache)
+    assert dump(postgres_engine) == first
+    with postgres_engine.begin() as conn:
+        new_id = conn.execute(
+            users.insert().values(username="signup", password_hash="h").returning(users.c.id)
+        ).scalar_one()
+    assert new_id == 4
