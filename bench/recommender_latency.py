@@ -7,8 +7,10 @@ served path folds the user in and ranks the whole catalogue with one matrix-vect
 Run: ``.venv/bin/python bench/recommender_latency.py [ratings.csv]`` (default: the shared
 ml-latest-small). Targets: served <= 1 ms p50 (the original takes about 65 ms).
 
-Measured (2 cores, ml-latest-small, 610 users, 9,724 movies), see the report for the latest:
-see RESULTS below.
+Measured 2026-11-25 (2 cores, ml-latest-small, 610 users, 9,724 movies):
+    served top_n over 610 users x 5: p50 0.056 ms, p99 0.137 ms
+    served top_n, user with 2698 ratings: p50 0.131 ms, p99 0.230 ms
+    original per-movie predict loop over 51 users: p50 31.6 ms, p99 97.6 ms
 """
 
 from __future__ import annotations

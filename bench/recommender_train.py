@@ -2,6 +2,9 @@
 
 Run: ``MOVIEREC_DATA_DIR=... .venv/bin/python bench/recommender_train.py`` after ``movierec etl``.
 Peak memory is the process's maximum resident set size, so it includes the store read.
+
+Measured 2026-11-25 (2 cores, ml-latest-small store, 100,837 ratings): fit 1.2 s,
+2.72 s wall including the store read and the artifact write, peak RSS 187 MB.
 """
 
 from __future__ import annotations

@@ -195,23 +195,18 @@ class Recommender:
     def _best(
         self, scores: np.ndarray, exclude: np.ndarray, allowed: np.ndarray | None, n: int
     ) -> list[tuple[int, float]]:
-        if allowed is None:
-            candidates = scores.astype(np.float32, copy=True)
-            candidates[exclude] = -np.inf
-            index = None
-        else:
+        candidates = scores.astype(np.float32, copy=True)
+        if allowed is not None:
             positions, present = index_of(self.movie_ids, allowed)
-            excluded = np.zeros(len(self.movie_ids), dtype=bool)
-            excluded[exclude] = True
-            index = np.unique(positions[present])
-            index = index[~excluded[index]]
-            candidates = scores[index]
+            permitted = np.zeros(len(candidates), dtype=bool)
+            permitted[positions[present]] = True
+            candidates[~permitted] = -np.inf
+        candidates[exclude] = -np.inf
         n = min(n, len(candidates))
         if n <= 0:
             return []
         top = np.argpartition(-candidates, n - 1)[:n]
         top = top[np.argsort(-candidates[top], kind="stable")]
         top = top[np.isfinite(candidates[top])]
-        chosen = top if index is None else index[top]
-        pairs = zip(self.movie_ids[chosen], candidates[top], strict=True)
+        pairs = zip(self.movie_ids[top], candidates[top], strict=True)
         return [(int(movie), float(score)) for movie, score in pairs]

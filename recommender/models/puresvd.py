@@ -7,7 +7,8 @@ training would give — serving is stateless and updates are instant by construc
 
 Variants measured on the validation split: ``shift`` subtracts a constant from every stored
 rating (so a 1-star rating counts against similar movies), and ``beta`` scales each movie's
-column by ``count^-beta`` before the SVD, which lets less popular movies compete.
+column by ``count^-beta`` before the SVD (beta > 0 favours rare movies, beta < 0 popular ones).
+The defaults won the validation search of ``movierec evaluate`` (k=20, beta=-0.1, shift=2.5).
 """
 
 from __future__ import annotations
