@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from tqdm import tqdm
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "pass"
 COMBINED_FILE = "combined_movies.csv"
+RATING_COLUMNS = ("user_id", "movie_id", "rating", "rated_at")
+TAG_COLUMNS = ("user_id", "movie_id", "tag", "tagged_at")
 
 
 @dataclass
@@ -101,32 +104,41 @@ def load_movielens(
     with engine.begin() as conn:
         _write_movies(conn, movies, links, metadata)
         accounts = _DemoAccounts(conn, summary)
-        with _progress("ratings") as advance:
-            for chunk in read_ratings(directory / "ratings.csv", movies, ratings_report):
-                accounts.ensure(user for user, _, _, _ in chunk)
-                catalog.upsert_ratings(
-                    conn,
-                    [
-                        {"user_id": u, "movie_id": m, "rating": r, "rated_at": t}
-                        for u, m, r, t in chunk
-                    ],
-                )
-                ratings_report.loaded += len(chunk)
-                advance(len(chunk))
-        with _progress("tags") as advance:
-            for chunk in read_tags(directory / "tags.csv", movies, tags_report):
-                accounts.ensure(user for user, _, _, _ in chunk)
-                catalog.upsert_tags(
-                    conn,
-                    [
-                        {"user_id": u, "movie_id": m, "tag": tag, "tagged_at": t}
-                        for u, m, tag, t in chunk
-                    ],
-                )
-                tags_report.loaded += len(chunk)
-                advance(len(chunk))
+        _write_chunks(
+            conn,
+            read_ratings(directory / "ratings.csv", movies, ratings_report),
+            RATING_COLUMNS,
+            catalog.upsert_ratings,
+            ratings_report,
+            accounts,
+        )
+        _write_chunks(
+            conn,
+            read_tags(directory / "tags.csv", movies, tags_report),
+            TAG_COLUMNS,
+            catalog.upsert_tags,
+            tags_report,
+            accounts,
+        )
         catalog.sync_user_id_sequence(conn)
     return summary
+
+
+def _write_chunks(
+    conn: Connection,
+    chunks: Iterable[Sequence[tuple[Any, ...]]],
+    columns: tuple[str, ...],
+    write: Callable[[Connection, Sequence[catalog.Row]], None],
+    report: FileReport,
+    accounts: _DemoAccounts,
+) -> None:
+    """Write validated chunks of user rows (user id first), creating their users first."""
+    with _progress(report.name) as advance:
+        for chunk in chunks:
+            accounts.ensure(row[0] for row in chunk)
+            write(conn, [dict(zip(columns, row, strict=True)) for row in chunk])
+            report.loaded += len(chunk)
+            advance(len(chunk))
 
 
 def _link(links: dict[int, Link], movie_id: int) -> Link:
