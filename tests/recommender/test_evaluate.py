@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.evaluate import ranking_metrics, relevant_items, temporal_split, top_k_rows
+
+
+def test_temporal_split_holds_out_each_users_latest_fifth():
+    frame = pd.DataFrame(
+        {
+            "user_id": [1] * 5 + [2] * 3,
+            "movie_id": [10, 11, 12, 13, 14, 10, 11, 12],
+            "rating": [4.0] * 8,
+            "timestamp": [5, 4, 3, 2, 1, 7, 9, 8],
+        }
+    )
+    train, test = temporal_split(frame)
+    assert test.groupby("user_id")["movie_id"].apply(list).to_dict() == {1: [10], 2: [11]}
+    assert len(train) == 6
+
+
+def test_ranking_metrics_on_a_hand_checked_list():
+    relevant = relevant_items(
+        pd.DataFrame({"user_id": [1, 1, 2], "movie_id": [7, 8, 9], "rating": [4.0, 3.5, 2.0]})
+    )
+    assert list(relevant) == [1]
+    scores = ranking_metrics({1: np.array([5, 7, 6])}, relevant, n_movies=30)
+    assert scores.precision == pytest.approx(0.1)
+    assert scores.recall == pytest.approx(1.0)
+    assert scores.ndcg == pytest.approx(1 / np.log2(3))
+    assert scores.map == pytest.approx(0.5)
+    assert scores.coverage == pytest.approx(0.1)
+
+
+def test_top_k_rows_skips_excluded_cells():
+    scores = np.array([[0.9, 0.8, 0.1, 0.5]])
+    exclude = np.array([[True, False, False, False]])
+    assert top_k_rows(scores, exclude, k=2).tolist() == [[1, 3]]
