@@ -91,7 +91,7 @@ def test_report_needs_ratings_then_writes_charts(
     settings: Settings, movielens_small: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert run_report(settings, out=tmp_path / "report") == 1
-    assert "store" in caplog.text
+    assert "is empty; run `movierec etl` to build it" in caplog.text
     assert run_etl(settings, movielens_dir=movielens_small) == 0
     assert run_report(settings, out=tmp_path / "report") == 0
     written = sorted(path.name for path in (tmp_path / "report").iterdir())
