@@ -30,7 +30,7 @@ from data import catalog
 from data.passwords import hash_password
 from etl.combined import read_combined
 from etl.errors import EtlError
-from etl.metadata import Metadata, choose_metadata
+from etl.metadata import FROM_CACHE, Metadata, choose_metadata
 from etl.movielens import (
     FileReport,
     Link,
@@ -93,7 +93,7 @@ def load_movielens(
     summary.movies_without_tmdb_id = sum(tmdb_id is None for tmdb_id in tmdb_ids.values())
     if missing := len(movies) - len(links):
         summary.notes.append(f"movies without a links.csv row (no IMDb/TMDB id): {missing:,}")
-    if not combined and not summary.metadata_sources.get("TMDB cache"):
+    if not combined and not summary.metadata_sources.get(FROM_CACHE):
         summary.notes.append(
             f"no {COMBINED_FILE} and no TMDB cache: loaded MovieLens fields only "
             "(run `movierec etl enrich` with TMDB_API_TOKEN for posters and overviews)"

@@ -34,6 +34,9 @@ class Metadata:
 
 
 EMPTY = Metadata(None, None, None, None)
+FROM_CACHE = "TMDB cache"
+FROM_COMBINED = "combined_movies.csv"
+FROM_NOTHING = "none (MovieLens fields only)"
 
 
 def _text(value: object) -> str | None:
@@ -55,10 +58,10 @@ def choose_metadata(
     for movie_id, tmdb_id in tmdb_ids.items():
         fresh = cached(tmdb_id) if tmdb_id is not None else None
         if fresh is not None:
-            chosen[movie_id], source = fresh, "TMDB cache"
+            chosen[movie_id], source = fresh, FROM_CACHE
         elif movie_id in combined:
-            chosen[movie_id], source = combined[movie_id], "combined_movies.csv"
+            chosen[movie_id], source = combined[movie_id], FROM_COMBINED
         else:
-            chosen[movie_id], source = EMPTY, "none (MovieLens fields only)"
+            chosen[movie_id], source = EMPTY, FROM_NOTHING
         sources[source] += 1
     return chosen, sources
