@@ -6,8 +6,9 @@ the one argon2id hash, validation and the single write transaction: what a user 
 The rerun is the idempotent path (every row upserted again, nothing changes). Best of N.
 
 Measured (2-core machine, SQLite, ml-latest-small, best of 3):
-    fresh store: 2.05 s    rerun: 1.69 s    (target: under 10 s; other helpers' tests were
-    running on the machine at the time, runs spread 2.05-2.94 s and 1.69-2.23 s)
+    fresh store: 1.96 s (runs 1.96, 2.09, 2.07)    rerun: 1.65 s (runs 1.72, 1.65, 1.74)
+    target: under 10 s. The load itself (store open to commit) reports 1.4 s; the rest is
+    interpreter start-up and imports.
 
 Run:
     .venv/bin/python bench/etl_load.py [--movielens DIR] [--runs N]
