@@ -26,6 +26,8 @@ from recommender.artifact import LATEST
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "secret.key"
+# The seed `movierec train` uses by default, so a first start trains the same model.
+TRAINING_SEED = 42
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> int:
@@ -56,7 +58,7 @@ def prepare(settings: Settings) -> int:
         from etl.training import run_train
 
         log.info("no model yet: training (first start)")
-        if run_train(settings) != 0:
+        if run_train(settings, seed=TRAINING_SEED) != 0:
             log.warning("training failed: serving the popularity ranking until `movierec train`")
     token_secret(settings)
     return 0
