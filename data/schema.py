@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    false,
     func,
 )
 
@@ -73,7 +74,7 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("username", Text, nullable=False),
     Column("password_hash", Text, nullable=False),
-    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("is_demo", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 # Usernames are unique case-insensitively: the shipped iOS app lowercases what is typed.
