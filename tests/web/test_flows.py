@@ -109,3 +109,12 @@ def test_new_account_rates_three_movies_and_gets_its_own_recommendations(
     page.get_by_role("link", name="Continue to Home").click()
     assert sorted(loaded_movie_ids(row(page, "Movies you have watched"))) == sorted(rated)
     assert loaded_movie_ids(row(page, "Recommended for you"))[: len(personal)] == personal
+
+
+def test_a_token_the_server_rejects_leads_back_to_sign_in(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/")
+    page.evaluate("() => sessionStorage.setItem('movierec.token', 'expired-or-forged')")
+    page.goto(f"{server.url}/#/home")
+    expect(page).to_have_url(f"{server.url}/#/login?expired")
+    expect(page.get_by_role("alert")).to_have_text("Your session has ended. Please sign in again.")
+    assert session_token(page) is None
