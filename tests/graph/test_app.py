@@ -1,0 +1,125 @@
+"""The app around the schema: probes, the web folder at /, access log, a non-blocking login."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from graph.app import create_app
+from graph.config import AppConfig
+from graph.services.bundle import Services, build_services
+from graph.services.recommendations import load_recommender
+
+
+def test_healthz(http: TestClient) -> None:
+    assert http.get("/healthz").json() == {"status": "alive"}
+
+
+def test_readyz_reports_the_model(http: TestClient) -> None:
+    assert http.get("/readyz").json() == {
+        "status": "ready",
+        "store": "ok",
+        "model": {"kind": "model", "algorithm": "puresvd+svd"},
+    }
+
+
+def test_readyz_reports_an_unreachable_store(
+    http: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(services.engine, "connect", unreachable)
+    response = http.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["store"] == "unreachable"
+
+
+def test_missing_model_falls_back_to_popularity(
+    config: AppConfig, store: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        recommender = load_recommender(store, config.models_dir)
+    assert recommender.kind == "popularity"
+    assert "no model artifact" in caplog.text
+    services = build_services(config, recommender)
+    with TestClient(create_app(config, services)) as client:
+        assert client.get("/readyz").json()["model"]["kind"] == "popularity"
+        body = client.get("/user/1/recommendations").json()
+    expected = recommender.top_n(services.recommendations.user_ratings(1), 10)
+    assert [movie["movieId"] for movie in body["movies"]] == [m for m, _ in expected]
+    services.engine.dispose()
+
+
+def test_web_folder_is_served_after_the_api(
+    config: AppConfig, services: Services, tmp_path: Path
+) -> None:
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html><title>movierec</title>")
+    (web / "app.js").write_text("export {};")
+    with_web = AppConfig(**{**config.__dict__, "web_dir": web})
+    with TestClient(create_app(with_web, services)) as client:
+        assert "<title>movierec</title>" in client.get("/").text
+        assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+        assert client.get("/healthz").json() == {"status": "alive"}
+        assert client.post("/graphql", json={"query": "{ genres }"}).json()["data"]["genres"]
+        assert client.get("/user/1/movies").json()["status"] == 200
+
+
+def test_without_a_web_folder_root_is_not_found(http: TestClient) -> None:
+    assert http.get("/").status_code == 404
+
+
+def test_access_log_is_one_json_object_per_request(
+    http: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="movierec.access"):
+        http.get("/user/1/movies", headers={"Authorization": "Bearer secret-token"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "movierec.access"]
+    entry = json.loads(lines[-1])
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/user/1/movies"
+    assert entry["status"] == 200
+    assert entry["ms"] >= 0
+    assert entry["client"] == "testclient"
+    assert "secret-token" not in lines[-1]
+
+
+def test_login_does_not_stall_other_requests(
+    http: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a login is stuck hashing, GraphQL and legacy reads still answer."""
+    release = threading.Event()
+    entered = threading.Event()
+    real_login = services.accounts.login
+
+    def slow_login(*args: object) -> object:
+        entered.set()
+        release.wait(10)
+        return real_login(*args)
+
+    monkeypatch.setattr(services.accounts, "login", slow_login)
+    done: list[int] = []
+    login = threading.Thread(
+        target=lambda: done.append(
+            http.post("/login", json={"username": "user1", "password": "pass"}).status_code
+        )
+    )
+    login.start()
+    try:
+        assert entered.wait(10)
+        assert http.get("/user/1/movies").status_code == 200
+        assert http.post("/graphql", json={"query": "{ genres }"}).status_code == 200
+        assert not done  # the login is still waiting
+    finally:
+        release.set()
+        login.join(10)
+    assert done == [200]

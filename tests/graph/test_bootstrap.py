@@ -1,0 +1,90 @@
+"""First-start wiring (movierec/bootstrap.py, the API's start-up): store, model, secret."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import etl.commands
+import etl.training
+from data.db import open_store
+from movierec import bootstrap
+from movierec.settings import Settings
+from recommender.artifact import LATEST
+from tests.graph.conftest import populate
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key=None, web_dir=tmp_path / "no-web")
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Stand-ins for the ETL and training that record their calls and build what they would."""
+    made: list[str] = []
+
+    def run_etl(settings: Settings) -> int:
+        made.append("etl")
+        populate(open_store(settings.resolved_database_url, create=True))
+        return 0
+
+    def run_train(settings: Settings, seed: int) -> int:
+        made.append(f"train(seed={seed})")
+        settings.resolved_models_dir.mkdir(parents=True)
+        (settings.resolved_models_dir / LATEST).write_text("missing-folder\n")
+        return 0
+
+    monkeypatch.setattr(etl.commands, "run_etl", run_etl)
+    monkeypatch.setattr(etl.training, "run_train", run_train)
+    return made
+
+
+def test_first_start_builds_store_model_and_secret_once(
+    settings: Settings, calls: list[str]
+) -> None:
+    assert bootstrap.prepare(settings) == 0
+    assert calls == ["etl", "train(seed=42)"]
+    secret = settings.data_dir / bootstrap.SECRET_FILE
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    first = bootstrap.token_secret(settings)
+    assert bootstrap.prepare(settings) == 0
+    assert calls == ["etl", "train(seed=42)"]
+    assert bootstrap.token_secret(settings) == first
+    assert len(first) >= 32
+
+
+def test_failed_etl_stops_the_start(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(etl.commands, "run_etl", lambda _settings: 3)
+    assert bootstrap.prepare(settings) == 3
+    assert not settings.resolved_models_dir.exists()
+
+
+def test_failed_training_still_serves_popularity(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(etl.training, "run_train", lambda _settings, seed: 1)
+    assert bootstrap.prepare(settings) == 0
+    app = bootstrap.create_app(bootstrap.app_config(settings))
+    with TestClient(app) as client:
+        assert client.get("/readyz").json()["model"]["kind"] == "popularity"
+
+
+def test_configured_secret_wins(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="configured-" + "s" * 40)
+    assert bootstrap.token_secret(settings) == "configured-" + "s" * 40
+    assert not (tmp_path / bootstrap.SECRET_FILE).exists()
+
+
+def test_app_config_carries_the_settings(settings: Settings, calls: list[str]) -> None:
+    bootstrap.prepare(settings)
+    config = bootstrap.app_config(settings)
+    assert config.database_url == settings.resolved_database_url
+    assert config.models_dir == settings.resolved_models_dir
+    assert config.legacy_api is True
+    assert config.web_dir == settings.web_dir
