@@ -25,7 +25,7 @@ const RECOMMENDED = /* GraphQL */ `
 
 function progressText(count) {
   return count >= SUGGESTED_RATINGS
-    ? `You have rated ${count} movies. Your recommendations are below.`
+    ? `You have rated ${count} movies. Rate more to sharpen your recommendations.`
     : `Rated ${count} of ${SUGGESTED_RATINGS}`;
 }
 
@@ -36,7 +36,7 @@ export function renderOnboarding(view) {
   const body = el("div", {}, loading());
   const recommendations = el(
     "section",
-    { className: "row-section", "aria-label": "Recommended for you" },
+    { className: "row-section onboarding-recs", "aria-label": "Recommended for you" },
     el("h2", {}, "Recommended for you"),
     el("p", { className: "status" }, "Your recommendations appear here as soon as you rate a movie."),
   );
@@ -49,6 +49,7 @@ export function renderOnboarding(view) {
       load: () => gql(RECOMMENDED).then((d) => d.recommendations),
       empty: () => "No recommendations yet.",
     });
+    row.element.classList.add("onboarding-recs");
     recommendations.replaceWith(row.element);
   }
 
@@ -56,8 +57,9 @@ export function renderOnboarding(view) {
     heading,
     el("p", {}, "Rate the ones you know, from half a star to five; skip the rest. We learn your taste from them."),
     progress,
-    body,
     recommendations,
+    el("h2", {}, "Popular movies"),
+    body,
     el("p", { className: "continue" }, el("a", { className: "button primary", href: "#/home" }, "Continue to Home")),
   );
 
