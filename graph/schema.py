@@ -7,7 +7,14 @@ wrap plain rows in Strawberry types.
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from graph.config import GraphQLLimits
@@ -37,6 +44,9 @@ from graph.types.results import (
 from graph.types.user import User
 
 Info = strawberry.Info[Context, None]
+
+# Distinct query texts kept parsed and validated; clients send a handful of fixed queries.
+QUERY_CACHE_SIZE = 256
 
 
 async def _rail(info: Info, rail: Rail, first: int) -> list[Movie]:
@@ -194,15 +204,25 @@ class _Schema(strawberry.Schema):
 
 
 def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
+    """The schema with its limits; parsing and validation are cached per query text.
+
+    The limit rules are built once here, so they are the same objects in every request and the
+    validation cache (keyed by document and rules) hits for the queries clients repeat.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     return _Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations}),
         # Factories, not instances: an extension holds per-request state.
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=limits.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
+            lambda: AddValidationRules(rules),
+            lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
             ErrorCodes,
         ],
     )
