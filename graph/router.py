@@ -1,4 +1,7 @@
-"""Strawberry's FastAPI router, made to refuse malformed requests with a JSON error.
+"""Strawberry's FastAPI router: coded GraphQL errors, JSON errors for malformed requests.
+
+Coding errors here, where every result passes on its way out (parse failures included, which
+schema extensions do not see), guarantees each error a ``extensions.code``: see ``graph.errors``.
 
 Out of the box a body of ``null`` or ``[1, 2]`` raises inside Strawberry (a 500), and other
 request errors come back as plain text. Here each is a 4xx JSON body in GraphQL's error shape,
@@ -13,7 +16,11 @@ from cross_web import HTTPException
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
+
+from graph.errors import coded
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -32,6 +39,13 @@ class JSONErrorsRouter(GraphQLRouter):
                 400, "The request body must be a JSON object, or a non-empty list of them"
             )
         return parsed
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [coded(error) for error in result.errors]
+        return await super().process_result(request, result)
 
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET

@@ -19,7 +19,6 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph.config import GraphQLLimits
 from graph.context import Context
-from graph.extensions import ErrorCodes
 from graph.services.accounts import MIN_PASSWORD_LENGTH, Authenticated, Rejected
 from graph.services.catalog import Rail
 from graph.services.ratings import InvalidRatingError, MovieNotFoundError
@@ -200,7 +199,7 @@ class Mutation:
 
 class _Schema(strawberry.Schema):
     def process_errors(self, errors: list, execution_context: object = None) -> None:
-        """Silenced: ``ErrorCodes`` logs the unexpected errors, with their tracebacks, once."""
+        """Silenced: ``graph.errors.coded`` logs the unexpected errors, with tracebacks, once."""
 
 
 def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
@@ -223,6 +222,5 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
             lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
-            ErrorCodes,
         ],
     )

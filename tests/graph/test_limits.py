@@ -102,7 +102,7 @@ def test_unexpected_errors_are_masked_and_logged(
         raise RuntimeError("SELECT password_hash FROM users -- leaked?")
 
     monkeypatch.setattr(services.catalog, "genres", broken)
-    with caplog.at_level(logging.ERROR, logger="graph.extensions"):
+    with caplog.at_level(logging.ERROR, logger="graph.errors"):
         result = gql("{ genres }")
     assert result["errors"] == [
         {
