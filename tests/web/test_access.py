@@ -98,3 +98,29 @@ def test_screens_fit_the_window_and_show_title_placeholders(
 def _assert_no_sideways_page_scroll(page: Page) -> None:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the window"
+
+
+# The smallest valid PNG (1x1, transparent): stands in for TMDB's pictures when one should load.
+PIXEL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def test_movie_picture_falls_back_from_backdrop_to_poster(page: Page, server: Server) -> None:
+    sign_in(page, server.url, "user6")
+    movie = api(page, "{ movie(id: 1) { title posterUrl backdropUrl } }")["movie"]
+    assert movie["posterUrl"], "Toy Story has a poster in the real data"
+    page.route(
+        "https://image.tmdb.org/**",
+        lambda route: (
+            route.fulfill(body=PIXEL_PNG, content_type="image/png")
+            if route.request.url == movie["posterUrl"].replace("/w342/", "/w500/")
+            else route.abort("internetdisconnected")
+        ),
+    )
+    page.goto(f"{server.url}/#/movie/1")
+    expect(page.get_by_role("heading", level=1)).to_have_text(movie["title"])
+    backdrop = page.locator(".picture.backdrop")
+    expect(backdrop).to_have_class(re.compile(r"\bis-loaded\b"))
+    assert "/w500/" in backdrop.locator("img").get_attribute("src")
