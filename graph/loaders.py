@@ -7,6 +7,7 @@ turns them into a single service call, so the number of SQL statements stays con
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -22,14 +23,32 @@ class Loaders:
         self._services = services
         self._viewer_id = viewer_id
         self._run = run
-        self.movie = DataLoader[int, MovieRow | None](self._movies)
-        self.rating_stats = DataLoader[int, RatingStats](self._rating_stats)
-        self.viewer_rating = DataLoader[int, float | None](self._viewer_ratings)
-        self.predicted_rating = DataLoader[int, float | None](self._predicted_ratings)
-        self.rating_count = DataLoader[int, int](self._rating_counts)
+
+    # Built on first use: most requests touch one or two of these, and each costs a little.
+    @cached_property
+    def movie(self) -> DataLoader[int, MovieRow | None]:
+        return DataLoader(self._movies)
+
+    @cached_property
+    def rating_stats(self) -> DataLoader[int, RatingStats]:
+        return DataLoader(self._rating_stats)
+
+    @cached_property
+    def viewer_rating(self) -> DataLoader[int, float | None]:
+        return DataLoader(self._viewer_ratings)
+
+    @cached_property
+    def predicted_rating(self) -> DataLoader[int, float | None]:
+        return DataLoader(self._predicted_ratings)
+
+    @cached_property
+    def rating_count(self) -> DataLoader[int, int]:
+        return DataLoader(self._rating_counts)
 
     async def _movies(self, ids: list[int]) -> list[MovieRow | None]:
-        found = await self._run(self._services.catalog.movies, ids)
+        catalog = self._services.catalog
+        # Rows are cached per worker; only a miss is worth a trip to a thread.
+        found = catalog.cached(ids) or await self._run(catalog.movies, ids)
         return [found.get(movie_id) for movie_id in ids]
 
     async def _rating_stats(self, ids: list[int]) -> list[RatingStats]:

@@ -51,6 +51,13 @@ class Catalog:
                 self._rows.update(queries.movies_by_ids(conn, missing))
         return {movie_id: self._rows[movie_id] for movie_id in wanted if movie_id in self._rows}
 
+    def cached(self, ids: list[int]) -> dict[int, MovieRow] | None:
+        """Rows for ``ids`` when every one is already cached, else None (nothing is read)."""
+        rows = self._rows
+        if all(movie_id in rows for movie_id in ids):
+            return {movie_id: rows[movie_id] for movie_id in ids}
+        return None
+
     def ordered(self, ids: Iterable[int]) -> list[MovieRow]:
         """Rows in the order of ``ids``, skipping unknown ids."""
         wanted = list(ids)

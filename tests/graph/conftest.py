@@ -42,7 +42,7 @@ def movie_row(movie_id: int) -> dict[str, Any]:
         "imdb_id": None if bare else f"tt{movie_id:07d}",
         "tmdb_id": None if bare else 1000 + movie_id,
         "original_title": None if bare else f"Original {movie_id}",
-        "overview": None if bare else f"Overview of film {movie_id}, with \"quotes\" and é.",
+        "overview": None if bare else f'Overview of film {movie_id}, with "quotes" and é.',
         "poster_path": None if bare else f"/poster{movie_id}.jpg",
         "backdrop_path": None if movie_id % 2 or bare else f"/backdrop{movie_id}.jpg",
     }

@@ -22,11 +22,13 @@ def test_healthz(http: TestClient) -> None:
     assert http.get("/healthz").json() == {"status": "alive"}
 
 
-def test_readyz_reports_the_model(http: TestClient) -> None:
+def test_readyz_reports_the_model(http: TestClient, services: Services) -> None:
+    served = services.recommendations.recommender
+    assert served.kind == "model"
     assert http.get("/readyz").json() == {
         "status": "ready",
         "store": "ok",
-        "model": {"kind": "model", "algorithm": "puresvd+svd"},
+        "model": {"kind": "model", "algorithm": served.algorithm},
     }
 
 
