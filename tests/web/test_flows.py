@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -118,3 +119,27 @@ def test_a_token_the_server_rejects_leads_back_to_sign_in(page: Page, server: Se
     expect(page).to_have_url(f"{server.url}/#/login?expired")
     expect(page.get_by_role("alert")).to_have_text("Your session has ended. Please sign in again.")
     assert session_token(page) is None
+
+
+def test_a_rating_the_server_does_not_store_shows_as_not_saved(page: Page, server: Server) -> None:
+    sign_in(page, server.url, "user7")
+    page.route(
+        f"{server.url}/graphql",
+        lambda route: (
+            route.fulfill(status=503, body="")
+            if "mutation RateMovie" in (route.request.post_data or "")
+            else route.fallback()
+        ),
+    )
+    page.goto(f"{server.url}/#/movie/1")
+    before = api(page, "{ movie(id: 1) { viewerRating } }")["movie"]["viewerRating"]
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0 if before is None else 1)
+
+    page.get_by_role("radio", name="Rate 0.5 stars").check()
+    expect(page.locator(".rating-status")).to_have_text(re.compile(r"^Not saved: .*HTTP 503"))
+    if before is None:
+        expect(page.locator("input[type=radio]:checked")).to_have_count(0)
+    else:
+        expect(page.locator(f'input[type=radio][value="{before:g}"]')).to_be_checked()
+    after = api(page, "{ movie(id: 1) { viewerRating } }")["movie"]["viewerRating"]
+    assert after == before

@@ -38,14 +38,19 @@ export async function gql(query, variables = {}) {
       body: JSON.stringify({ query, variables }),
     });
   } catch {
-    throw new ApiError("Cannot reach the movierec server. Check your connection and try again.", "NETWORK_ERROR");
+    throw new ApiError(
+      "Cannot reach the movierec server. Check your connection and try again.",
+      "NETWORK_ERROR",
+    );
   }
 
+  const httpError = () =>
+    new ApiError(`The server answered with an error (HTTP ${response.status}).`, "BAD_RESPONSE");
   let body;
   try {
     body = await response.json();
   } catch {
-    throw new ApiError(`The server answered with an error (HTTP ${response.status}).`, "BAD_RESPONSE");
+    throw httpError();
   }
 
   const [first] = body.errors ?? [];
@@ -54,9 +59,7 @@ export async function gql(query, variables = {}) {
     if (code === "UNAUTHENTICATED") signOutLocally();
     throw new ApiError(first.message, code);
   }
-  if (!response.ok || !body.data) {
-    throw new ApiError(`The server answered with an error (HTTP ${response.status}).`, "BAD_RESPONSE");
-  }
+  if (!response.ok || !body.data) throw httpError();
   return body.data;
 }
 

@@ -42,7 +42,8 @@ function show() {
   const view = document.createElement("div");
   view.className = `screen screen-${route.title.toLowerCase().replace(/\s+/g, "-")}`;
   main.replaceChildren(view);
-  route.render(view, { params: path.match(route.pattern).slice(1), query: new URLSearchParams(search) });
+  const params = path.match(route.pattern).slice(1);
+  route.render(view, { params, query: new URLSearchParams(search) });
   window.scrollTo(0, 0);
   (view.querySelector("[data-autofocus]") ?? view.querySelector("h1"))?.focus();
 }

@@ -36,7 +36,8 @@ function statsText({ average, count }) {
 export function renderDetail(view, { params: [id] }) {
   const heading = el("h1", { tabIndex: -1 }, "Movie");
   const body = el("div", { className: "detail-body" }, loading());
-  view.append(el("p", { className: "back" }, el("a", { href: "#/home" }, "← Home")), heading, body);
+  const back = el("p", { className: "back" }, el("a", { href: "#/home" }, "← Home"));
+  view.append(back, heading, body);
 
   async function load() {
     body.replaceChildren(loading());
@@ -49,14 +50,20 @@ export function renderDetail(view, { params: [id] }) {
     }
     if (movie === null) {
       heading.textContent = "Movie not found";
-      body.replaceChildren(el("p", {}, "There is no movie with this number. ", el("a", { href: "#/home" }, "Back to Home")));
+      body.replaceChildren(
+        el("p", {}, "No movie has this number. ", el("a", { href: "#/home" }, "Back to Home")),
+      );
       return;
     }
     heading.textContent = movie.title;
     document.title = `${movie.title} – movierec`;
     const stats = el("p", { className: "stats" }, statsText(movie.ratingStats));
     body.replaceChildren(
-      picture({ urls: [movie.backdropUrl, movie.posterUrl], title: movie.title, className: "backdrop" }),
+      picture({
+        urls: [movie.backdropUrl, movie.posterUrl],
+        title: movie.title,
+        className: "backdrop",
+      }),
       el(
         "div",
         { className: "facts" },

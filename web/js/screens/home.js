@@ -91,10 +91,16 @@ export function renderHome(view) {
 
   const chips = el("div", { className: "chips", role: "group", "aria-label": "Browse movies" });
   function addChip(label) {
-    const chip = el("button", { type: "button", className: "chip", "aria-pressed": String(label === selected) }, label);
+    const chip = el(
+      "button",
+      { type: "button", className: "chip", "aria-pressed": String(label === selected) },
+      label,
+    );
     chip.addEventListener("click", () => {
       selected = label;
-      for (const other of chips.children) other.setAttribute("aria-pressed", String(other === chip));
+      for (const other of chips.children) {
+        other.setAttribute("aria-pressed", String(other === chip));
+      }
       chipRow.setHeading(chipHeading(label));
       chipRow.reload();
     });

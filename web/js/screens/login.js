@@ -28,7 +28,15 @@ const SIGN_IN = {
   usernameHint: null,
   passwordHint: null,
   footer: () => [
-    el("p", { className: "hint" }, "Try the demo account: ", el("kbd", {}, "user1"), " with password ", el("kbd", {}, "pass"), "."),
+    el(
+      "p",
+      { className: "hint" },
+      "Try the demo account: ",
+      el("kbd", {}, "user1"),
+      " with password ",
+      el("kbd", {}, "pass"),
+      ".",
+    ),
     el("p", {}, "New to movierec? ", el("a", { href: "#/signup" }, "Create an account")),
   ],
 };
@@ -54,9 +62,13 @@ const SIGN_UP = {
   footer: () => [el("p", {}, "Already have an account? ", el("a", { href: "#/login" }, "Sign in"))],
 };
 
+/** Errors about the name put the cursor back in Username; the rest in Password. */
+const USERNAME_ERRORS = new Set(["UsernameTaken", "InvalidUsername"]);
+
 /** @param {HTMLElement} view @param {{ query: URLSearchParams }} route */
 export function renderSignIn(view, { query }) {
-  renderForm(view, SIGN_IN, query.has("expired") ? "Your session has ended. Please sign in again." : "");
+  const notice = query.has("expired") ? "Your session has ended. Please sign in again." : "";
+  renderForm(view, SIGN_IN, notice);
 }
 
 /** @param {HTMLElement} view */
@@ -90,8 +102,20 @@ function renderForm(view, mode, notice) {
   const form = el(
     "form",
     { className: "auth-form" },
-    field({ id: "username", label: "Username", type: "text", autocomplete: "username", hint: mode.usernameHint }),
-    field({ id: "password", label: "Password", type: "password", autocomplete: mode.passwordAutocomplete, hint: mode.passwordHint }),
+    field({
+      id: "username",
+      label: "Username",
+      type: "text",
+      autocomplete: "username",
+      hint: mode.usernameHint,
+    }),
+    field({
+      id: "password",
+      label: "Password",
+      type: "password",
+      autocomplete: mode.passwordAutocomplete,
+      hint: mode.passwordHint,
+    }),
     message,
     submit,
   );
@@ -102,6 +126,7 @@ function renderForm(view, mode, notice) {
     submit.disabled = true;
     submit.textContent = mode.busyLabel;
     message.textContent = "";
+    let errorType = "";
     try {
       const { result } = await gql(mode.mutation, {
         username: String(data.get("username")).trim(),
@@ -112,13 +137,14 @@ function renderForm(view, mode, notice) {
         location.hash = mode.next;
         return;
       }
+      errorType = result.__typename;
       message.textContent = result.message;
     } catch (error) {
       message.textContent = error.message;
     }
     submit.disabled = false;
     submit.textContent = mode.submitLabel;
-    form.elements.namedItem("password").focus();
+    form.elements.namedItem(USERNAME_ERRORS.has(errorType) ? "username" : "password").focus();
   });
 
   view.append(

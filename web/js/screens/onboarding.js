@@ -38,7 +38,7 @@ export function renderOnboarding(view) {
     "section",
     { className: "row-section onboarding-recs", "aria-label": "Recommended for you" },
     el("h2", {}, "Recommended for you"),
-    el("p", { className: "status" }, "Your recommendations appear here as soon as you rate a movie."),
+    el("p", { className: "status" }, "Your recommendations appear here once you rate a movie."),
   );
   let row = null;
 
@@ -55,12 +55,16 @@ export function renderOnboarding(view) {
 
   view.append(
     heading,
-    el("p", {}, "Rate the ones you know, from half a star to five; skip the rest. We learn your taste from them."),
+    el("p", {}, "Rate the ones you know, from half a star to five, and skip the rest."),
     progress,
     recommendations,
     el("h2", {}, "Popular movies"),
     body,
-    el("p", { className: "continue" }, el("a", { className: "button primary", href: "#/home" }, "Continue to Home")),
+    el(
+      "p",
+      { className: "continue" },
+      el("a", { className: "button primary", href: "#/home" }, "Continue to Home"),
+    ),
   );
 
   async function load() {
@@ -90,7 +94,13 @@ export function renderOnboarding(view) {
             {},
             movieCard(
               movie,
-              starRating({ movieId: movie.id, title: movie.title, value: movie.viewerRating, onSaved, compact: true }),
+              starRating({
+                movieId: movie.id,
+                title: movie.title,
+                value: movie.viewerRating,
+                onSaved,
+                compact: true,
+              }),
             ),
           ),
         ),

@@ -13,13 +13,22 @@ let rowCount = 0;
  *   empty: () => Node | string,
  * }} options `load` resolves to the movies, or null when the screen has already moved on
  *   (e.g. signed out); `empty` builds what shows when there are no movies.
- * @returns {{ element: HTMLElement, reload: () => Promise<void>, setHeading: (text: string) => void }}
+ * @returns {{
+ *   element: HTMLElement,
+ *   reload: () => Promise<void>,
+ *   setHeading: (text: string) => void,
+ * }}
  */
 export function movieRow({ heading, load, empty }) {
   const headingId = `row-heading-${++rowCount}`;
   const title = el("h2", { id: headingId }, heading);
   const body = el("div", { className: "row-body" });
-  const element = el("section", { className: "row-section", "aria-labelledby": headingId }, title, body);
+  const element = el(
+    "section",
+    { className: "row-section", "aria-labelledby": headingId },
+    title,
+    body,
+  );
 
   let generation = 0;
   async function reload() {

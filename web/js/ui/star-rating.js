@@ -26,7 +26,11 @@ const RATE_MOVIE = /* GraphQL */ `
 let groupCount = 0;
 
 /**
- * @typedef {{ rating: number, ratingCount: number, ratingStats: { average: number | null, count: number } }} Saved
+ * @typedef {{
+ *   rating: number,
+ *   ratingCount: number,
+ *   ratingStats: { average: number | null, count: number },
+ * }} Saved
  * @param {{
  *   movieId: number,
  *   title: string,
@@ -60,12 +64,17 @@ export function starRating({ movieId, title, value, onSaved = () => {}, compact 
   const fieldset = el(
     "fieldset",
     { className: compact ? "stars compact" : "stars" },
-    el("legend", { className: compact ? "visually-hidden" : "" }, compact ? `Your rating for ${title}` : "Your rating"),
+    el(
+      "legend",
+      { className: compact ? "visually-hidden" : "" },
+      compact ? `Your rating for ${title}` : "Your rating",
+    ),
     track,
     status,
   );
 
   let current = value;
+  let saved = value;
   let timer = 0;
   let queue = Promise.resolve();
 
@@ -85,13 +94,18 @@ export function starRating({ movieId, title, value, onSaved = () => {}, compact 
     try {
       const { rateMovie: result } = await gql(RATE_MOVIE, { movieId, rating });
       if (result.__typename !== "RatingPayload") throw new Error(result.message);
-      describe(result.rating);
+      saved = result.rating;
+      describe(saved);
       onSaved({
         rating: result.rating,
         ratingCount: result.viewer.ratingCount,
         ratingStats: result.movie.ratingStats,
       });
     } catch (error) {
+      // Show the rating the server still has, not the one that failed.
+      current = saved;
+      for (const input of fieldset.elements) input.checked = Number(input.value) === saved;
+      paint(saved);
       status.textContent = `Not saved: ${error.message}`;
     }
   }
