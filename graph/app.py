@@ -69,6 +69,14 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ready", "store": "ok", "model": model})
 
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
+        """Outside GraphQL (legacy, probes): a JSON 500 without details; the log has them."""
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse(
+            {"message": "Internal server error.", "movies": [], "status": 500}, status_code=500
+        )
+
     if config.legacy_api:
         app.include_router(legacy_router(services, threads))
     if config.web_dir is not None and (config.web_dir / "index.html").is_file():

@@ -193,3 +193,30 @@ def test_the_shim_can_be_switched_off(config: AppConfig, services: Services) -> 
             405,
         }
         assert client.post("/graphql", json={"query": "{ genres }"}).status_code == 200
+
+
+def test_huge_credentials_are_refused_without_hashing(
+    http: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    monkeypatch.setattr(
+        "graph.services.accounts.verify_password", lambda *args: hashed.append("x") or False
+    )
+    response = http.post("/login", json={"username": "u" * 100_000, "password": "p" * 100_000})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Username or Password Not Found"
+    assert hashed == []
+
+
+def test_unexpected_errors_are_a_json_500(
+    services: Services, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_user_id: int) -> list[int]:
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr(services.ratings, "rated_movie_ids", broken)
+    with TestClient(create_app(config, services), raise_server_exceptions=False) as client:
+        response = client.get("/user/1/movies")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error.", "movies": [], "status": 500}
+    assert b"SELECT" not in response.content
