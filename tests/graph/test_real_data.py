@@ -1,0 +1,59 @@
+"""The legacy shim and GraphQL over the real MovieLens load (popularity model: no training)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from etl.commands import run_etl
+from graph.app import create_app
+from graph.config import AppConfig
+from movierec.settings import Settings
+
+pytestmark = pytest.mark.movielens
+
+
+@pytest.fixture(scope="module")
+def real_app(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    data_dir = tmp_path_factory.mktemp("real")
+    settings = Settings(data_dir=data_dir, movielens_dir=movielens_dir)
+    assert run_etl(settings) == 0
+    config = AppConfig(
+        database_url=settings.resolved_database_url,
+        models_dir=data_dir / "no-models",
+        secret_key="real-data-secret-" + "r" * 32,
+    )
+    with TestClient(create_app(config)) as client:
+        yield client
+
+
+def test_user_1_movies_as_the_original_listed_them(
+    real_app: TestClient, movielens_dir: Path
+) -> None:
+    with (movielens_dir / "ratings.csv").open(newline="") as handle:
+        rated = {int(row["movieId"]) for row in csv.DictReader(handle) if row["userId"] == "1"}
+    with (movielens_dir / "movies.csv").open(newline="") as handle:
+        movies = {int(row["movieId"]): row for row in csv.DictReader(handle)}
+    body = real_app.get("/user/1/movies").content
+    assert b"NaN" not in body
+    envelope = json.loads(body)
+    listed = [movie["movieId"] for movie in envelope["movies"]]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == rated
+    for movie in envelope["movies"]:
+        source = movies[movie["movieId"]]
+        assert movie["title"] == source["title"].strip()
+        assert movie["genres"] == source["genres"]
+
+
+def test_demo_login_and_cold_start(real_app: TestClient) -> None:
+    login = real_app.post("/login", json={"username": "user1", "password": "pass"})
+    assert login.content == b'{"message":"Success","movies":[],"status":200,"userId":1}'
+    unknown = real_app.get("/user/999999/recommendations").json()
+    assert len(unknown["movies"]) == 10
+    assert real_app.get("/readyz").json()["model"]["kind"] == "popularity"
