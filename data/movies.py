@@ -94,10 +94,6 @@ def genre_names(conn: Connection) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-def genre_exists(conn: Connection, name: str) -> bool:
-    return conn.execute(select(genres.c.id).where(genres.c.name == name)).first() is not None
-
-
 def movie_ids_in_genre(conn: Connection, name: str) -> list[int]:
     query = (
         select(movie_genres.c.movie_id)

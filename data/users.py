@@ -36,11 +36,6 @@ def user_by_username(conn: Connection, username: str) -> UserRow | None:
     return UserRow(*row) if row else None
 
 
-def users_by_ids(conn: Connection, ids: list[int]) -> dict[int, UserRow]:
-    rows = conn.execute(select(*_COLUMNS).where(users.c.id.in_(ids))).all()
-    return {row.id: UserRow(*row) for row in rows}
-
-
 def create_user(conn: Connection, username: str, password_hash: str) -> UserRow:
     """Insert a non-demo account; raises ``UsernameTakenError`` when the name is in use.
 

@@ -64,9 +64,6 @@ class Catalog:
         found = self.movies(wanted)
         return [found[movie_id] for movie_id in wanted if movie_id in found]
 
-    def movie(self, movie_id: int) -> MovieRow | None:
-        return self.movies([movie_id]).get(movie_id)
-
     def rating_stats(self, ids: Iterable[int]) -> dict[int, RatingStats]:
         with self._engine.connect() as conn:
             return queries.rating_stats(conn, ids)
