@@ -22,24 +22,21 @@ from graph.context import Context
 from graph.services.accounts import MIN_PASSWORD_LENGTH, Authenticated, Rejected
 from graph.services.catalog import Rail
 from graph.services.ratings import InvalidRatingError, MovieNotFoundError
-from graph.types.movie import Movie, movies_by_ids
-from graph.types.movie_connection import MovieConnection, MovieEdge, MovieOrder
-from graph.types.page_info import decode_cursor, encode_cursor, page_info
-from graph.types.results import (
-    AuthPayload,
+from graph.types.auth_payload import AuthPayload
+from graph.types.errors import (
     InvalidCredentials,
     InvalidRating,
     InvalidUsername,
-    LoginResult,
     MovieNotFound,
     PasswordTooShort,
-    RateMovieResult,
-    RatingPayload,
-    RemoveRatingResult,
-    SignUpResult,
     TooManyAttempts,
     UsernameTaken,
 )
+from graph.types.movie import Movie, movies_by_ids
+from graph.types.movie_connection import MovieConnection, MovieEdge, MovieOrder
+from graph.types.page_info import decode_cursor, encode_cursor, page_info
+from graph.types.rating_payload import RatingPayload
+from graph.types.results import LoginResult, RateMovieResult, RemoveRatingResult, SignUpResult
 from graph.types.user import User
 
 Info = strawberry.Info[Context, None]

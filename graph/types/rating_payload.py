@@ -1,0 +1,15 @@
+"""The result of rating or un-rating a movie: the movie, the stored rating, the viewer."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.types.movie import Movie
+from graph.types.user import User
+
+
+@strawberry.type
+class RatingPayload:
+    movie: Movie
+    rating: float | None = strawberry.field(description="Null after removeRating.")
+    viewer: User
