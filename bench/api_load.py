@@ -17,8 +17,16 @@ Started by the script, the server's access log goes to /dev/null (as it would go
 journal in production, not to a terminal). Targets: >= 1,000 req/s and p99 <= 50 ms on the two
 legacy GET paths, >= 500 req/s on the GraphQL query.
 
-Results on this 2-core machine (see README "Performance" for the run's date and conditions):
-filled in by the last run below.
+Measured 2026-11-25 on this 2-core machine, ml-latest-small, model puresvd+svd-knn-blend,
+`movierec serve --workers 2`, `wrk -t2 -c8 -d20s`, while other jobs kept the load average at
+6-11 (so these are floors, not a quiet machine's figures):
+
+    path                                    req/s   p50 ms   p99 ms
+    GET /user/1/recommendations              1394     4.91   105.98
+    GET /user/1/movies                       1579     4.31    17.95
+    POST /graphql viewer.recommendations      576    12.07   122.13
+    POST /login                                41   188.77   329.58
+    GET /user/1/movies during logins         1041     7.87    40.74
 """
 
 from __future__ import annotations
