@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 READY_TIMEOUT_S = 300  # the first start runs the ETL and trains the model
+# pytest-timeout counts fixture setup: the test that starts the server gets the start on top.
+BROWSER_TEST_TIMEOUT_S = READY_TIMEOUT_S + 120
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 LOG_TAIL_CHARS = 6000
 
@@ -68,6 +70,12 @@ def _wait_ready(process: subprocess.Popen[bytes], server: Server) -> None:
             pass
         time.sleep(0.5)
     pytest.fail(f"movierec serve not ready after {READY_TIMEOUT_S} s:\n{server.log_tail()}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")
