@@ -14,6 +14,8 @@ import strawberry
 from graph.errors import bad_user_input
 
 _PREFIX = "offset:"
+# Offsets past a billion are forged; bigger ones would overflow the database's OFFSET.
+_MAX_DIGITS = 9
 
 
 @strawberry.type
@@ -32,8 +34,9 @@ def decode_cursor(after: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(after.encode("ascii")).decode("ascii")
-        if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
-            return int(text[len(_PREFIX) :]) + 1
+        digits = text.removeprefix(_PREFIX)
+        if text.startswith(_PREFIX) and digits.isdigit() and len(digits) <= _MAX_DIGITS:
+            return int(digits) + 1
     except (binascii.Error, UnicodeError, ValueError):
         pass
     raise bad_user_input("invalid cursor: pass an endCursor or edge cursor from a previous page")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from data.schema import ratings
+from graph.types.page_info import encode_cursor
 from tests.graph.conftest import (
     BARE_MOVIE,
     GENRES,
@@ -141,6 +142,7 @@ def test_movies_orders(gql: GraphQL, order: str) -> None:
         ("first: -1", "between 0 and 100"),
         ('genre: "Nope"', "unknown genre"),
         ('after: "not-a-cursor"', "invalid cursor"),
+        (f'after: "{encode_cursor(10**30)}"', "invalid cursor"),
         (f'search: "{"x" * 201}"', "200 characters"),
     ],
 )
