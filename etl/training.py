@@ -69,12 +69,13 @@ def run_train(settings: Settings, *, seed: int) -> int:
         return 1
     config = ServedConfig()
     started = time.perf_counter()
-    recommender = fit_recommender(frame, config, seed=seed)
+    recommender = fit_recommender(frame, config, seed=seed, catalog_movie_ids=catalog)
     fit_seconds = time.perf_counter() - started
     meta = {
         "hyper_parameters": {
             "ranker": asdict(config.ranker),
             "rating": asdict(config.rating),
+            "blend": asdict(config.blend),
             "popularity": config.popularity,
             "seed": seed,
         },
@@ -104,11 +105,11 @@ def run_train(settings: Settings, *, seed: int) -> int:
 def run_evaluate(settings: Settings, *, out: Path, seed: int, quick: bool) -> int:
     """Compare every model on the store's ratings; write evaluation.md and .json to ``out``."""
     try:
-        frame, _ = _read_store(settings)
+        frame, catalog = _read_store(settings)
     except StoreError as exc:
         log.error("%s", exc)
         return 1
-    results = run_comparison(frame, seed=seed, quick=quick)
+    results = run_comparison(frame, seed=seed, quick=quick, catalog_movie_ids=catalog)
     command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"
     markdown = to_markdown(results, command=command)
     out.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LATEST = "LATEST"
 ARRAYS = "arrays.npz"
 META = "meta.json"

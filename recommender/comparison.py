@@ -2,8 +2,10 @@
 
 Rating prediction uses the original's random 80/20 split and k-fold cross-validation; ranking
 uses the temporal protocol of :mod:`recommender.evaluate`. The served models' hyper-parameters
-are searched on validation splits carved from the training parts only, and the table says so.
-Every stochastic step (splits, SVD initialisation, fold assignment) takes the seed.
+are searched on validation splits carved from the training parts only, and the table says so:
+the ranker's here, the rating predictor's fold-in penalties and blend weights inside every fit
+(:mod:`recommender.models.blended`). Every stochastic step (splits, SVD initialisation, fold
+assignment, validation carves) takes the seed.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
-from recommender.dataset import Interactions, index_of
+from recommender.dataset import Interactions, index_of, per_user, random_holdout, split_rows
 from recommender.evaluate import (
     ranking_metrics,
     rated_mask,
@@ -29,13 +31,16 @@ from recommender.evaluate import (
 )
 from recommender.models.popularity import popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams
-from recommender.models.rating import RatingModel, to_trainset
+from recommender.models.rating import RATING_SCALE, RatingModel, to_trainset
 from recommender.serving import Recommender, UserRatings
 from recommender.training import ServedConfig, fit_recommender
 
-SERVED = "served: SVD tuned, users folded in"
+SERVED = "served: blend of the two components below"
+SERVED_COMPONENTS = (
+    "served component: SVD tuned, users folded in (ridge)",
+    "served component: item KNNBaseline, top-100 sparse neighbours",
+)
 RANKER_GRID = {"factors": (15, 20, 30, 50), "beta": (-0.2, -0.1, 0.0, 0.2), "shift": (0, 2, 2.5, 3)}
-FOLD_IN_GRID = (5.0, 10.0, 20.0, 40.0)
 
 
 def surprise_models(config: ServedConfig, *, quick: bool) -> dict[str, Callable[[int], AlgoBase]]:
@@ -68,40 +73,48 @@ def random_folds(n: int, folds: int, seed: int) -> list[np.ndarray]:
 
 def holdout(n: int, seed: int) -> np.ndarray:
     """The original's split: a random 20 % of rows are test."""
-    order = np.random.default_rng(seed).permutation(n)
-    return order[int(0.8 * n) :]
-
-
-def _split(frame: pd.DataFrame, test_rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    is_test = np.zeros(len(frame), dtype=bool)
-    is_test[test_rows] = True
-    return frame[~is_test], frame[is_test]
+    return random_holdout(n, 0.2, seed)
 
 
 def served_predictions(
     recommender: Recommender, train: pd.DataFrame, test: pd.DataFrame
-) -> np.ndarray:
-    """The served model's predictions for test rows, users folded in from their train rows.
+) -> dict[str, np.ndarray]:
+    """The served predictions for test rows, each user folded in from their train rows.
 
-    Movies the model never saw get the global mean (the contract returns NaN for them).
+    ``SERVED`` goes through ``Recommender.predict``, the exact serving path; the component
+    columns are the same fitted model's parts, clipped to the scale. Movies outside the model's
+    index get the global mean (the contract returns NaN for them).
     """
-    history = {int(u): g for u, g in train.groupby("user_id")}
-    predicted = np.empty(len(test))
-    positions = np.arange(len(test))
-    for user, rows in pd.Series(positions).groupby(test["user_id"].to_numpy()):
-        own = history.get(int(user))
-        ratings = UserRatings.empty() if own is None else UserRatings.from_frame(own)
-        movies = test["movie_id"].to_numpy(np.int64)[rows.to_numpy()]
-        predicted[rows.to_numpy()] = recommender.predict(ratings, movies)
-    return np.where(np.isnan(predicted), recommender.rating.global_mean, predicted)
+    names = (SERVED, *SERVED_COMPONENTS)
+    predicted = {name: np.empty(len(test)) for name in names}
+    rating = recommender.rating
+    for rows, movies, ratings, wanted in per_user(train, test):
+        predicted[SERVED][rows] = recommender.predict(UserRatings(movies, ratings), wanted)
+        items, known = index_of(recommender.movie_ids, movies)
+        targets, present = index_of(recommender.movie_ids, wanted)
+        parts = np.full((len(rows), len(SERVED_COMPONENTS)), np.nan)
+        parts[present] = rating.components(items[known], ratings[known], targets[present])
+        for column, name in enumerate(SERVED_COMPONENTS):
+            predicted[name][rows] = np.clip(parts[:, column], *RATING_SCALE)
+    return {
+        name: np.where(np.isnan(values), rating.global_mean, values)
+        for name, values in predicted.items()
+    }
 
 
 def rating_scores(
-    frame: pd.DataFrame, split: np.ndarray, config: ServedConfig, seed: int, *, quick: bool
-) -> dict[str, tuple[float, float, float]]:
-    """(RMSE, MAE, fit seconds) of every rating model on one train/test split."""
-    train, test = _split(frame, split)
-    results: dict[str, tuple[float, float, float]] = {}
+    frame: pd.DataFrame,
+    split: np.ndarray,
+    config: ServedConfig,
+    seed: int,
+    *,
+    quick: bool,
+    catalog_movie_ids: np.ndarray,
+) -> tuple[dict[str, tuple[float, float, float | None]], dict[str, Any]]:
+    """(RMSE, MAE, fit seconds) of every rating model on one train/test split, and what the
+    served model's validation carve chose (component rows have no fit time of their own)."""
+    train, test = split_rows(frame, split)
+    results: dict[str, tuple[float, float, float | None]] = {}
     pairs = list(zip(test["user_id"], test["movie_id"], test["rating"], strict=True))
     for name, build in surprise_models(config, quick=quick).items():
         started = time.perf_counter()
@@ -110,15 +123,19 @@ def rating_scores(
         predicted = np.array([p.est for p in algo.test(pairs)])
         results[name] = (*rmse_mae(predicted, test["rating"]), fitted)
     started = time.perf_counter()
-    recommender = fit_recommender(train, config, seed=seed)
+    recommender = fit_recommender(train, config, seed=seed, catalog_movie_ids=catalog_movie_ids)
     fitted = time.perf_counter() - started
-    predicted = served_predictions(recommender, train, test)
-    results[SERVED] = (*rmse_mae(predicted, test["rating"]), fitted)
-    return results
+    for name, predicted in served_predictions(recommender, train, test).items():
+        results[name] = (*rmse_mae(predicted, test["rating"]), fitted if name == SERVED else None)
+    return results, recommender.rating.validation
 
 
 def ranking_rows(
-    train: pd.DataFrame, test: pd.DataFrame, config: ServedConfig, seed: int
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    config: ServedConfig,
+    seed: int,
+    catalog_movie_ids: np.ndarray,
 ) -> dict[str, dict[str, float]]:
     """Ranking metrics and fit time of each ranking model on one temporal split."""
     data = Interactions.from_frame(train)
@@ -134,16 +151,18 @@ def ranking_rows(
 
     def original() -> dict[int, np.ndarray]:
         algo = SVD(random_state=seed).fit(to_trainset(train, seed=seed))
-        model = RatingModel.from_surprise(algo, data.movie_ids, fold_in_reg=1.0)
+        # Trained users only, so the fold-in penalties are never used.
+        model = RatingModel.from_surprise(algo, data.movie_ids, bias_reg=0.0, factor_reg=0.0)
         sides = [RatingModel.trained_user(algo, int(u)) for u in users]
         everything = np.arange(len(data.movie_ids))
-        return by_scores(np.stack([model.predict(side, everything) for side in sides]))
+        estimates = np.stack([model.estimate(side, everything) for side in sides])
+        return by_scores(np.clip(estimates, *RATING_SCALE))
 
     def plain_puresvd() -> dict[int, np.ndarray]:
         return by_scores(_puresvd_scores(data, rows, PureSVDParams(50, 0.0, 0.0), seed))
 
     def served() -> dict[int, np.ndarray]:
-        recommender = fit_recommender(train, config, seed=seed)
+        recommender = fit_recommender(train, config, seed=seed, catalog_movie_ids=catalog_movie_ids)
         return {
             int(user): np.array([m for m, _ in recommender.top_n(UserRatings.from_frame(g))])
             for user, g in train[train["user_id"].isin(users)].groupby("user_id")
@@ -202,41 +221,36 @@ def search_ranker(train: pd.DataFrame, seed: int, *, quick: bool) -> list[dict[s
     return sorted(results, key=lambda r: -r["validation_ndcg"])
 
 
-def search_fold_in(
-    train: pd.DataFrame, config: ServedConfig, seed: int, *, quick: bool
-) -> list[dict[str, Any]]:
-    """Validation RMSE of each fold-in penalty, on a random 20 % carved from ``train``."""
-    fit_part, valid_part = _split(train, holdout(len(train), seed))
-    recommender = fit_recommender(fit_part, config, seed=seed)
-    results = []
-    for reg in FOLD_IN_GRID[:2] if quick else FOLD_IN_GRID:
-        recommender.rating = replace(recommender.rating, fold_in_reg=reg)
-        rmse, _ = rmse_mae(
-            served_predictions(recommender, fit_part, valid_part), valid_part["rating"]
-        )
-        results.append({"fold_in_reg": reg, "validation_rmse": rmse})
-    return sorted(results, key=lambda r: r["validation_rmse"])
+def run_comparison(
+    frame: pd.DataFrame, *, seed: int, quick: bool, catalog_movie_ids: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Everything ``movierec evaluate`` reports, as JSON-ready data.
 
-
-def run_comparison(frame: pd.DataFrame, *, seed: int, quick: bool) -> dict[str, Any]:
-    """Everything ``movierec evaluate`` reports, as JSON-ready data."""
+    ``catalog_movie_ids`` is the store's catalogue (default: the rated movies): every fit indexes
+    it, so a test movie without training ratings gets the user's baseline, as in serving.
+    """
     frame = frame.reset_index(drop=True)
+    catalog = np.unique(
+        frame["movie_id"].to_numpy(np.int64)
+        if catalog_movie_ids is None
+        else np.concatenate([frame["movie_id"].to_numpy(np.int64), catalog_movie_ids])
+    )
     config = ServedConfig()
-    rating_train, _ = _split(frame, holdout(len(frame), seed))
     ranking_train, ranking_test = temporal_split(frame)
     ranker_search = search_ranker(ranking_train, seed, quick=quick)
-    fold_in_search = search_fold_in(rating_train, config, seed, quick=quick)
     best_ranker = {k: ranker_search[0][k] for k in ("factors", "beta", "shift")}
     chosen = ServedConfig(
         ranker=PureSVDParams(**best_ranker),
-        rating=replace(config.rating, fold_in_reg=fold_in_search[0]["fold_in_reg"]),
+        rating=config.rating,
+        blend=config.blend,
         popularity=config.popularity,
     )
     folds = 2 if quick else 5
-    cv = [
-        rating_scores(frame, rows, chosen, seed, quick=quick)
-        for rows in random_folds(len(frame), folds, seed)
+    scored = [
+        rating_scores(frame, rows, chosen, seed, quick=quick, catalog_movie_ids=catalog)
+        for rows in [holdout(len(frame), seed), *random_folds(len(frame), folds, seed)]
     ]
+    (split, split_validation), cv = scored[0], [fold for fold, _ in scored[1:]]
     return {
         "seed": seed,
         "quick": quick,
@@ -247,25 +261,28 @@ def run_comparison(frame: pd.DataFrame, *, seed: int, quick: bool) -> dict[str, 
         },
         "validation": {
             "ranker_top5": ranker_search[:5],
-            "fold_in": fold_in_search,
-            "chosen": {"ranker": best_ranker, "fold_in_reg": chosen.rating.fold_in_reg},
+            "chosen": {"ranker": best_ranker},
             "served_defaults_match": chosen == config,
+            "rating_blend_holdout_80_20": split_validation,
+            "rating_blend_cv_chosen": [v.get("chosen") for _, v in scored[1:]],
         },
         "rating": {
             "holdout_80_20": {
                 name: dict(zip(("rmse", "mae", "seconds"), v, strict=True))
-                for name, v in rating_scores(
-                    frame, holdout(len(frame), seed), chosen, seed, quick=quick
-                ).items()
+                for name, v in split.items()
             },
-            f"cv_{folds}_fold": {
-                name: {
-                    f"{metric}_{stat}": float(fn([fold[name][i] for fold in cv]))
-                    for i, metric in enumerate(("rmse", "mae", "seconds"))
-                    for stat, fn in (("mean", np.mean), ("std", np.std))
-                }
-                for name in cv[0]
-            },
+            f"cv_{folds}_fold": {name: _summary([fold[name] for fold in cv]) for name in cv[0]},
         },
-        "ranking": ranking_rows(ranking_train, ranking_test, chosen, seed),
+        "ranking": ranking_rows(ranking_train, ranking_test, chosen, seed, catalog),
     }
+
+
+def _summary(scores: list[tuple[float, float, float | None]]) -> dict[str, float | None]:
+    """Mean and standard deviation over folds of RMSE, MAE and fit seconds (None: no own fit)."""
+    summary: dict[str, float | None] = {}
+    for i, metric in enumerate(("rmse", "mae", "seconds")):
+        values = [fold[i] for fold in scores]
+        present = None not in values
+        summary[f"{metric}_mean"] = float(np.mean(values)) if present else None
+        summary[f"{metric}_std"] = float(np.std(values)) if present else None
+    return summary

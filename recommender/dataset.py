@@ -7,6 +7,7 @@ id, which is what makes serving vectorised.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,3 +65,35 @@ def check_frame(frame: pd.DataFrame) -> None:
     missing = [column for column in RATING_COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"ratings frame lacks columns {missing}; needs {list(RATING_COLUMNS)}")
+
+
+def random_holdout(n: int, fraction: float, seed: int) -> np.ndarray:
+    """Row positions of a seeded random ``fraction`` of ``n`` rows (the held-out part)."""
+    order = np.random.default_rng(seed).permutation(n)
+    return order[int((1.0 - fraction) * n) :]
+
+
+def split_rows(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The frame without ``rows`` (positions) and those rows."""
+    held = np.zeros(len(frame), dtype=bool)
+    held[rows] = True
+    return frame[~held], frame[held]
+
+
+def per_user(
+    history: pd.DataFrame, targets: pd.DataFrame
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """For each user of ``targets``: their target row positions, the movie ids and ratings of
+    their ``history`` rows (empty for a user without any) and the target movie ids.
+
+    This is how held-out ratings are predicted the way the server predicts them: each user
+    folded in from the ratings they had, one call per user.
+    """
+    own = history.groupby("user_id").indices
+    movies = history["movie_id"].to_numpy(np.int64)
+    ratings = history["rating"].to_numpy(np.float32)
+    wanted = targets["movie_id"].to_numpy(np.int64)
+    empty = np.empty(0, dtype=np.int64)
+    for user, rows in targets.groupby("user_id").indices.items():
+        seen = own.get(user, empty)
+        yield rows, movies[seen], ratings[seen], wanted[rows]

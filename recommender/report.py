@@ -26,10 +26,11 @@ def to_markdown(results: dict[str, Any], *, command: str) -> str:
     ]
     for name, split in holdout.items():
         row = cv[name]
+        seconds = "in blend" if row["seconds_mean"] is None else f"{row['seconds_mean']:.2f}"
         lines.append(
             f"| {name} | {split['rmse']:.4f} | {split['mae']:.4f} "
             f"| {row['rmse_mean']:.4f} ± {row['rmse_std']:.4f} "
-            f"| {row['mae_mean']:.4f} ± {row['mae_std']:.4f} | {row['seconds_mean']:.2f} |"
+            f"| {row['mae_mean']:.4f} ± {row['mae_std']:.4f} | {seconds} |"
         )
     lines += [
         "",
@@ -46,12 +47,31 @@ def to_markdown(results: dict[str, Any], *, command: str) -> str:
     users = next(iter(results["ranking"].values()))["users"]
     lines += [
         "",
-        f"Ranking users (with a relevant test item): {users}. Hyper-parameters of the served "
-        "models were chosen on validation splits carved from the training parts only (the "
-        "temporal rule applied again for ranking; a random 20 % of the 80/20 train part for the "
-        f"fold-in penalty), never on a test part: PureSVD {chosen['ranker']}, fold-in ridge "
-        f"penalty {chosen['fold_in_reg']:g}. Served defaults equal this choice: "
-        f"{'yes' if validation['served_defaults_match'] else 'NO'}.",
+        f"Ranking users (with a relevant test item): {users}. Hyper-parameters and blend weights "
+        "of the served models were chosen on validation splits carved from the training parts "
+        "only, never on a test part: the temporal rule applied again for ranking (PureSVD "
+        f"{chosen['ranker']}; served defaults equal this choice: "
+        f"{'yes' if validation['served_defaults_match'] else 'NO'}); for rating prediction, "
+        "every fit (each fold, the 80/20 split, `movierec train`) carves a random 20 % of its "
+        "own training ratings, fits both components on the rest, and picks the fold-in ridge "
+        "penalties (user bias, user factors) and the blend weights (least squares) there, then "
+        f"refits the components on all its training ratings. {_blend_choice(validation)}",
         "",
     ]
     return "\n".join(lines)
+
+
+def _blend_choice(validation: dict[str, Any]) -> str:
+    """What the 80/20 fit's validation carve chose, in words."""
+    carve = validation["rating_blend_holdout_80_20"]
+    if "chosen" not in carve:
+        return f"The 80/20 fit had too few ratings to validate ({carve['rows']}): SVD alone."
+    chosen = carve["chosen"]
+    intercept, svd, neighbours = chosen["weights"]
+    return (
+        f"On the 80/20 train part ({carve['rows']:,} validation ratings): penalties "
+        f"{chosen['bias_reg']:g} (bias) and {chosen['factor_reg']:g} (factors); blend "
+        f"{intercept:+.3f} {svd:+.3f} x SVD {neighbours:+.3f} x KNN; validation RMSE SVD "
+        f"{chosen['svd_rmse']:.4f}, KNN {carve['neighbours_rmse']:.4f}, blend "
+        f"{chosen['blend_rmse']:.4f}."
+    )

@@ -5,6 +5,9 @@ the store and folds them in against fixed item factors, so a new rating changes 
 in every worker at once and no worker keeps per-user state. Everything that depends only on the
 movies (normalised factors, the popularity order) is computed once at load time; a call costs a
 few matrix-vector products over the catalogue and one ``argpartition``.
+
+A model's movie index may hold catalogue movies nobody rated before training: they get the user's
+baseline as a predicted rating but are never ranked or offered as similar.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.dataset import Interactions, check_frame, index_of
+from recommender.models.blended import BlendedRating
 from recommender.models.popularity import PopularityMethod, popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel
@@ -51,7 +55,7 @@ class Recommender:
         *,
         movie_ids: np.ndarray,
         popularity: np.ndarray,
-        rating: RatingModel,
+        rating: BlendedRating | RatingModel,
         ranker: PureSVD | None,
         algorithm: str,
         meta: dict[str, Any] | None = None,
@@ -63,6 +67,7 @@ class Recommender:
         self.algorithm = algorithm
         self.kind = "popularity" if ranker is None else "model"
         self.meta = meta or {}
+        self._untrained = np.flatnonzero(~np.asarray(rating.known, dtype=bool))
         if ranker is not None:
             norms = np.linalg.norm(ranker.item_factors, axis=1, keepdims=True)
             self._unit_factors = ranker.item_factors / np.maximum(norms, 1e-12)
@@ -83,7 +88,8 @@ class Recommender:
             item_bias=bayes - global_mean,
             item_factors=np.zeros((len(data.movie_ids), 0)),
             known=np.ones(len(data.movie_ids), dtype=bool),
-            fold_in_reg=5.0,
+            bias_reg=5.0,
+            factor_reg=5.0,
         )
         return cls(
             movie_ids=data.movie_ids,
@@ -104,19 +110,15 @@ class Recommender:
                 item_factors=arrays["rank_item_factors"],
                 column_weights=arrays["rank_column_weights"],
             )
-            rating = RatingModel(
-                global_mean=float(meta["rating_global_mean"]),
-                item_bias=arrays["rating_item_bias"],
-                item_factors=arrays["rating_item_factors"],
-                known=arrays["rating_known"],
-                fold_in_reg=float(meta["rating_fold_in_reg"]),
-            )
+            rating = BlendedRating.from_saved(arrays, meta)
             movie_ids, popularity = arrays["movie_ids"], arrays["popularity"]
         except (KeyError, TypeError) as exc:
             raise ArtifactError(f"{found.path}: incomplete artifact (missing {exc})") from exc
+        except ValueError as exc:
+            raise ArtifactError(f"{found.path}: inconsistent artifact ({exc})") from exc
         n = len(movie_ids)
-        shapes = [popularity, ranker.item_factors, ranker.column_weights, rating.item_bias]
-        if any(len(array) != n for array in [*shapes, rating.item_factors, rating.known]):
+        shapes = [popularity, ranker.item_factors, ranker.column_weights, rating.known]
+        if any(len(array) != n for array in shapes):
             raise ArtifactError(f"{found.path}: arrays disagree on the number of movies")
         return cls(
             movie_ids=movie_ids,
@@ -129,26 +131,23 @@ class Recommender:
 
     def save(self, models_dir: Path, meta: dict[str, Any]) -> Path:
         """Write this model as a new artifact version; ``meta`` adds fingerprints and metrics."""
-        if self.ranker is None:
+        if self.ranker is None or not isinstance(self.rating, BlendedRating):
             raise ValueError("the popularity fallback is rebuilt from the store, not saved")
         arrays = {
             "movie_ids": self.movie_ids,
             "popularity": self.popularity,
             "rank_item_factors": self.ranker.item_factors,
             "rank_column_weights": self.ranker.column_weights,
-            "rating_item_bias": self.rating.item_bias,
-            "rating_item_factors": self.rating.item_factors,
-            "rating_known": self.rating.known,
+            **self.rating.arrays(),
         }
         return artifact.save(
             models_dir,
             arrays,
             {
                 **meta,
+                **self.rating.meta(),
                 "algorithm": self.algorithm,
                 "ranker_params": vars(self.ranker.params),
-                "rating_global_mean": self.rating.global_mean,
-                "rating_fold_in_reg": self.rating.fold_in_reg,
             },
         )
 
@@ -172,16 +171,16 @@ class Recommender:
     def predict(self, user: UserRatings, movie_ids: np.ndarray) -> np.ndarray:
         """Predicted ratings in [0.5, 5] for ``movie_ids``; NaN for movies the model lacks."""
         items, ratings = self._known(user)
-        side = self.rating.fold_in(items, ratings)
         positions, present = index_of(self.movie_ids, np.asarray(movie_ids, dtype=np.int64))
         predicted = np.full(len(positions), np.nan)
-        predicted[present] = self.rating.predict(side, positions[present])
+        predicted[present] = self.rating.predict(items, ratings, positions[present])
         return predicted
 
     def similar(self, movie_id: int, n: int = 10) -> list[int]:
-        """Movies nearest by cosine on the item factors; [] for unknown movies or the fallback."""
+        """Movies nearest by cosine on the item factors; [] for unknown or never-rated movies,
+        and from the fallback."""
         positions, present = index_of(self.movie_ids, np.array([movie_id]))
-        if self.ranker is None or not present[0]:
+        if self.ranker is None or not present[0] or not self.rating.known[positions[0]]:
             return []
         scores = self._unit_factors @ self._unit_factors[positions[0]]
         return [movie for movie, _ in self._best(scores, positions, None, n)]
@@ -202,6 +201,7 @@ class Recommender:
             permitted[positions[present]] = True
             candidates[~permitted] = -np.inf
         candidates[exclude] = -np.inf
+        candidates[self._untrained] = -np.inf
         n = min(n, len(candidates))
         if n <= 0:
             return []

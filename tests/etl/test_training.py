@@ -52,10 +52,12 @@ def test_train_then_serve_gives_the_evaluated_models_top_10(filled: Engine, sett
     assert run_train(settings, seed=5) == 0
     catalog = np.array(sorted({*FRAME["movie_id"].tolist(), 9_999}))
     served = Recommender.load(settings.resolved_models_dir, catalog_movie_ids=catalog)
-    fitted = fit_recommender(FRAME, ServedConfig(), seed=5)
+    fitted = fit_recommender(FRAME, ServedConfig(), seed=5, catalog_movie_ids=catalog)
     for user_id in (1, 12):
         user = UserRatings.from_frame(FRAME[FRAME["user_id"] == user_id])
         assert served.top_n(user, 10) == fitted.top_n(user, 10)
+        wanted = np.array([9_999, *FRAME["movie_id"].unique()[:5]])
+        np.testing.assert_array_equal(served.predict(user, wanted), fitted.predict(user, wanted))
     meta = served.meta
     assert meta["data"]["ratings"] == len(FRAME)
     assert meta["hyper_parameters"]["ranker"] == vars(PureSVDParams())

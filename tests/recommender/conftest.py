@@ -11,7 +11,7 @@ from tests.recommender.synthetic import synthetic_ratings
 
 SMALL = ServedConfig(
     ranker=PureSVDParams(factors=5, beta=0.0, shift=2.0),
-    rating=SVDParams(n_factors=5, n_epochs=10, fold_in_reg=5.0),
+    rating=SVDParams(n_factors=5, n_epochs=10),
 )
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.artifact import LATEST, ArtifactError, catalog_fingerprint
+from recommender.artifact import FORMAT_VERSION, LATEST, ArtifactError, catalog_fingerprint
 from recommender.serving import Recommender, UserRatings
 
 CATALOG = np.arange(1, 1000, dtype=np.int64)
@@ -35,7 +35,7 @@ def test_the_artifact_holds_no_pickles(model: Recommender, tmp_path: Path):
     folder = saved(model, tmp_path)
     with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
-    assert json.loads((folder / "meta.json").read_text())["format_version"] == 1
+    assert json.loads((folder / "meta.json").read_text())["format_version"] == FORMAT_VERSION
 
 
 def test_missing_artifact_is_a_clear_error(tmp_path: Path):

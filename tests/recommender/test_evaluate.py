@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from recommender.comparison import run_comparison
 from recommender.evaluate import ranking_metrics, relevant_items, temporal_split, top_k_rows
+from recommender.report import to_markdown
+from tests.recommender.synthetic import synthetic_ratings
 
 
 def test_temporal_split_holds_out_each_users_latest_fifth():
@@ -38,3 +43,24 @@ def test_top_k_rows_skips_excluded_cells():
     scores = np.array([[0.9, 0.8, 0.1, 0.5]])
     exclude = np.array([[True, False, False, False]])
     assert top_k_rows(scores, exclude, k=2).tolist() == [[1, 3]]
+
+
+def without_timings(value: Any) -> Any:
+    """The evaluation output minus wall-clock fit times, the one thing a seed cannot fix."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if not k.startswith("seconds")}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def test_the_same_seed_gives_the_same_evaluation():
+    frame = synthetic_ratings(n_users=40, n_movies=50, per_user=20, seed=8)
+    first = run_comparison(frame, seed=5, quick=True)
+    again = run_comparison(frame.copy(), seed=5, quick=True)
+    other = run_comparison(frame, seed=6, quick=True)
+    assert without_timings(first) == without_timings(again)
+    assert without_timings(first) != without_timings(other)
+    tables = [to_markdown(r, command="c").splitlines() for r in (first, again)]
+    rows = [[line.rsplit("|", 2)[0] for line in table] for table in tables]
+    assert rows[0] == rows[1]

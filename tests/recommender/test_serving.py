@@ -6,8 +6,10 @@ import pytest
 
 from recommender.dataset import Interactions
 from recommender.models.puresvd import PureSVD, PureSVDParams
-from recommender.models.rating import RatingModel, SVDParams, fit_svd
+from recommender.models.rating import RATING_SCALE, RatingModel, SVDParams, fit_svd
 from recommender.serving import Recommender, UserRatings
+from recommender.training import fit_recommender
+from tests.recommender.conftest import SMALL
 
 
 def user_of(ratings: pd.DataFrame, user_id: int) -> UserRatings:
@@ -74,15 +76,18 @@ def test_puresvd_fold_in_equals_the_trained_user_factor(ratings: pd.DataFrame):
     np.testing.assert_allclose(model.user_factors(items, values), trained[7], rtol=1e-4)
 
 
-def test_vectorised_rating_predictions_equal_surprise_predict(ratings: pd.DataFrame):
+def test_vectorised_svd_component_equals_surprise_predict(ratings: pd.DataFrame):
+    """The served SVD component, for trained users, is surprise's own model, movie by movie;
+    a catalogue movie surprise never saw (id 5) gets its baseline, as surprise's predict does."""
     algo = fit_svd(ratings, SVDParams(n_factors=6, n_epochs=15), seed=3)
-    movie_ids = np.unique(ratings["movie_id"])
-    model = RatingModel.from_surprise(algo, movie_ids, fold_in_reg=1.0)
+    movie_ids = np.unique(np.append(ratings["movie_id"], 5))
+    model = RatingModel.from_surprise(algo, movie_ids, bias_reg=1.0, factor_reg=1.0)
     everything = np.arange(len(movie_ids))
     for user_id in (1, 17, 60):
         side = RatingModel.trained_user(algo, user_id)
         expected = [algo.predict(user_id, int(movie)).est for movie in movie_ids]
-        np.testing.assert_allclose(model.predict(side, everything), expected, rtol=1e-12)
+        estimates = np.clip(model.estimate(side, everything), *RATING_SCALE)
+        np.testing.assert_allclose(estimates, expected, rtol=1e-12)
 
 
 def test_predict_is_clipped_and_nan_for_unknown_movies(model: Recommender, ratings: pd.DataFrame):
@@ -119,3 +124,49 @@ def test_popularity_fallback_serves_every_call(ratings: pd.DataFrame):
 def test_popularity_fallback_rejects_a_frame_without_ratings_columns():
     with pytest.raises(ValueError, match="lacks columns"):
         Recommender.popularity(pd.DataFrame({"user_id": [1]}))
+
+
+def test_cold_start_serves_the_popularity_rankings_movie_ids(
+    model: Recommender, ratings: pd.DataFrame
+):
+    cold = [movie for movie, _ in model.top_n(UserRatings.empty(), 10)]
+    fallback = Recommender.popularity(ratings).top_n(UserRatings.empty(), 10)
+    assert cold == [movie for movie, _ in fallback]
+    counts = ratings["movie_id"].value_counts()
+    assert counts[cold].min() >= counts.drop(cold).max()
+
+
+def test_a_catalogue_movie_nobody_rated_gets_a_baseline_but_is_never_recommended(
+    ratings: pd.DataFrame,
+):
+    model = fit_recommender(ratings, SMALL, seed=7, catalog_movie_ids=np.array([5]))
+    users = [user_of(ratings, 3), user_of(ratings, 8)]
+    predicted = np.array([model.predict(user, np.array([5, 999_999])) for user in users])
+    assert np.isnan(predicted[:, 1]).all()
+    assert np.all((predicted[:, 0] >= 0.5) & (predicted[:, 0] <= 5.0))
+    assert predicted[0, 0] != predicted[1, 0]
+    ranked = [movie for movie, _ in model.top_n(users[0], len(model.movie_ids))]
+    assert 5 not in ranked
+    assert len(ranked) == len(model.movie_ids) - 1 - len(users[0].movie_ids)
+    assert model.similar(5) == []
+    assert 5 not in model.similar(int(model.movie_ids[1]), len(model.movie_ids))
+
+
+def test_fold_in_solves_the_penalised_least_squares_problem(model: Recommender):
+    svd = model.rating.svd
+    items = np.array([0, 3, 4, 9, 11])
+    ratings = np.array([4.0, 2.5, 5.0, 3.0, 1.0])
+    penalties = np.array([[3.0, 40.0], [0.5, 2.0]])
+    for side, (bias_reg, factor_reg) in zip(
+        svd.fold_in_under(items, ratings, penalties), penalties, strict=True
+    ):
+        error = svd.estimate(side, items) - ratings
+        gradient_bias = error.sum() + bias_reg * side.bias
+        gradient_factors = svd.item_factors[items].T @ error + factor_reg * side.factors
+        assert gradient_bias == pytest.approx(0.0, abs=1e-9)
+        np.testing.assert_allclose(gradient_factors, 0.0, atol=1e-9)
+    served = svd.fold_in(items, ratings)
+    chosen = np.array([[svd.bias_reg, svd.factor_reg]])
+    np.testing.assert_array_equal(
+        served.factors, svd.fold_in_under(items, ratings, chosen)[0].factors
+    )

@@ -1,0 +1,137 @@
+"""Item neighbourhood term (KNNBaseline with pearson_baseline similarity), sparse top-K per movie.
+
+Surprise's KNNBaseline predicts ``b_ui + sum_j s_ij (r_uj - b_uj) / sum_j s_ij`` over the k most
+similar movies j the user rated, with a dense movie x movie similarity matrix. A prediction only
+ever uses a movie's most similar neighbours, so we keep the ``stored`` most similar (positive)
+neighbours of each movie and drop the rest: two ``movies x stored`` arrays, linear in movies, and
+nothing per user. Baselines are fitted by alternating least squares ending with the user step, so
+the user bias folded in at serving time from the user's current ratings is exactly the trained one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+# Dense similarity blocks are cut to about this many cells (4 float32 arrays of it in memory).
+BLOCK_CELLS = 1 << 23
+
+
+@dataclass(frozen=True)
+class NeighbourParams:
+    """``neighbours`` used per prediction (surprise's k), out of ``stored`` kept per movie."""
+
+    neighbours: int = 40
+    stored: int = 100
+    shrinkage: float = 100.0
+    reg_user: float = 15.0
+    reg_item: float = 10.0
+    epochs: int = 10
+
+
+@dataclass(frozen=True)
+class ItemNeighbours:
+    """Baselines plus each movie's top neighbours (index ``n_movies`` pads short lists)."""
+
+    params: NeighbourParams
+    global_mean: float
+    item_bias: np.ndarray
+    neighbour_index: np.ndarray
+    neighbour_sim: np.ndarray
+
+    @classmethod
+    def fit(cls, matrix: sparse.csr_matrix, params: NeighbourParams) -> ItemNeighbours:
+        """Fit baselines and similarities on a users x movies rating matrix (explicit cells)."""
+        matrix = sparse.csr_matrix(matrix, dtype=np.float64)
+        global_mean = float(matrix.data.mean()) if matrix.nnz else 0.0
+        users = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        items = matrix.indices
+        centred = matrix.data - global_mean
+        user_bias, item_bias = _baselines(users, items, centred, matrix.shape, params)
+        residual = matrix.copy()
+        residual.data = matrix.data - global_mean - user_bias[users] - item_bias[items]
+        index, sim = _top_neighbours(residual, params)
+        return cls(params, global_mean, item_bias, index, sim)
+
+    def user_bias(self, items: np.ndarray, ratings: np.ndarray) -> float:
+        """The user's baseline bias from their ratings: the ALS user step, item biases fixed."""
+        offsets = ratings.astype(np.float64) - self.global_mean - self.item_bias[items]
+        return float(offsets.sum() / (self.params.reg_user + len(items)))
+
+    def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Unclipped KNNBaseline estimates for ``targets`` (movie indices) from the ratings."""
+        bias = self.user_bias(items, ratings)
+        n_movies = len(self.item_bias)
+        residual = np.full(n_movies + 1, np.nan)
+        residual[items] = ratings - self.global_mean - bias - self.item_bias[items]
+        found = residual[self.neighbour_index[targets]]
+        rated = ~np.isnan(found)
+        rated &= np.cumsum(rated, axis=1) <= self.params.neighbours
+        weights = np.where(rated, self.neighbour_sim[targets], 0.0)
+        total = weights.sum(axis=1)
+        weighted = (weights * np.where(rated, found, 0.0)).sum(axis=1)
+        term = np.divide(weighted, total, out=np.zeros(len(targets)), where=total > 0)
+        return self.global_mean + bias + self.item_bias[targets] + term
+
+
+def _baselines(
+    users: np.ndarray,
+    items: np.ndarray,
+    centred: np.ndarray,
+    shape: tuple[int, int],
+    params: NeighbourParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Surprise's ALS baselines (user and item biases around the mean), ending on the user step."""
+    n_users, n_items = shape
+    user_count = np.bincount(users, minlength=n_users)
+    item_count = np.bincount(items, minlength=n_items)
+    item_bias = np.zeros(n_items)
+    user_bias = np.zeros(n_users)
+    for _ in range(params.epochs):
+        user_bias = _bias_step(users, centred - item_bias[items], user_count, params.reg_user)
+        item_bias = _bias_step(items, centred - user_bias[users], item_count, params.reg_item)
+    user_bias = _bias_step(users, centred - item_bias[items], user_count, params.reg_user)
+    return user_bias, item_bias
+
+
+def _bias_step(group: np.ndarray, offsets: np.ndarray, count: np.ndarray, reg: float) -> np.ndarray:
+    return np.bincount(group, weights=offsets, minlength=len(count)) / (reg + count)
+
+
+def _top_neighbours(
+    residual: sparse.csr_matrix, params: NeighbourParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shrunk pearson_baseline similarities, computed in dense row blocks, top ``stored`` kept."""
+    n_items = residual.shape[1]
+    stored = max(0, min(params.stored, n_items - 1))
+    index = np.full((n_items, stored), n_items, dtype=np.int32)
+    sim = np.zeros((n_items, stored), dtype=np.float32)
+    if stored == 0:
+        return index, sim
+    rated = residual.copy()
+    rated.data = np.ones_like(rated.data)
+    squared = residual.multiply(residual).tocsr()
+    by_item = [m.T.tocsr() for m in (residual, squared, rated)]
+    step = max(1, BLOCK_CELLS // n_items)
+    for start in range(0, n_items, step):
+        rows = slice(start, min(start + step, n_items))
+        z, z2, b = (m[rows] for m in by_item)
+        products = (z @ residual).toarray()
+        own_squares = (z2 @ rated).toarray()
+        their_squares = (b @ squared).toarray()
+        support = (b @ rated).toarray()
+        denominator = np.sqrt(own_squares * their_squares)
+        block = np.divide(products, denominator, out=np.zeros_like(products), where=denominator > 0)
+        block *= np.maximum(support - 1, 0) / (np.maximum(support - 1, 0) + params.shrinkage)
+        block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = 0.0
+        top = np.argpartition(-block, stored - 1, axis=1)[:, :stored]
+        values = np.take_along_axis(block, top, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        values = np.take_along_axis(values, order, axis=1)
+        positive = values > 0
+        index[rows] = np.where(positive, top, n_items)
+        sim[rows] = np.where(positive, values, 0.0)
+    return index, sim

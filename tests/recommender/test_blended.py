@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.comparison import SERVED, holdout, rating_scores
+from recommender.dataset import Interactions, random_holdout, split_rows
+from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.neighbours import NeighbourParams
+from recommender.models.rating import SVDParams
+from tests.recommender.conftest import SMALL
+from tests.recommender.synthetic import synthetic_ratings
+
+PARAMS = BlendParams(
+    neighbours=NeighbourParams(neighbours=10, stored=20),
+    bias_regs=(1.0, 5.0),
+    factor_regs=(1.0, 10.0),
+)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return synthetic_ratings(n_users=80, n_movies=60, per_user=25, seed=11)
+
+
+def fitted(frame: pd.DataFrame) -> BlendedRating:
+    movie_ids = np.unique(frame["movie_id"])
+    return BlendedRating.fit(frame, movie_ids, SVDParams(n_factors=5, n_epochs=15), PARAMS, seed=2)
+
+
+def test_weights_are_least_squares_on_the_validation_carve_only(frame: pd.DataFrame):
+    model = fitted(frame)
+    chosen = model.validation["chosen"]
+    assert model.validation["rows"] == len(random_holdout(len(frame), 0.2, 2))
+    np.testing.assert_array_equal(model.weights, chosen["weights"])
+    assert (model.svd.bias_reg, model.svd.factor_reg) == (chosen["bias_reg"], chosen["factor_reg"])
+    # SVD alone is one of the blends least squares could pick, so it cannot do worse there.
+    best = min(trial["blend_rmse"] for trial in model.validation["grid"])
+    assert chosen["blend_rmse"] == best
+    assert best <= chosen["svd_rmse"]
+    assert len(model.validation["grid"]) == 4
+
+
+def test_the_choice_ignores_ratings_outside_the_training_frame(frame: pd.DataFrame):
+    """The comparison hands fits the training part only: scrambling the test part's ratings
+    changes the test scores but not a single chosen penalty or weight."""
+    split = holdout(len(frame), 3)
+    scrambled = frame.copy()
+    scrambled.loc[scrambled.index[split], "rating"] = 5.5 - frame["rating"].to_numpy()[split]
+    config = replace(SMALL, blend=PARAMS)
+    catalog = np.unique(frame["movie_id"])
+    scores, chosen = rating_scores(frame, split, config, 3, quick=True, catalog_movie_ids=catalog)
+    other, other_chosen = rating_scores(
+        scrambled, split, config, 3, quick=True, catalog_movie_ids=catalog
+    )
+    assert chosen == other_chosen
+    assert scores[SERVED] != other[SERVED]
+
+
+def test_predict_is_the_clipped_weighted_sum_of_the_components(frame: pd.DataFrame):
+    model = fitted(frame)
+    data = Interactions.from_frame(frame)
+    items, values = data.user_row(9)
+    targets = np.arange(len(data.movie_ids))
+    parts = model.components(items, values, targets)
+    expected = np.clip(model.weights[0] + parts @ model.weights[1:], 0.5, 5.0)
+    np.testing.assert_allclose(model.predict(items, values, targets), expected)
+    assert parts.shape == (len(targets), 2)
+
+
+def test_too_little_data_serves_the_svd_alone():
+    tiny = synthetic_ratings(n_users=6, n_movies=10, per_user=5, seed=1)
+    model = fitted(tiny)
+    assert model.weights.tolist() == [0.0, 1.0, 0.0]
+    assert (model.svd.bias_reg, model.svd.factor_reg) == PARAMS.fallback_regs
+    assert model.validation["skipped"] == "too few ratings"
+
+
+def test_the_validation_carve_is_disjoint_and_seeded(frame: pd.DataFrame):
+    held = random_holdout(len(frame), 0.2, 4)
+    kept, out = split_rows(frame, held)
+    assert len(kept) + len(out) == len(frame)
+    assert not set(kept.index) & set(out.index)
+    np.testing.assert_array_equal(held, random_holdout(len(frame), 0.2, 4))
