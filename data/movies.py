@@ -1,4 +1,4 @@
-"""Movie read queries the API needs: rows by id, genres, search pages and the home-screen rails.
+"""Movie read queries the API needs: rows by id, genres, search fields, stats and rails.
 
 Every function takes a Connection and returns plain values, so the API's services, its
 DataLoaders and the legacy shim share one implementation of each query.
@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, func, select
 
 from data.schema import genres, movie_genres, movies, ratings
 
@@ -36,13 +35,6 @@ class MovieRow:
 class RatingStats:
     average: float | None
     count: int
-
-
-class MovieOrder(Enum):
-    POPULARITY = "popularity"
-    TITLE = "title"
-    YEAR = "year"
-    RATING = "rating"
 
 
 def movies_by_ids(conn: Connection, ids: Iterable[int]) -> dict[int, MovieRow]:
@@ -129,77 +121,34 @@ def rating_stats(conn: Connection, ids: Iterable[int]) -> dict[int, RatingStats]
     return {movie_id: found.get(movie_id, RatingStats(None, 0)) for movie_id in wanted}
 
 
-def search_movies(
-    conn: Connection,
-    *,
-    search: str | None,
-    genre: str | None,
-    order: MovieOrder,
-    limit: int,
-    offset: int,
-) -> tuple[list[int], int]:
-    """One page of movie ids matching a title search and genre, and the total match count.
+@dataclass(frozen=True, slots=True)
+class SearchEntry:
+    """What searching and sorting the catalogue needs of a movie, lower-cased once."""
 
-    The search is a case-insensitive substring match on the title without the year and the
-    original title; ties in every order fall back to the id so that pages never overlap.
-    """
-    stats = (
-        select(
-            ratings.c.movie_id,
-            func.count().label("n"),
-            func.avg(ratings.c.rating).label("avg"),
-        )
-        .group_by(ratings.c.movie_id)
-        .subquery()
+    id: int
+    title: str
+    original_title: str
+    year: int | None
+
+
+def search_index(conn: Connection) -> list[SearchEntry]:
+    """Every movie's searchable fields, by id."""
+    query = select(movies.c.id, movies.c.title, movies.c.original_title, movies.c.year)
+    return [
+        SearchEntry(movie_id, title.lower(), (original or "").lower(), year)
+        for movie_id, title, original, year in conn.execute(query.order_by(movies.c.id))
+    ]
+
+
+def all_rating_stats(conn: Connection) -> dict[int, RatingStats]:
+    """Average and count of ratings of every rated movie, in one pass over the ratings."""
+    query = select(ratings.c.movie_id, func.avg(ratings.c.rating), func.count()).group_by(
+        ratings.c.movie_id
     )
-    query: Select = select(movies.c.id).outerjoin(stats, stats.c.movie_id == movies.c.id)
-    if search:
-        pattern = f"%{_escape_like(search.lower())}%"
-        query = query.where(
-            func.lower(movies.c.title).like(pattern, escape="\\")
-            | func.lower(movies.c.original_title).like(pattern, escape="\\")
-        )
-    if genre is not None:
-        in_genre = (
-            select(movie_genres.c.movie_id)
-            .join(genres, genres.c.id == movie_genres.c.genre_id)
-            .where(genres.c.name == genre)
-        )
-        query = query.where(movies.c.id.in_(in_genre))
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    order_by = {
-        MovieOrder.POPULARITY: (func.coalesce(stats.c.n, 0).desc(),),
-        MovieOrder.TITLE: (func.lower(movies.c.title),),
-        MovieOrder.YEAR: (movies.c.year.is_(None), movies.c.year.desc()),
-        MovieOrder.RATING: (stats.c.avg.is_(None), stats.c.avg.desc()),
-    }[order]
-    page = query.order_by(*order_by, movies.c.id).limit(limit).offset(offset)
-    return list(conn.execute(page).scalars()), int(total)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def featured_movie_ids(conn: Connection, limit: int, *, prior_weight: int = 50) -> list[int]:
-    """Movies by Bayesian-averaged rating: (sum + m * global mean) / (count + m).
-
-    The prior pulls movies with few ratings towards the global mean, so a film rated 5.0 once
-    does not outrank one rated 4.5 by three hundred people.
-    """
-    global_mean = conn.execute(select(func.avg(ratings.c.rating))).scalar()
-    if global_mean is None:
-        return []
-    score = (func.sum(ratings.c.rating) + prior_weight * float(global_mean)) / (
-        func.count() + prior_weight
-    )
-    query = (
-        select(ratings.c.movie_id)
-        .group_by(ratings.c.movie_id)
-        .order_by(score.desc(), ratings.c.movie_id)
-        .limit(limit)
-    )
-    return list(conn.execute(query).scalars())
+    return {
+        movie_id: RatingStats(float(avg), int(count))
+        for movie_id, avg, count in conn.execute(query)
+    }
 
 
 def trending_movie_ids(conn: Connection, limit: int, *, window_seconds: int) -> list[int]:

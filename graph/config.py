@@ -32,5 +32,5 @@ class AppConfig:
     login_failures_per_username: int = 5
     login_failures_per_address: int = 20
     login_window_seconds: int = 300
-    rails_ttl_seconds: float = 60.0
+    aggregates_ttl_seconds: float = 60.0
     trending_window_days: int = 90

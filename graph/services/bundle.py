@@ -31,7 +31,7 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
     engine = open_store(config.database_url)
     catalog = Catalog(
         engine,
-        rails_ttl_seconds=config.rails_ttl_seconds,
+        aggregates_ttl_seconds=config.aggregates_ttl_seconds,
         trending_window_days=config.trending_window_days,
     )
     window = config.login_window_seconds

@@ -1,9 +1,11 @@
-"""Movies as the API serves them: rows cached per process, rating stats, search, rails.
+"""Movies as the API serves them: cached rows, search, rating stats and the home-screen rails.
 
-Movie rows and genres change only when the ETL runs again, so each worker keeps every row it has
-read (the cache is bounded by the catalogue's size) and a restart picks up a new load. Rating
-stats and searches follow every new rating and are read fresh. The rails aggregate every rating,
-so they are cached for ``rails_ttl_seconds``: a home-screen chip may lag a minute behind.
+Movie rows, genres and the search index change only when the ETL runs again, so each worker
+keeps them in memory (bounded by the catalogue's size; a restart picks up a new load) and
+searches without SQL. Aggregates over every rating (the stats that order searches by popularity
+or rating, and the rails) cost a pass over the ratings table, so they are recomputed at most
+every ``aggregates_ttl_seconds``: such an order or a home-screen chip may lag a minute behind a
+new rating. A movie's own ``ratingStats`` is always read fresh.
 """
 
 from __future__ import annotations
@@ -12,15 +14,25 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from data import movies as queries
-from data.movies import MovieOrder, MovieRow, RatingStats
+from data.movies import MovieRow, RatingStats, SearchEntry
 from graph.services.errors import InvalidInputError
 
 MAX_PAGE = 100
 MAX_SEARCH_LENGTH = 200
+# Bayesian average of the featured rail: this many ratings' worth of the global mean as prior.
+FEATURED_PRIOR_RATINGS = 50
+
+
+class MovieOrder(Enum):
+    POPULARITY = "popularity"
+    TITLE = "title"
+    YEAR = "year"
+    RATING = "rating"
 
 
 class Rail(Enum):
@@ -31,15 +43,20 @@ class Rail(Enum):
 
 class Catalog:
     def __init__(
-        self, engine: Engine, *, rails_ttl_seconds: float = 60.0, trending_window_days: int = 90
+        self,
+        engine: Engine,
+        *,
+        aggregates_ttl_seconds: float = 60.0,
+        trending_window_days: int = 90,
     ) -> None:
         self._engine = engine
         self._rows: dict[int, MovieRow] = {}
         self._genre_members: dict[str, frozenset[int]] = {}
         self._genres: list[str] | None = None
-        self._rails: dict[Rail, tuple[float, list[int]]] = {}
-        self._rails_lock = threading.Lock()
-        self._rails_ttl = rails_ttl_seconds
+        self._index: list[SearchEntry] | None = None
+        self._aggregates: dict[object, tuple[float, Any]] = {}
+        self._aggregates_lock = threading.RLock()  # featured reads the stats inside
+        self._ttl = aggregates_ttl_seconds
         self._trending_window = trending_window_days * 86400
 
     def movies(self, ids: Iterable[int]) -> dict[int, MovieRow]:
@@ -92,38 +109,94 @@ class Catalog:
         first: int,
         offset: int,
     ) -> tuple[list[MovieRow], int]:
-        """One page of matching movies and the total number of matches."""
+        """One page of matching movies and the total number of matches.
+
+        ``search`` is a case-insensitive substring of the title (without the year) or of the
+        original title. Ties in every order fall back to the id, so pages never overlap.
+        """
         check_page_size(first)
         if search is not None and len(search) > MAX_SEARCH_LENGTH:
             raise InvalidInputError(f"search is limited to {MAX_SEARCH_LENGTH} characters")
-        if genre is not None:
-            self.genre_members(genre)
-        with self._engine.connect() as conn:
-            ids, total = queries.search_movies(
-                conn, search=search, genre=genre, order=order, limit=first, offset=offset
-            )
-        return self.ordered(ids), total
+        members = self.genre_members(genre) if genre is not None else None
+        needle = search.lower() if search else None
+        matches = [
+            entry
+            for entry in self._search_index()
+            if (members is None or entry.id in members)
+            and (needle is None or needle in entry.title or needle in entry.original_title)
+        ]
+        matches.sort(key=self._sort_key(order))
+        page = [entry.id for entry in matches[offset : offset + first]]
+        return self.ordered(page), len(matches)
 
     def rail(self, rail: Rail, first: int) -> list[MovieRow]:
         check_page_size(first)
-        now = time.monotonic()
-        with self._rails_lock:
-            cached = self._rails.get(rail)
-            if cached is None or now - cached[0] > self._rails_ttl:
-                with self._engine.connect() as conn:
-                    cached = (now, self._rail_query(rail)(conn))
-                self._rails[rail] = cached
-        return self.ordered(cached[1][:first])
+        ranking: list[int] = self._aggregate(rail, self._rail_query(rail))
+        return self.ordered(ranking[:first])
 
-    def _rail_query(self, rail: Rail) -> Callable[..., list[int]]:
-        """The rail's full ranking (MAX_PAGE long) so that any ``first`` is served from cache."""
+    def _search_index(self) -> list[SearchEntry]:
+        if self._index is None:
+            with self._engine.connect() as conn:
+                self._index = queries.search_index(conn)
+        return self._index
+
+    def _all_stats(self) -> dict[int, RatingStats]:
+        return self._aggregate("stats", queries.all_rating_stats)
+
+    def _sort_key(self, order: MovieOrder) -> Callable[[SearchEntry], tuple[Any, ...]]:
+        if order is MovieOrder.TITLE:
+            return lambda entry: (entry.title, entry.id)
+        if order is MovieOrder.YEAR:
+            return lambda entry: (entry.year is None, -(entry.year or 0), entry.id)
+        unrated = RatingStats(None, 0)
+        stats = self._all_stats()
+        if order is MovieOrder.POPULARITY:
+            return lambda entry: (-stats.get(entry.id, unrated).count, entry.id)
+        return lambda entry: (
+            entry.id not in stats,
+            -(stats[entry.id].average or 0) if entry.id in stats else 0,
+            entry.id,
+        )
+
+    def _aggregate(self, key: object, compute: Callable[[Connection], Any]) -> Any:
+        """``compute``'s result, recomputed when older than the TTL (one caller at a time)."""
+        with self._aggregates_lock:
+            now = time.monotonic()
+            cached = self._aggregates.get(key)
+            if cached is None or now - cached[0] > self._ttl:
+                with self._engine.connect() as conn:
+                    cached = (now, compute(conn))
+                self._aggregates[key] = cached
+            return cached[1]
+
+    def _rail_query(self, rail: Rail) -> Callable[[Connection], list[int]]:
+        """The rail's ranking, MAX_PAGE long so that any ``first`` is served from the cache."""
         if rail is Rail.FEATURED:
-            return lambda conn: queries.featured_movie_ids(conn, MAX_PAGE)
+            return lambda _conn: featured(self._all_stats(), MAX_PAGE)
         if rail is Rail.TRENDING:
             return lambda conn: queries.trending_movie_ids(
                 conn, MAX_PAGE, window_seconds=self._trending_window
             )
         return lambda conn: queries.newly_added_movie_ids(conn, MAX_PAGE)
+
+
+def featured(stats: dict[int, RatingStats], limit: int) -> list[int]:
+    """Movies by Bayesian-averaged rating: (sum + m * global mean) / (count + m).
+
+    The prior pulls movies with few ratings towards the global mean, so a film rated 5.0 once
+    does not outrank one rated 4.5 by three hundred people.
+    """
+    total = sum(s.count for s in stats.values())
+    if not total:
+        return []
+    mean = sum((s.average or 0) * s.count for s in stats.values()) / total
+    m = FEATURED_PRIOR_RATINGS
+
+    def score(movie_id: int) -> float:
+        s = stats[movie_id]
+        return ((s.average or 0) * s.count + m * mean) / (s.count + m)
+
+    return sorted(stats, key=lambda movie_id: (-score(movie_id), movie_id))[:limit]
 
 
 def check_page_size(first: int) -> None:

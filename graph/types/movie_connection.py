@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from data.movies import MovieOrder as StoreMovieOrder
+from graph.services.catalog import MovieOrder as StoreMovieOrder
 from graph.types.movie import Movie
 from graph.types.page_info import PageInfo
 
