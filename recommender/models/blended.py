@@ -73,7 +73,12 @@ class BlendedRating:
         *,
         seed: int,
     ) -> BlendedRating:
-        """Choose penalties and weights on a validation carve of ``frame``, then refit on all."""
+        """Choose penalties and weights on a validation carve of ``frame``, then refit on all.
+
+        Rows are put in a canonical order first, so the carve and surprise's shuffle depend on
+        the ratings and the seed only, not on the order the store returned them in.
+        """
+        frame = frame.sort_values(["user_id", "movie_id"], kind="stable", ignore_index=True)
         held = random_holdout(len(frame), params.validation_fraction, seed)
         fit_part, valid = split_rows(frame, held)
         if len(valid) < MIN_VALIDATION_PER_WEIGHT * (len(COMPONENTS) + 1):

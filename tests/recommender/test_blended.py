@@ -85,3 +85,14 @@ def test_the_validation_carve_is_disjoint_and_seeded(frame: pd.DataFrame):
     assert len(kept) + len(out) == len(frame)
     assert not set(kept.index) & set(out.index)
     np.testing.assert_array_equal(held, random_holdout(len(frame), 0.2, 4))
+
+
+def test_the_fit_does_not_depend_on_row_order(frame: pd.DataFrame):
+    model, shuffled = fitted(frame), fitted(frame.sample(frac=1.0, random_state=9))
+    data = Interactions.from_frame(frame)
+    items, values = data.user_row(4)
+    targets = np.arange(len(data.movie_ids))
+    np.testing.assert_array_equal(model.weights, shuffled.weights)
+    np.testing.assert_array_equal(
+        model.predict(items, values, targets), shuffled.predict(items, values, targets)
+    )
