@@ -118,15 +118,20 @@ def _top_neighbours(
     for start in range(0, n_items, step):
         rows = slice(start, min(start + step, n_items))
         z, z2, b = (m[rows] for m in by_item)
-        products = (z @ residual).toarray()
-        own_squares = (z2 @ rated).toarray()
-        their_squares = (b @ squared).toarray()
-        support = (b @ rated).toarray()
-        denominator = np.sqrt(own_squares * their_squares)
-        block = np.divide(products, denominator, out=np.zeros_like(products), where=denominator > 0)
-        block *= np.maximum(support - 1, 0) / (np.maximum(support - 1, 0) + params.shrinkage)
+        block = (z @ residual).toarray()
+        # Where either sum of squares is 0 the product sum is 0 too (Cauchy-Schwarz).
+        scale = (z2 @ rated).toarray()
+        scale *= (b @ squared).toarray()
+        np.sqrt(scale, out=scale)
+        np.divide(block, scale, out=block, where=scale > 0)
+        shrunk = (b @ rated).toarray()
+        shrunk -= 1.0
+        np.maximum(shrunk, 0.0, out=shrunk)
+        block *= shrunk
+        shrunk += params.shrinkage
+        np.divide(block, shrunk, out=block, where=shrunk > 0)
         block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = 0.0
-        top = np.argpartition(-block, stored - 1, axis=1)[:, :stored]
+        top = np.argpartition(block, n_items - stored, axis=1)[:, n_items - stored :]
         values = np.take_along_axis(block, top, axis=1)
         order = np.argsort(-values, axis=1, kind="stable")
         top = np.take_along_axis(top, order, axis=1)
