@@ -1,16 +1,23 @@
-"""Top-10 latency per user: the served NumPy path against the original's per-movie loop.
+"""Top-10 and predict latency per user: the served NumPy path against the original's loop.
 
 The original asked surprise's ``predict`` for every unrated movie and sorted the estimates; the
 served path folds the user in and ranks the whole catalogue with one matrix-vector product and
 ``argpartition``. Both run on the same data in the same process.
 
-Run: ``.venv/bin/python bench/recommender_latency.py [ratings.csv]`` (default: the shared
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/recommender_latency.py [ratings.csv]``
+(default: the shared
 ml-latest-small). Targets: served <= 1 ms p50 (the original takes about 65 ms).
 
-Measured 2026-11-25 (2 cores, ml-latest-small, 610 users, 9,724 movies):
-    served top_n over 610 users x 5: p50 0.056 ms, p99 0.137 ms
-    served top_n, user with 2698 ratings: p50 0.131 ms, p99 0.230 ms
-    original per-movie predict loop over 51 users: p50 31.6 ms, p99 97.6 ms
+Measured 2026-11-25 (2 cores shared with other jobs, load ~5; OPENBLAS_NUM_THREADS=1;
+ml-latest-small, 610 users, 9,724 movies; served rating model = SVD fold-in + top-100 item
+neighbours, blended):
+    served top_n over 610 users x 5: p50 0.058 ms, p99 0.136 ms
+    served top_n, user with 2698 ratings: p50 0.132 ms, p99 0.220 ms
+    served predict 10 movies over 610 users: p50 0.199 ms, p99 0.896 ms
+    served predict 10 movies, heaviest user: p50 1.506 ms, p99 1.669 ms
+    original per-movie predict loop over 51 users: p50 27.5 ms, p99 28.7 ms
+Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
+solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """
 
 from __future__ import annotations
@@ -57,6 +64,20 @@ def main(path: Path) -> None:
         recommender.top_n(heaviest, 10)
         heavy.append(time.perf_counter() - started)
     print(f"served top_n, user with {len(heaviest.movie_ids)} ratings: {percentiles(heavy)}")
+    # An update re-reads the user's ratings and folds them in again on the next call: the
+    # fold-in (ridge solve), the neighbour term and the blend are the whole per-update cost.
+    predict = []
+    for user in by_user.values():
+        started = time.perf_counter()
+        recommender.predict(user, user.movie_ids[:10])
+        predict.append(time.perf_counter() - started)
+    print(f"served predict 10 movies over {len(by_user)} users: {percentiles(predict)}")
+    heavy_predict = []
+    for _ in range(200):
+        started = time.perf_counter()
+        recommender.predict(heaviest, heaviest.movie_ids[:10])
+        heavy_predict.append(time.perf_counter() - started)
+    print(f"served predict 10 movies, heaviest user: {percentiles(heavy_predict)}")
 
     algo = fit_svd(frame, SVDParams(), seed=42)
     movies = np.unique(frame["movie_id"])

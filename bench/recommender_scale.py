@@ -3,17 +3,21 @@
 Serving cost depends on the shapes (movies x factors) and on the user's number of ratings, not
 on the values, so the model here has random factors of the served shapes and users whose rating
 counts follow ML-25M's long tail (median ~70, a few thousand for the heaviest). Memory is the
-item side only: O(movies x factors), nothing per user and no movie x movie matrix.
+item side only: O(movies x (factors + top-K neighbours)), nothing per user and no movie x movie
+matrix.
 
-Run: ``.venv/bin/python bench/recommender_scale.py``. Target: top_n <= 5 ms p50.
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/recommender_scale.py``.
+Target: top_n <= 5 ms p50.
 
-Measured 2026-11-25 (2 cores; OPENBLAS_NUM_THREADS=1 gives steadier p99s, as for one worker
-process per core):
-    top_n, 2000 users (median 72 ratings): p50 0.372 ms, p99 0.542 ms
-    top_n, heaviest user (2567 ratings): p50 0.656 ms, p99 0.796 ms
-    top_n with a 5,000-movie genre filter: p50 0.626 ms, p99 0.796 ms
-    predict 10 movies (ridge fold-in): p50 0.139 ms, p99 0.717 ms
-    similar(movie): p50 0.338 ms, p99 0.451 ms
+Measured 2026-11-25 (2 cores shared with other jobs; OPENBLAS_NUM_THREADS=1, as for one worker
+process per core); the item side is 107 MB (PureSVD 20 factors, SVD 100 factors, top-100
+neighbour index + similarity per movie):
+    top_n, 2000 users (median 70 ratings): p50 0.383 ms, p99 0.572 ms
+    top_n, heaviest user (2186 ratings): p50 0.624 ms, p99 0.774 ms
+    top_n with a 5,000-movie genre filter: p50 0.637 ms, p99 0.818 ms
+    predict 10 movies (ridge fold-in + neighbours + blend): p50 0.235 ms, p99 0.910 ms
+    predict 10 movies, heaviest user: p50 1.539 ms, p99 1.710 ms
+    similar(movie): p50 0.331 ms, p99 0.472 ms
 """
 
 from __future__ import annotations
@@ -23,35 +27,48 @@ from collections.abc import Callable
 
 import numpy as np
 
+from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.neighbours import ItemNeighbours
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel, SVDParams
 from recommender.serving import Recommender, UserRatings
+from recommender.training import ALGORITHM
 
 N_USERS, N_MOVIES = 162_541, 62_423
 
 
 def synthetic_recommender(rng: np.random.Generator) -> Recommender:
-    ranker_params, rating_params = PureSVDParams(), SVDParams()
+    ranker_params, rating_params, blend = PureSVDParams(), SVDParams(), BlendParams()
     movie_ids = np.sort(rng.choice(300_000, N_MOVIES, replace=False)).astype(np.int64)
     ranker = PureSVD(
         params=ranker_params,
         item_factors=rng.normal(size=(N_MOVIES, ranker_params.factors)).astype(np.float32),
         column_weights=rng.uniform(0.5, 1.0, N_MOVIES).astype(np.float32),
     )
-    rating = RatingModel(
+    svd = RatingModel(
         global_mean=3.5,
         item_bias=rng.normal(0, 0.3, N_MOVIES),
         item_factors=rng.normal(0, 0.1, (N_MOVIES, rating_params.n_factors)),
         known=np.ones(N_MOVIES, dtype=bool),
-        fold_in_reg=rating_params.fold_in_reg,
+        bias_reg=blend.fallback_regs[0],
+        factor_reg=blend.fallback_regs[1],
     )
+    stored = blend.neighbours.stored
+    neighbours = ItemNeighbours(
+        params=blend.neighbours,
+        global_mean=3.5,
+        item_bias=svd.item_bias,
+        neighbour_index=rng.integers(0, N_MOVIES, (N_MOVIES, stored), dtype=np.int32),
+        neighbour_sim=-np.sort(-rng.uniform(0, 0.5, (N_MOVIES, stored)), axis=1).astype(np.float32),
+    )
+    rating = BlendedRating(svd, neighbours, np.array([-0.3, 0.6, 0.45]), {})
     popularity = rng.zipf(1.5, N_MOVIES).astype(np.float32)
     return Recommender(
         movie_ids=movie_ids,
         popularity=popularity,
         rating=rating,
         ranker=ranker,
-        algorithm="puresvd+svd",
+        algorithm=ALGORITHM,
     )
 
 
@@ -77,7 +94,11 @@ def main() -> None:
         for n in counts
     ]
     heavy = users[int(np.argmax(counts))]
+    arrays = {**recommender.rating.arrays(), "movie_ids": recommender.movie_ids}
+    arrays |= {"popularity": recommender.popularity, "rank": recommender.ranker.item_factors}
+    megabytes = sum(array.nbytes for array in arrays.values()) / 1e6
     print(f"{N_USERS:,} users (stateless: no per-user memory), {N_MOVIES:,} movies")
+    print(f"model arrays: {megabytes:.0f} MB, all movies x (factors or top-K neighbours)")
     print(
         f"top_n, {len(users)} users (median {int(np.median(counts))} ratings): "
         f"{timed(lambda u: recommender.top_n(u, 10), users)}"
@@ -92,8 +113,12 @@ def main() -> None:
         f"{timed(lambda u: recommender.top_n(u, 10, allowed=genre), users)}"
     )
     print(
-        f"predict 10 movies (ridge fold-in): "
+        f"predict 10 movies (ridge fold-in + neighbours + blend): "
         f"{timed(lambda u: recommender.predict(u, u.movie_ids[:10]), users)}"
+    )
+    print(
+        f"predict 10 movies, heaviest user: "
+        f"{timed(lambda u: recommender.predict(u, u.movie_ids[:10]), [heavy] * 200)}"
     )
     print(f"similar(movie): {timed(lambda _u: recommender.similar(int(genre[7])), users[:500])}")
 

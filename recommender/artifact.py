@@ -6,6 +6,13 @@ starting mid-training reads either the old model or the new one, never half of o
 records the checksum of the npz, the format version and the fingerprint of the movie catalog the
 model was trained against; loading checks all three and raises :class:`ArtifactError` with a
 message a person can act on.
+
+Format 2 (the blended rating predictor) holds, per movie of the index: ``movie_ids``,
+``popularity``, the ranker's ``rank_item_factors`` and ``rank_column_weights``, the SVD's
+``rating_item_bias``, ``rating_item_factors`` and ``rating_known``, and the neighbour term's
+``knn_item_bias``, ``knn_neighbour_index`` and ``knn_neighbour_sim`` (top-K per movie); plus the
+three ``blend_weights``. Every array is movies x a constant: memory is linear in movies and holds
+nothing per user.
 """
 
 from __future__ import annotations
