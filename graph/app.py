@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from graph.access_log import AccessLog
 from graph.config import AppConfig
 from graph.context import Context
-from graph.legacy import legacy_router
+from graph.legacy import legacy_routes
 from graph.router import JSONErrorsRouter
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
@@ -78,7 +78,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         )
 
     if config.legacy_api:
-        app.include_router(legacy_router(services, threads))
+        app.router.routes.extend(legacy_routes(services, threads))
     if config.web_dir is not None and (config.web_dir / "index.html").is_file():
         app.mount("/", StaticFiles(directory=config.web_dir, html=True), name="web")
     else:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from data.movies import MovieRow
 from graph.services.accounts import Authenticated
@@ -68,11 +69,13 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def legacy_router(services: Services, threads: BlockingCalls) -> APIRouter:
-    router = APIRouter()
+def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
+    """Plain Starlette routes: FastAPI's parameter machinery would cost more than the work.
+
+    The two reads are sync functions, which Starlette runs in its thread pool.
+    """
     encoder = LegacyJSON()
 
-    @router.post("/login")
     async def login(request: Request) -> Response:
         body = await request.body()
         try:
@@ -101,23 +104,25 @@ def legacy_router(services: Services, threads: BlockingCalls) -> APIRouter:
             )
         return error(400, "Username or Password Not Found")
 
-    @router.get("/user/{user_id}/movies")
-    def movies(user_id: str) -> Response:
-        parsed = _user_id(user_id)
+    def movies(request: Request) -> Response:
+        parsed = _user_id(request.path_params["user_id"])
         if isinstance(parsed, Response):
             return parsed
         ids = services.ratings.rated_movie_ids(parsed)
         return encoder.movies(parsed, services.catalog.ordered(ids))
 
-    @router.get("/user/{user_id}/recommendations")
-    def recommendations(user_id: str) -> Response:
-        parsed = _user_id(user_id)
+    def recommendations(request: Request) -> Response:
+        parsed = _user_id(request.path_params["user_id"])
         if isinstance(parsed, Response):
             return parsed
         ids = services.recommendations.for_user(parsed, RECOMMENDATIONS)
         return encoder.movies(parsed, services.catalog.ordered(ids))
 
-    return router
+    return [
+        Route("/login", login, methods=["POST"]),
+        Route("/user/{user_id}/movies", movies, methods=["GET"]),
+        Route("/user/{user_id}/recommendations", recommendations, methods=["GET"]),
+    ]
 
 
 def _user_id(text: str) -> int | Response:
