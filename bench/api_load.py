@@ -17,16 +17,21 @@ Started by the script, the server's access log goes to /dev/null (as it would go
 journal in production, not to a terminal). Targets: >= 1,000 req/s and p99 <= 50 ms on the two
 legacy GET paths, >= 500 req/s on the GraphQL query.
 
-Measured 2026-11-25 on this 2-core machine, ml-latest-small, model puresvd+svd-knn-blend,
-`movierec serve --workers 2`, `wrk -t2 -c8 -d20s`, while other jobs kept the load average at
-6-11 (so these are floors, not a quiet machine's figures):
+Measured 2026-11-25 on this 2-core machine (shared with other jobs), ml-latest-small, model
+puresvd+svd-knn-blend, `movierec serve --workers 2`, `wrk -t2 -c8 -d20s`, access log to /dev/null.
+Quiet moment (load average < 1 before the run):
 
     path                                    req/s   p50 ms   p99 ms
-    GET /user/1/recommendations              1394     4.91   105.98
-    GET /user/1/movies                       1579     4.31    17.95
-    POST /graphql viewer.recommendations      576    12.07   122.13
-    POST /login                                41   188.77   329.58
-    GET /user/1/movies during logins         1041     7.87    40.74
+    GET /user/1/recommendations              2310     3.29    21.67
+    GET /user/1/movies                       2523     3.04     7.26
+    POST /graphql viewer.recommendations      958     7.97    51.38
+    POST /login                               100    79.47   135.18
+    GET /user/1/movies during logins         1873     3.53    16.92
+
+With other jobs keeping the load average at 5-11 the same run gave 1190-1394 req/s (p99
+68-106 ms) on recommendations, 1245-1579 (p99 16-40 ms) on movies, 576-611 on GraphQL: the
+tail is the machine's, not the server's. With `--workers 1` (busy machine, `--duration 10`):
+586 req/s on recommendations, 557 on movies, 294 on GraphQL; serve with 2 workers on 2 cores.
 """
 
 from __future__ import annotations
