@@ -66,7 +66,8 @@ class Accounts:
             )
         user = None
         matches = False
-        if len(username) <= MAX_PASSWORD_LENGTH and len(password) <= MAX_PASSWORD_LENGTH:
+        # No account has a longer name or password, so oversized input fails without hashing.
+        if len(username) <= MAX_USERNAME_LENGTH and len(password) <= MAX_PASSWORD_LENGTH:
             with self._engine.connect() as conn:
                 user = queries.user_by_username(conn, username)
             matches = verify_password(user.password_hash if user else DUMMY_HASH, password)
