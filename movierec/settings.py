@@ -32,7 +32,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)
-    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes (stateless).")
+    workers: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes; serving is stateless, so any number agree. "
+        "Two use both cores of the reference machine (bench/api_load.py).",
+    )
     log_level: str = "info"
 
     secret_key: str | None = Field(
