@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import stat
-import threading
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from etl.commands import run_download
 from etl.download import download
 from etl.errors import EtlError
 from movierec.settings import Settings
+from tests.etl.conftest import serving
 
 
 class FakeGroupLens:
@@ -51,12 +51,8 @@ class FakeGroupLens:
 @pytest.fixture
 def grouplens() -> Iterator[FakeGroupLens]:
     fake = FakeGroupLens()
-    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-    thread.join()
+    with serving(fake.server):
+        yield fake
 
 
 def build_zip(members: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
