@@ -118,6 +118,18 @@ def known_movie(value: str, movie_ids: Container[int], path: Path, line: int) ->
     return movie_id
 
 
+def _first_time(movie_id: int, first_line: dict[int, int], path: Path, line: int) -> None:
+    """Record where ``movie_id`` first appears; a second row for it is an error naming both
+    lines, so the user can see which of the two to delete."""
+    if movie_id in first_line:
+        raise EtlError(
+            f"duplicate movieId {movie_id} (first on line {first_line[movie_id]})",
+            path=path,
+            line=line,
+        )
+    first_line[movie_id] = line
+
+
 def split_title(movielens_title: str) -> tuple[str, int | None]:
     """``"Heat (1995) "`` → ``("Heat", 1995)``; a range gives its first year, no year ``None``."""
     stripped = movielens_title.strip()
@@ -135,13 +147,7 @@ def read_movies(path: Path) -> tuple[dict[int, Movie], FileReport]:
     for line, (raw_id, raw_title, raw_genres) in read_rows(path, MOVIES_HEADER):
         report.read += 1
         movie_id = parse_int(raw_id, "movieId", path, line, minimum=1)
-        if movie_id in first_line:
-            raise EtlError(
-                f"duplicate movieId {movie_id} (first on line {first_line[movie_id]})",
-                path=path,
-                line=line,
-            )
-        first_line[movie_id] = line
+        _first_time(movie_id, first_line, path, line)
         title, year = split_title(raw_title)
         if not title:
             raise EtlError(f"movieId {movie_id} has an empty title", path=path, line=line)
@@ -175,13 +181,7 @@ def read_links(path: Path, movies: dict[int, Movie]) -> tuple[dict[int, Link], F
     for line, (raw_id, raw_imdb, raw_tmdb) in read_rows(path, LINKS_HEADER):
         report.read += 1
         movie_id = known_movie(raw_id, movies, path, line)
-        if movie_id in first_line:
-            raise EtlError(
-                f"duplicate movieId {movie_id} (first on line {first_line[movie_id]})",
-                path=path,
-                line=line,
-            )
-        first_line[movie_id] = line
+        _first_time(movie_id, first_line, path, line)
         imdb_id = None
         if raw_imdb:
             imdb_id = f"tt{parse_int(raw_imdb, 'imdbId', path, line, minimum=1):07d}"

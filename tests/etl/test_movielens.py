@@ -136,6 +136,12 @@ def _ratings(*rows: str) -> list[str]:
         ),
         ({"links": [*FILES["links.csv"], "77,0000001,1"]}, "links.csv", 6, "movieId 77"),
         (
+            {"links": [*FILES["links.csv"], "2,0000001,1"]},
+            "links.csv",
+            6,
+            "duplicate movieId 2 (first on line 3)",
+        ),
+        (
             {"tags": ["userId,movieId,tag,timestamp", '1,1,"never closed,1']},
             "tags.csv",
             2,
