@@ -21,14 +21,7 @@ import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
 from recommender.dataset import Interactions, index_of, per_user, random_holdout, split_rows
-from recommender.evaluate import (
-    ranking_metrics,
-    rated_mask,
-    relevant_items,
-    rmse_mae,
-    temporal_split,
-    top_k_rows,
-)
+from recommender.evaluate import RankingTask, rmse_mae, temporal_split
 from recommender.models.popularity import popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RATING_SCALE, RatingModel, to_trainset
@@ -138,16 +131,8 @@ def ranking_rows(
     catalog_movie_ids: np.ndarray,
 ) -> dict[str, dict[str, float]]:
     """Ranking metrics and fit time of each ranking model on one temporal split."""
-    data = Interactions.from_frame(train)
-    relevant = relevant_items(test)
-    users = np.array(sorted(relevant), dtype=np.int64)
-    rows, known = index_of(data.user_ids, users)
-    users, rows = users[known], rows[known]
-    exclude = rated_mask(data, users)
-
-    def by_scores(scores: np.ndarray) -> dict[int, np.ndarray]:
-        top = top_k_rows(np.broadcast_to(scores, exclude.shape), exclude)
-        return {int(u): data.movie_ids[t] for u, t in zip(users, top, strict=True)}
+    task = RankingTask.from_split(train, test)
+    data, users = task.train, task.users
 
     def original() -> dict[int, np.ndarray]:
         algo = SVD(random_state=seed).fit(to_trainset(train, seed=seed))
@@ -156,10 +141,10 @@ def ranking_rows(
         sides = [RatingModel.trained_user(algo, int(u)) for u in users]
         everything = np.arange(len(data.movie_ids))
         estimates = np.stack([model.estimate(side, everything) for side in sides])
-        return by_scores(np.clip(estimates, *RATING_SCALE))
+        return task.top_k(np.clip(estimates, *RATING_SCALE))
 
     def plain_puresvd() -> dict[int, np.ndarray]:
-        return by_scores(_puresvd_scores(data, rows, PureSVDParams(50, 0.0, 0.0), seed))
+        return task.top_k(_puresvd_scores(data, task.rows, PureSVDParams(50, 0.0, 0.0), seed))
 
     def served() -> dict[int, np.ndarray]:
         recommender = fit_recommender(train, config, seed=seed, catalog_movie_ids=catalog_movie_ids)
@@ -169,8 +154,8 @@ def ranking_rows(
         }
 
     models: dict[str, Callable[[], dict[int, np.ndarray]]] = {
-        "popularity (count)": lambda: by_scores(popularity_scores(data.matrix, "count")),
-        "popularity (Bayesian mean)": lambda: by_scores(popularity_scores(data.matrix, "bayes")),
+        "popularity (count)": lambda: task.top_k(popularity_scores(data.matrix, "count")),
+        "popularity (Bayesian mean)": lambda: task.top_k(popularity_scores(data.matrix, "bayes")),
         "SVD top predicted (original)": original,
         "PureSVD k=50 (plain)": plain_puresvd,
         f"served: PureSVD {_describe(config.ranker)}": served,
@@ -180,8 +165,7 @@ def ranking_rows(
         started = time.perf_counter()
         recommended = run()
         fitted = time.perf_counter() - started
-        scores = ranking_metrics(recommended, relevant, len(data.movie_ids))
-        table[name] = {**asdict(scores), "seconds": fitted}
+        table[name] = {**asdict(task.metrics(recommended)), "seconds": fitted}
     return table
 
 
@@ -203,21 +187,13 @@ def _describe(params: PureSVDParams) -> str:
 
 def search_ranker(train: pd.DataFrame, seed: int, *, quick: bool) -> list[dict[str, Any]]:
     """NDCG@10 of every PureSVD variant on the temporal validation split of ``train``."""
-    fit_part, valid_part = temporal_split(train)
-    data = Interactions.from_frame(fit_part)
-    relevant = relevant_items(valid_part)
-    users = np.array(sorted(relevant), dtype=np.int64)
-    rows, known = index_of(data.user_ids, users)
-    users, rows = users[known], rows[known]
-    exclude = rated_mask(data, users)
+    task = RankingTask.from_split(*temporal_split(train))
     grid = itertools.product(*RANKER_GRID.values())
     results = []
     for factors, beta, shift in itertools.islice(grid, 2 if quick else None):
         params = PureSVDParams(factors, beta, float(shift))
-        top = top_k_rows(_puresvd_scores(data, rows, params, seed), exclude)
-        recommended = {int(u): data.movie_ids[t] for u, t in zip(users, top, strict=True)}
-        ndcg = ranking_metrics(recommended, relevant, len(data.movie_ids)).ndcg
-        results.append({**asdict(params), "validation_ndcg": ndcg})
+        recommended = task.top_k(_puresvd_scores(task.train, task.rows, params, seed))
+        results.append({**asdict(params), "validation_ndcg": task.metrics(recommended).ndcg})
     return sorted(results, key=lambda r: -r["validation_ndcg"])
 
 

@@ -86,9 +86,38 @@ def ranking_metrics(
     return RankingScores(*map(float, means), len(shown) / max(n_movies, 1), len(rows))
 
 
-def rated_mask(train: Interactions, users: np.ndarray) -> np.ndarray:
-    """Dense users x movies mask of what each listed user rated in train."""
-    return train.matrix[index_of(train.user_ids, users)[0]].toarray() != 0
+@dataclass(frozen=True)
+class RankingTask:
+    """One train/test split of the ranking protocol, set up once so that every model scored on
+    it sees the same users, candidates and relevant movies.
+
+    ``relevant`` keeps every test user with a relevant movie, also those training never saw (they
+    count, with no hits); ``users`` are the ones training knows, with their matrix ``rows`` and
+    what they ``rated`` already (never a candidate).
+    """
+
+    train: Interactions
+    relevant: dict[int, np.ndarray]
+    users: np.ndarray
+    rows: np.ndarray
+    rated: np.ndarray
+
+    @classmethod
+    def from_split(cls, train: pd.DataFrame, test: pd.DataFrame) -> RankingTask:
+        data = Interactions.from_frame(train)
+        relevant = relevant_items(test)
+        users = np.array(sorted(relevant), dtype=np.int64)
+        rows, known = index_of(data.user_ids, users)
+        users, rows = users[known], rows[known]
+        return cls(data, relevant, users, rows, data.matrix[rows].toarray() != 0)
+
+    def top_k(self, scores: np.ndarray) -> dict[int, np.ndarray]:
+        """Each user's top movie ids by ``scores``: a row per user, or one row shared by all."""
+        top = top_k_rows(np.broadcast_to(scores, self.rated.shape), self.rated)
+        return {int(u): self.train.movie_ids[t] for u, t in zip(self.users, top, strict=True)}
+
+    def metrics(self, recommended: Mapping[int, np.ndarray]) -> RankingScores:
+        return ranking_metrics(recommended, self.relevant, len(self.train.movie_ids))
 
 
 def rmse_mae(predicted: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
