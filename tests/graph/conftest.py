@@ -1,7 +1,13 @@
-"""A small store built in tmp_path, a tiny trained recommender, and the app around them."""
+"""A small store, a tiny trained recommender, and the app around them.
+
+Every test that uses the store runs twice: on SQLite in tmp_path (the embedded default) and on
+the PostgreSQL database ``MOVIEREC_TEST_POSTGRES_URL`` names (the growth path; CI starts one), so
+a query that only works on one dialect fails here rather than in production.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert
 
+from data.catalog import sync_user_id_sequence
+from data.db import make_engine
 from data.passwords import hash_password
 from data.ratings import ratings_frame
-from data.schema import genres, movie_genres, movies, ratings, users
+from data.schema import genres, metadata, movie_genres, movies, ratings, users
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services, build_services
@@ -92,6 +100,29 @@ def populate(engine: Engine) -> None:
                     }
                 )
         conn.execute(insert(ratings), rows)
+        sync_user_id_sequence(conn)  # as the ETL does after its explicit ids
+
+
+def _drop_tables(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The store's URL on each dialect; PostgreSQL's tables are dropped before and after."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    url = os.environ.get("MOVIEREC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("MOVIEREC_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against")
+    _drop_tables(url)
+    yield url
+    _drop_tables(url)
 
 
 @pytest.fixture
