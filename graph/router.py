@@ -6,6 +6,8 @@ schema extensions do not see), guarantees each error a ``extensions.code``: see 
 Out of the box a body of ``null`` or ``[1, 2]`` raises inside Strawberry (a 500), and other
 request errors come back as plain text. Here each is a 4xx JSON body in GraphQL's error shape,
 ``{"errors": [{"message", "extensions": {"code": "BAD_REQUEST"}}]}``, so clients parse one format.
+
+GET /graphql from a browser is GraphiQL, served without a CDN: see ``graph.ide``.
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ from typing import Any
 from cross_web import HTTPException
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from graph.errors import coded
+from graph.ide import LocalGraphiQLRouter
 
 MAX_BODY_BYTES = 1_000_000
 
 
-class JSONErrorsRouter(GraphQLRouter):
+class JSONErrorsRouter(LocalGraphiQLRouter):
     def parse_json(self, data: str | bytes) -> Any:
         if len(data) > MAX_BODY_BYTES:
             raise HTTPException(413, f"request body over {MAX_BODY_BYTES:,} bytes")
