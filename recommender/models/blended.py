@@ -79,41 +79,33 @@ class BlendedRating:
         the ratings and the seed only, not on the order the store returned them in.
         """
         frame = frame.sort_values(["user_id", "movie_id"], kind="stable", ignore_index=True)
+
+        def fitted_on(rows: pd.DataFrame) -> BlendedRating:
+            """Both components on ``rows`` with the fallback penalties, the SVD served alone:
+            the model when there is too little data to choose anything."""
+            bias_reg, factor_reg = params.fallback_regs
+            algo = fit_svd(rows, svd_params, seed=seed)
+            svd = RatingModel.from_surprise(
+                algo, movie_ids, bias_reg=bias_reg, factor_reg=factor_reg
+            )
+            matrix = Interactions.from_frame(rows, movie_ids=movie_ids).matrix
+            neighbours = ItemNeighbours.fit(matrix, params.neighbours)
+            return cls(svd, neighbours, np.array([0.0, 1.0, 0.0]), {})
+
         held = random_holdout(len(frame), params.validation_fraction, seed)
         fit_part, valid = split_rows(frame, held)
+        final = fitted_on(frame)
         if len(valid) < MIN_VALIDATION_PER_WEIGHT * (len(COMPONENTS) + 1):
-            bias_reg, factor_reg = params.fallback_regs
-            weights = np.array([0.0, 1.0, 0.0])
-            validation: dict[str, Any] = {"rows": len(valid), "skipped": "too few ratings"}
-        else:
-            draft = cls._fit_components(fit_part, movie_ids, svd_params, params, seed=seed)
-            bias_reg, factor_reg, weights, validation = draft._choose(
-                movie_ids, fit_part, valid, params
-            )
-        final = cls._fit_components(frame, movie_ids, svd_params, params, seed=seed)
-        return cls(
+            return replace(final, validation={"rows": len(valid), "skipped": "too few ratings"})
+        bias_reg, factor_reg, weights, validation = fitted_on(fit_part)._choose(
+            movie_ids, fit_part, valid, params
+        )
+        return replace(
+            final,
             svd=replace(final.svd, bias_reg=bias_reg, factor_reg=factor_reg),
-            neighbours=final.neighbours,
             weights=weights,
             validation=validation,
         )
-
-    @classmethod
-    def _fit_components(
-        cls,
-        frame: pd.DataFrame,
-        movie_ids: np.ndarray,
-        svd_params: SVDParams,
-        params: BlendParams,
-        *,
-        seed: int,
-    ) -> BlendedRating:
-        bias_reg, factor_reg = params.fallback_regs
-        algo = fit_svd(frame, svd_params, seed=seed)
-        svd = RatingModel.from_surprise(algo, movie_ids, bias_reg=bias_reg, factor_reg=factor_reg)
-        matrix = Interactions.from_frame(frame, movie_ids=movie_ids).matrix
-        neighbours = ItemNeighbours.fit(matrix, params.neighbours)
-        return cls(svd, neighbours, np.array([0.0, 1.0, 0.0]), {})
 
     def _choose(
         self,
