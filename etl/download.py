@@ -122,7 +122,8 @@ def _extract(archive: Path, target: Path, *, top: str) -> None:
 def _safe_member(member: zipfile.ZipInfo, top: str) -> PurePosixPath | None:
     """The member's path below ``top``; ``None`` for folders; an error for anything unsafe."""
     name = PurePosixPath(member.filename.replace("\\", "/"))
-    if name.is_absolute() or ".." in name.parts or ":" in member.filename:
+    # A nameless member ("" or ".") would be written over the target folder itself.
+    if not name.parts or name.is_absolute() or ".." in name.parts or ":" in member.filename:
         raise EtlError(f"unsafe path in archive: {member.filename!r}")
     if stat.S_ISLNK(member.external_attr >> 16):
         raise EtlError(f"link in archive refused: {member.filename!r}")

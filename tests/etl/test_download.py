@@ -109,10 +109,11 @@ def test_checksum_mismatch_leaves_the_folder_alone(
     [
         ({**GOOD, "ml-test/../../evil.csv": b"x"}, (), "unsafe path"),
         ({**GOOD, "/etc/evil.csv": b"x"}, (), "unsafe path"),
+        ({**GOOD, ".": b"x"}, (), "unsafe path"),
         (GOOD, ("ml-test/link.csv",), "link in archive refused"),
         ({"ml-test/movies.csv": b"x"}, (), "has no ratings.csv"),
     ],
-    ids=["parent traversal", "absolute path", "symlink", "not MovieLens"],
+    ids=["parent traversal", "absolute path", "no name", "symlink", "not MovieLens"],
 )
 def test_unsafe_or_foreign_archives_are_refused(
     grouplens: FakeGroupLens,
