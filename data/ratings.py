@@ -7,8 +7,9 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, select
 
+from data.catalog import upsert
 from data.schema import ratings
 
 RATINGS_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
@@ -111,13 +112,13 @@ def user_ratings_for(conn: Connection, user_id: int, movie_ids: list[int]) -> di
 
 
 def set_rating(conn: Connection, user_id: int, movie_id: int, rating: float, rated_at: int) -> None:
-    """Insert or replace a user's rating of a movie (the latest write wins)."""
-    conn.execute(
-        delete(ratings).where(ratings.c.user_id == user_id, ratings.c.movie_id == movie_id)
-    )
-    conn.execute(
-        insert(ratings).values(user_id=user_id, movie_id=movie_id, rating=rating, rated_at=rated_at)
-    )
+    """Insert or replace a user's rating of a movie (the latest write wins).
+
+    One ``INSERT ... ON CONFLICT``: a delete-then-insert lets two concurrent first ratings of the
+    same movie (a double tap, two devices) both find no row on PostgreSQL and then collide.
+    """
+    row = {"user_id": user_id, "movie_id": movie_id, "rating": rating, "rated_at": rated_at}
+    upsert(conn, ratings, [row], key=["user_id", "movie_id"], update_columns=["rating", "rated_at"])
 
 
 def remove_rating(conn: Connection, user_id: int, movie_id: int) -> bool:
