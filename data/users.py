@@ -50,5 +50,9 @@ def create_user(conn: Connection, username: str, password_hash: str) -> UserRow:
                 .returning(users.c.id)
             ).scalar_one()
     except IntegrityError as exc:
+        # Only the name index means "taken"; any other collision (say, a PostgreSQL id sequence
+        # left behind explicit ids) is a fault of the store and must not pose as one.
+        if user_by_username(conn, username) is None:
+            raise
         raise UsernameTakenError(username) from exc
     return UserRow(user_id, username, password_hash)
