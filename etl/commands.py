@@ -10,16 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from data import stats
 from data.db import open_store
-from data.migrations import StoreError
 from etl.download import download
-from etl.errors import EtlError
+from etl.errors import EtlError, guarded
 from etl.load import apply_cached_metadata, load_movielens
 from etl.report import collect, write_report
 from etl.tmdb import TmdbCache, enrich
@@ -47,7 +43,7 @@ def run_etl(settings: Settings, *, movielens_dir: Path | None = None) -> int:
         _print([f"loaded {directory} in {time.perf_counter() - started:.1f} s", *summary.lines()])
         return 0
 
-    return _guarded(work)
+    return guarded(work)
 
 
 def run_enrich(settings: Settings, *, limit: int | None = None, concurrency: int = 8) -> int:
@@ -83,7 +79,7 @@ def run_enrich(settings: Settings, *, limit: int | None = None, concurrency: int
             return 1
         return 0
 
-    return _guarded(work)
+    return guarded(work)
 
 
 def run_download(settings: Settings, *, dataset: str, dest: Path | None = None) -> int:
@@ -95,7 +91,7 @@ def run_download(settings: Settings, *, dataset: str, dest: Path | None = None) 
         _print([f"{dataset} (MD5 {md5}) is in {target}"])
         return 0
 
-    return _guarded(work)
+    return guarded(work)
 
 
 def run_report(settings: Settings, *, out: Path) -> int:
@@ -111,24 +107,11 @@ def run_report(settings: Settings, *, out: Path) -> int:
         _print([f"report written to {write_report(data, out)}"])
         return 0
 
-    return _guarded(work)
+    return guarded(work)
 
 
 def _cache(settings: Settings) -> TmdbCache:
     return TmdbCache(settings.cache_dir / "tmdb")
-
-
-def _guarded(work: Callable[[], int]) -> int:
-    """Run ``work``; an error the user can act on becomes one log line and exit code 1."""
-    try:
-        return work()
-    except (EtlError, StoreError) as exc:
-        log.error("%s", exc)
-    except SQLAlchemyError as exc:
-        log.error("store error: %s", exc.__class__.__name__ + ": " + str(exc).splitlines()[0])
-    except OSError as exc:
-        log.error("%s", exc)
-    return 1
 
 
 def _print(lines: list[str]) -> None:

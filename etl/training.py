@@ -10,6 +10,8 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from data.db import open_store
 from data.migrations import StoreError
 from data.movies import catalog_movie_ids
 from data.ratings import ratings_frame
+from etl.errors import EtlError, guarded
 from movierec.settings import Settings
 from recommender.artifact import catalog_fingerprint
 from recommender.comparison import run_comparison
@@ -62,59 +65,73 @@ def training_rmse(frame: pd.DataFrame, recommender: Recommender) -> float:
 
 def run_train(settings: Settings, *, seed: int) -> int:
     """Fit the served models on every rating in the store and write a new artifact."""
-    try:
+
+    def work() -> int:
         frame, catalog = _read_store(settings)
-    except StoreError as exc:
-        log.error("%s", exc)
-        return 1
-    config = ServedConfig()
-    started = time.perf_counter()
-    recommender = fit_recommender(frame, config, seed=seed, catalog_movie_ids=catalog)
-    fit_seconds = time.perf_counter() - started
-    meta = {
-        "hyper_parameters": {
-            "ranker": asdict(config.ranker),
-            "rating": asdict(config.rating),
-            "blend": asdict(config.blend),
-            "popularity": config.popularity,
-            "seed": seed,
-        },
-        "data": {
-            "ratings": len(frame),
-            "users": int(frame["user_id"].nunique()),
-            "movies": len(recommender.movie_ids),
-            "ratings_sha256": ratings_fingerprint(frame),
-        },
-        "catalog_fingerprint": catalog_fingerprint(catalog),
-        "metrics": {
-            "fit_seconds": round(fit_seconds, 3),
-            "training_rmse": round(training_rmse(frame, recommender), 4),
-        },
-    }
-    folder = recommender.save(settings.resolved_models_dir, meta)
-    log.info(
-        "trained %s on %d ratings in %.1f s: %s",
-        recommender.algorithm,
-        len(frame),
-        fit_seconds,
-        folder,
-    )
-    return 0
+        config = ServedConfig()
+        started = time.perf_counter()
+        with _unfittable(frame):
+            recommender = fit_recommender(frame, config, seed=seed, catalog_movie_ids=catalog)
+        fit_seconds = time.perf_counter() - started
+        meta = {
+            "hyper_parameters": {
+                "ranker": asdict(config.ranker),
+                "rating": asdict(config.rating),
+                "blend": asdict(config.blend),
+                "popularity": config.popularity,
+                "seed": seed,
+            },
+            "data": {
+                "ratings": len(frame),
+                "users": int(frame["user_id"].nunique()),
+                "movies": len(recommender.movie_ids),
+                "ratings_sha256": ratings_fingerprint(frame),
+            },
+            "catalog_fingerprint": catalog_fingerprint(catalog),
+            "metrics": {
+                "fit_seconds": round(fit_seconds, 3),
+                "training_rmse": round(training_rmse(frame, recommender), 4),
+            },
+        }
+        folder = recommender.save(settings.resolved_models_dir, meta)
+        log.info(
+            "trained %s on %d ratings in %.1f s: %s",
+            recommender.algorithm,
+            len(frame),
+            fit_seconds,
+            folder,
+        )
+        return 0
+
+    return guarded(work)
 
 
 def run_evaluate(settings: Settings, *, out: Path, seed: int, quick: bool) -> int:
     """Compare every model on the store's ratings; write evaluation.md and .json to ``out``."""
-    try:
+
+    def work() -> int:
         frame, catalog = _read_store(settings)
-    except StoreError as exc:
-        log.error("%s", exc)
-        return 1
-    results = run_comparison(frame, seed=seed, quick=quick, catalog_movie_ids=catalog)
-    command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"
-    markdown = to_markdown(results, command=command)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.md").write_text(markdown)
-    (out / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(markdown)
-    log.info("wrote %s and %s", out / "evaluation.md", out / "evaluation.json")
-    return 0
+        with _unfittable(frame):
+            results = run_comparison(frame, seed=seed, quick=quick, catalog_movie_ids=catalog)
+        command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"
+        markdown = to_markdown(results, command=command)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "evaluation.md").write_text(markdown)
+        (out / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
+        print(markdown)
+        log.info("wrote %s and %s", out / "evaluation.md", out / "evaluation.json")
+        return 0
+
+    return guarded(work)
+
+
+@contextmanager
+def _unfittable(frame: pd.DataFrame) -> Iterator[None]:
+    """The recommender raises ``ValueError`` for ratings it cannot fit (one user, say): that is
+    the store's content, not a bug, so the user gets a message instead of a traceback."""
+    try:
+        yield
+    except ValueError as exc:
+        raise EtlError(
+            f"cannot fit the models on the store's {len(frame):,} ratings: {exc}"
+        ) from exc

@@ -80,3 +80,23 @@ def test_evaluate_writes_markdown_and_json(
     assert results["seed"] == 3
     assert "NDCG@10" in (out / "evaluation.md").read_text()
     assert "movierec evaluate --seed 3 --quick" in capsys.readouterr().out
+
+
+def test_train_on_ratings_the_models_cannot_fit_fails_with_a_message(
+    engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+):
+    with engine.begin() as conn:
+        conn.execute(insert(movies), [{"id": 1, "title": "M", "movielens_title": "M"}])
+        conn.execute(insert(users), [{"id": 1, "username": "u1", "password_hash": "x"}])
+        conn.execute(insert(ratings), [{"user_id": 1, "movie_id": 1, "rating": 4.0, "rated_at": 1}])
+    assert run_train(settings, seed=1) == 1
+    assert "cannot fit the models on the store's 1 ratings: PureSVD needs" in caplog.text
+
+
+def test_evaluate_into_a_file_fails_with_a_message_naming_it(
+    filled: Engine, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    out = tmp_path / "taken"
+    out.write_text("not a folder")
+    assert run_evaluate(settings, out=out, seed=3, quick=True) == 1
+    assert str(out) in caplog.text
