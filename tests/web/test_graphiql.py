@@ -1,0 +1,91 @@
+"""GraphiQL at /graphql in Chromium, with every other host unreachable: it renders and runs."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, Request, expect
+
+from tests.web.conftest import Server
+from tests.web.steps import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.movielens]
+
+
+def open_graphiql(page: Page, server: Server) -> tuple[list[str], list[str]]:
+    """Opens the IDE; returns the lists that collect other-host requests and console errors."""
+    elsewhere: list[str] = []
+    console_errors: list[str] = []
+
+    def note_request(request: Request) -> None:
+        if not request.url.startswith(f"{server.url}/"):
+            elsewhere.append(request.url)
+
+    def note_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    page.on("request", note_request)
+    page.on("console", note_console)
+    page.goto(f"{server.url}/graphql")
+    expect(page.get_by_role("button", name="Execute query (Ctrl-Enter)")).to_be_visible()
+    return elsewhere, console_errors
+
+
+def set_editor(page: Page, label: str, text: str) -> None:
+    """Replaces an editor's text the way a paste would (no auto-closed brackets or quotes)."""
+    page.get_by_role("region", name=label).locator(".CodeMirror").locator("visible=true").click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.insert_text(text)
+
+
+def run_and_read(page: Page, server: Server) -> dict:
+    """Runs the editor's query; returns the server's JSON once GraphiQL shows it."""
+    with page.expect_response(f"{server.url}/graphql") as response:
+        page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+    body = response.value.json()
+    result = page.get_by_label("Result Window")
+    expect(result).to_contain_text(json.dumps(body, indent=2).splitlines()[2].strip())
+    return body
+
+
+def test_graphiql_renders_offline_and_runs_a_query(page: Page, server: Server) -> None:
+    elsewhere, console_errors = open_graphiql(page, server)
+    set_editor(page, "Query Editor", "{ genres }")
+    body = run_and_read(page, server)
+
+    genres = body["data"]["genres"]
+    assert len(genres) > 1
+    result = page.get_by_label("Result Window")
+    for genre in (genres[0], genres[-1]):
+        expect(result).to_contain_text(f'"{genre}"')
+    # The explorer plugin is there and knows the schema.
+    page.get_by_role("button", name="Show GraphiQL Explorer").click()
+    expect(page.locator(".graphiql-explorer-root")).to_contain_text("genres")
+    assert elsewhere == [], "nothing may be fetched from another host"
+    assert console_errors == [], "no CSP violation or other error in the console"
+
+
+def test_a_bearer_token_in_the_headers_editor_signs_the_query_in(
+    page: Page, server: Server
+) -> None:
+    login = httpx.post(
+        f"{server.url}/graphql",
+        json={
+            "query": 'mutation($p: String!) { login(username: "user3", password: $p) '
+            "{ ... on AuthPayload { token } } }",
+            "variables": {"p": DEMO_PASSWORD},
+        },
+    ).json()
+    token = login["data"]["login"]["token"]
+    open_graphiql(page, server)
+
+    set_editor(page, "Query Editor", "{ viewer { username } }")
+    assert run_and_read(page, server) == {"data": {"viewer": None}}
+
+    page.get_by_role("button", name="Headers").click()
+    set_editor(page, "Headers", json.dumps({"Authorization": f"Bearer {token}"}))
+    assert run_and_read(page, server) == {"data": {"viewer": {"username": "user3"}}}
+    expect(page.get_by_label("Result Window")).to_contain_text('"username": "user3"')
