@@ -75,7 +75,10 @@ def load(models_dir: Path, *, catalog_movie_ids: np.ndarray) -> Artifact:
     pointer = models_dir / LATEST
     if not pointer.is_file():
         raise ArtifactError(f"no model artifact in {models_dir}: run `movierec train`")
-    folder = models_dir / pointer.read_text().strip()
+    try:
+        folder = models_dir / pointer.read_text().strip()
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{pointer}: unreadable ({exc})") from exc
     meta = _read_meta(folder / META)
     if meta.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(

@@ -112,6 +112,7 @@ class Recommender:
             )
             rating = BlendedRating.from_saved(arrays, meta)
             movie_ids, popularity = arrays["movie_ids"], arrays["popularity"]
+            algorithm = str(meta["algorithm"])
         except (KeyError, TypeError) as exc:
             raise ArtifactError(f"{found.path}: incomplete artifact (missing {exc})") from exc
         except ValueError as exc:
@@ -125,7 +126,7 @@ class Recommender:
             popularity=popularity,
             rating=rating,
             ranker=ranker,
-            algorithm=str(meta["algorithm"]),
+            algorithm=algorithm,
             meta=meta,
         )
 

@@ -59,6 +59,24 @@ def test_unreadable_metadata_is_detected(model: Recommender, tmp_path: Path):
         Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
 
 
+def test_metadata_without_the_algorithm_is_an_incomplete_artifact(
+    model: Recommender, tmp_path: Path
+):
+    folder = saved(model, tmp_path)
+    meta = json.loads((folder / "meta.json").read_text())
+    del meta["algorithm"]
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=r"incomplete artifact \(missing 'algorithm'\)"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
+def test_an_unreadable_latest_pointer_is_detected(model: Recommender, tmp_path: Path):
+    saved(model, tmp_path)
+    (tmp_path / LATEST).write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ArtifactError, match="LATEST: unreadable"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
 def test_another_format_version_is_refused(model: Recommender, tmp_path: Path):
     folder = saved(model, tmp_path)
     meta = json.loads((folder / "meta.json").read_text())
