@@ -23,11 +23,11 @@ solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run worker
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from timing import timed
 
 from recommender.models.rating import SVDParams, fit_svd
 from recommender.serving import UserRatings
@@ -41,55 +41,40 @@ def load_csv(path: Path) -> pd.DataFrame:
     return frame.rename(columns={"userId": "user_id", "movieId": "movie_id"})
 
 
-def percentiles(seconds: list[float]) -> str:
-    ms = np.array(seconds) * 1e3
-    return f"p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms"
-
-
 def main(path: Path) -> None:
     frame = load_csv(path)
     recommender = fit_recommender(frame, ServedConfig(), seed=42)
     by_user = {int(u): UserRatings.from_frame(g) for u, g in frame.groupby("user_id")}
-    served = []
-    for _ in range(5):
-        for user in by_user.values():
-            started = time.perf_counter()
-            recommender.top_n(user, 10)
-            served.append(time.perf_counter() - started)
-    print(f"served top_n over {len(by_user)} users x 5: {percentiles(served)}")
-    heaviest = max(by_user.values(), key=lambda u: len(u.movie_ids))
-    heavy = []
-    for _ in range(200):
-        started = time.perf_counter()
-        recommender.top_n(heaviest, 10)
-        heavy.append(time.perf_counter() - started)
-    print(f"served top_n, user with {len(heaviest.movie_ids)} ratings: {percentiles(heavy)}")
-    # An update re-reads the user's ratings and folds them in again on the next call: the
-    # fold-in (ridge solve), the neighbour term and the blend are the whole per-update cost.
-    predict = []
-    for user in by_user.values():
-        started = time.perf_counter()
-        recommender.predict(user, user.movie_ids[:10])
-        predict.append(time.perf_counter() - started)
-    print(f"served predict 10 movies over {len(by_user)} users: {percentiles(predict)}")
-    heavy_predict = []
-    for _ in range(200):
-        started = time.perf_counter()
-        recommender.predict(heaviest, heaviest.movie_ids[:10])
-        heavy_predict.append(time.perf_counter() - started)
-    print(f"served predict 10 movies, heaviest user: {percentiles(heavy_predict)}")
+    users = list(by_user.values())
+    heaviest = max(users, key=lambda u: len(u.movie_ids))
+
+    def top_n(user: UserRatings) -> object:
+        return recommender.top_n(user, 10)
+
+    def predict(user: UserRatings) -> object:
+        # An update re-reads the user's ratings and folds them in again on the next call: the
+        # fold-in (ridge solve), the neighbour term and the blend are the whole per-update cost.
+        return recommender.predict(user, user.movie_ids[:10])
+
+    print(f"served top_n over {len(users)} users x 5: {timed(top_n, users * 5)}")
+    print(
+        f"served top_n, user with {len(heaviest.movie_ids)} ratings: "
+        f"{timed(top_n, [heaviest] * 200)}"
+    )
+    print(f"served predict 10 movies over {len(users)} users: {timed(predict, users)}")
+    print(f"served predict 10 movies, heaviest user: {timed(predict, [heaviest] * 200)}")
 
     algo = fit_svd(frame, SVDParams(), seed=42)
     movies = np.unique(frame["movie_id"])
-    sample = list(by_user.items())[:: max(1, len(by_user) // 50)]
-    loop = []
-    for user_id, user in sample:
-        started = time.perf_counter()
+
+    def original(item: tuple[int, UserRatings]) -> object:
+        user_id, user = item
         unrated = np.setdiff1d(movies, user.movie_ids)
         estimates = [(algo.predict(user_id, int(m)).est, int(m)) for m in unrated]
-        sorted(estimates, reverse=True)[:10]
-        loop.append(time.perf_counter() - started)
-    print(f"original per-movie predict loop over {len(sample)} users: {percentiles(loop)}")
+        return sorted(estimates, reverse=True)[:10]
+
+    sample = list(by_user.items())[:: max(1, len(by_user) // 50)]
+    print(f"original per-movie predict loop over {len(sample)} users: {timed(original, sample)}")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,8 @@ neighbour index + similarity per movie):
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
+from timing import timed
 
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.neighbours import ItemNeighbours
@@ -70,16 +68,6 @@ def synthetic_recommender(rng: np.random.Generator) -> Recommender:
         ranker=ranker,
         algorithm=ALGORITHM,
     )
-
-
-def timed(call: Callable[[UserRatings], object], users: list[UserRatings]) -> str:
-    seconds = []
-    for user in users:
-        started = time.perf_counter()
-        call(user)
-        seconds.append(time.perf_counter() - started)
-    ms = np.array(seconds) * 1e3
-    return f"p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms"
 
 
 def main() -> None:
