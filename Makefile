@@ -36,5 +36,15 @@ format: $(BIN)/.installed
 schema: $(BIN)/.installed
 	$(BIN)/python -m graph.export_schema > schema.graphql
 
+# Benchmarks, on demand (not part of the tests). api_load.py needs Debian's wrk.
+bench: $(BIN)/.installed
+	$(BIN)/python bench/etl_load.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/recommender_latency.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/recommender_scale.py
+	$(BIN)/movierec etl
+	$(BIN)/python bench/recommender_train.py
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	$(BIN)/python bench/api_load.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
