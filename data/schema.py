@@ -106,3 +106,14 @@ tags = Table(
     Column("tagged_at", BigInteger, nullable=False, doc="Unix seconds."),
     Index("ux_tags_user_movie_tag", "user_id", "movie_id", "tag", unique=True),
 )
+
+# Bearer tokens are signed JWTs any worker can check alone; signing out records the token's id
+# here until the token would have expired anyway, and a request carrying a token looks its id up
+# (the primary key). Rows past ``expires_at`` prove nothing and are purged on each logout.
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", Text, primary_key=True, doc="The token's id claim."),
+    Column("expires_at", BigInteger, nullable=False, doc="Unix seconds: the token's expiry."),
+    Index("ix_revoked_tokens_expires", "expires_at"),
+)

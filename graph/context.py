@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TypeVar
 
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
 from graph.errors import unauthenticated
@@ -31,6 +32,11 @@ class Context(BaseContext):
         """Fresh per request, so batching never leaks one user's data into another's answer."""
         return Loaders(self.services, self.viewer_id, run=self.run)
 
+    @property
+    def bearer_token(self) -> str | None:
+        """The token this request was sent with (``logout`` revokes exactly that one)."""
+        return bearer_token(self.request)
+
     def require_viewer(self) -> int:
         if self.viewer_id is None:
             raise unauthenticated()
@@ -39,3 +45,10 @@ class Context(BaseContext):
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Call a blocking service method (SQL, hashing) in a worker thread."""
         return await self.threads.run(fn, *args)
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (any case of "Bearer")."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

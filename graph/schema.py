@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph.config import GraphQLLimits
 from graph.context import Context
+from graph.errors import unauthenticated
 from graph.services.accounts import MIN_PASSWORD_LENGTH, Authenticated, Rejected
 from graph.services.catalog import Rail
 from graph.services.ratings import InvalidRatingError, MovieNotFoundError
@@ -168,9 +169,17 @@ class Mutation:
         outcome = await info.context.threads.run_password_work(accounts.sign_up, username, password)
         return _auth_result(outcome)
 
-    @strawberry.mutation(description="Sign out. Tokens are stateless: the client drops its token.")
-    def logout(self, info: Info) -> bool:
-        info.context.require_viewer()
+    @strawberry.mutation(
+        description="Sign out: the token sent with this request stops working at once "
+        "(the user's other sessions stay signed in)."
+    )
+    async def logout(self, info: Info) -> bool:
+        context = info.context
+        context.require_viewer()
+        token = context.bearer_token
+        # The token passed the check a moment ago; it can only have expired since.
+        if token is None or not await context.run(context.services.accounts.logout, token):
+            raise unauthenticated()
         return True
 
     @strawberry.mutation(description="Rate a movie 0.5 to 5.0 in half stars (replaces any rating).")

@@ -1,4 +1,4 @@
-"""Sign-up and login: username rules, password hashing, tokens and the failed-login limit.
+"""Sign-up, login and logout: username rules, password hashing, tokens, the failed-login limit.
 
 These methods hash or verify passwords (argon2, tens of milliseconds by design) and so are
 synchronous; the HTTP layer runs them in a worker thread so the event loop keeps serving.
@@ -105,6 +105,10 @@ class Accounts:
         except UsernameTakenError:  # a concurrent sign-up won the unique index
             return taken
         return Authenticated(user, self.signer.issue(user.id))
+
+    def logout(self, token: str) -> bool:
+        """Revoke the token the request came with; other tokens of the user stay valid."""
+        return self.signer.revoke(token)
 
     def user(self, user_id: int) -> UserRow | None:
         with self._engine.connect() as conn:

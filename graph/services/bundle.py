@@ -13,7 +13,7 @@ from graph.services.catalog import Catalog
 from graph.services.ratelimit import FailureWindow
 from graph.services.ratings import Ratings
 from graph.services.recommendations import Recommendations, load_recommender
-from graph.services.tokens import TokenSigner
+from graph.services.tokens import RevokedTokens, TokenSigner
 from recommender.serving import Recommender
 
 
@@ -37,7 +37,7 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
     window = config.login_window_seconds
     accounts = Accounts(
         engine,
-        TokenSigner(config.secret_key, config.token_ttl_seconds),
+        TokenSigner(config.secret_key, config.token_ttl_seconds, RevokedTokens(engine)),
         per_username=FailureWindow(config.login_failures_per_username, window),
         per_address=FailureWindow(config.login_failures_per_address, window),
     )

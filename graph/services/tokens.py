@@ -1,17 +1,23 @@
-"""Signed, expiring bearer tokens (HS256 JWTs) naming a user id.
+"""Signed, expiring bearer tokens (HS256 JWTs) naming a user id, revocable by signing out.
 
-Tokens are stateless so that every worker accepts them with only the shared secret; ``logout``
-is therefore the client dropping its token, and a token stays valid until it expires (revoking
-early needs a per-user "tokens valid after" column in the store: the growth path).
+The signature and expiry need only the shared secret, so every worker checks them alone; what
+they cannot tell is that the token was signed out. ``logout`` therefore records the token's id
+(``jti``) in the store until the token expires, and resolving a token costs one primary-key
+look-up, made only for a request whose token passed the signature check: requests without a
+token, and forged or expired ones, never reach the store.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from sqlalchemy import Engine
+
+from data import tokens as queries
 
 _ALGORITHM = "HS256"
 _AUDIENCE = "movierec"
@@ -23,12 +29,37 @@ class IssuedToken:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    token_id: str
+    expires_at: int  # Unix seconds
+
+
+class RevokedTokens:
+    """The store's list of signed-out tokens, shared by every worker."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def contains(self, token_id: str) -> bool:
+        with self._engine.connect() as conn:
+            return queries.is_revoked(conn, token_id)
+
+    def add(self, claims: TokenClaims) -> None:
+        """Revoke a token, and forget the ones that have expired meanwhile."""
+        with self._engine.begin() as conn:
+            queries.revoke_token(conn, claims.token_id, claims.expires_at)
+            queries.purge_expired(conn, int(time.time()))
+
+
 class TokenSigner:
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
+    def __init__(self, secret: str, ttl_seconds: int, revoked: RevokedTokens) -> None:
         if len(secret) < 32:
             raise ValueError("the token secret must be at least 32 characters")
         self._secret = secret
         self._ttl = timedelta(seconds=ttl_seconds)
+        self._revoked = revoked
 
     def issue(self, user_id: int) -> IssuedToken:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -42,16 +73,31 @@ class TokenSigner:
         }
         return IssuedToken(jwt.encode(claims, self._secret, algorithm=_ALGORITHM), expires_at)
 
-    def user_id(self, token: str) -> int | None:
-        """The user a valid, unexpired token names; None for anything else."""
+    def claims(self, token: str) -> TokenClaims | None:
+        """What a correctly signed, unexpired token says; None for anything else (no SQL)."""
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[_ALGORITHM],
                 audience=_AUDIENCE,
-                options={"require": ["sub", "exp", "aud"]},
+                options={"require": ["sub", "exp", "aud", "jti"]},
             )
-            return int(claims["sub"])
-        except (jwt.InvalidTokenError, ValueError):
+            return TokenClaims(int(claims["sub"]), str(claims["jti"]), int(claims["exp"]))
+        except (jwt.InvalidTokenError, ValueError, TypeError):
             return None
+
+    def user_id(self, token: str) -> int | None:
+        """The user a valid, unexpired token names, unless it was signed out; else None."""
+        claims = self.claims(token)
+        if claims is None or self._revoked.contains(claims.token_id):
+            return None
+        return claims.user_id
+
+    def revoke(self, token: str) -> bool:
+        """Sign a token out for good; False when it is not a valid token to begin with."""
+        claims = self.claims(token)
+        if claims is None:
+            return False
+        self._revoked.add(claims)
+        return True

@@ -1,48 +1,131 @@
-"""Tokens, per-user isolation and the failed-login limit."""
+"""Tokens and their revocation by logout, per-user isolation and the failed-login limit."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
 
-from data.schema import ratings, users
+from data.schema import ratings, revoked_tokens, users
 from graph.config import AppConfig
 from graph.services.ratelimit import FailureWindow
-from graph.services.tokens import TokenSigner
+from graph.services.tokens import RevokedTokens, TokenSigner
 from tests.graph.conftest import LOGIN, GraphQL, error_codes
 
 
-def test_token_round_trip_and_rejections(config: AppConfig) -> None:
-    signer = TokenSigner(config.secret_key, 60)
+def sign(secret: str, **overrides: object) -> str:
+    """A token for user 1 with the claims the server issues, some replaced or dropped (None)."""
+    claims = {
+        "sub": "1",
+        "aud": "movierec",
+        "exp": datetime.now(UTC) + timedelta(minutes=5),
+        "jti": "test-token-id",
+        **overrides,
+    }
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, "HS256")
+
+
+def test_token_round_trip_and_rejections(config: AppConfig, store: Engine) -> None:
+    signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
     issued = signer.issue(7)
     assert signer.user_id(issued.token) == 7
     assert issued.expires_at > datetime.now(UTC)
-    other = TokenSigner("another-secret-" + "y" * 40, 60)
+    other = TokenSigner("another-secret-" + "y" * 40, 60, RevokedTokens(store))
     assert other.user_id(issued.token) is None
     head, body, signature = issued.token.split(".")
     assert signer.user_id(f"{head}.{body}.{signature[::-1]}") is None
     assert signer.user_id("not.a.token") is None
     unsigned = jwt.encode({"sub": "7", "aud": "movierec", "exp": 9999999999}, None, "none")
     assert signer.user_id(unsigned) is None
+    assert signer.user_id(sign(config.secret_key)) == 1
+    assert signer.user_id(sign(config.secret_key, jti=None)) is None  # unrevocable: refused
+    assert signer.user_id(sign(config.secret_key, sub="someone")) is None
+
+
+def test_revoking_is_per_token_and_repeatable(config: AppConfig, store: Engine) -> None:
+    signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
+    kept, dropped = signer.issue(7), signer.issue(7)
+    assert signer.revoke(dropped.token)
+    assert signer.revoke(dropped.token)  # a retried logout is not an error
+    assert signer.user_id(dropped.token) is None
+    assert signer.user_id(kept.token) == 7
+    assert not signer.revoke("not.a.token")
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(revoked_tokens)).scalar_one() == 1
 
 
 def test_expired_token_signs_nobody_in(gql: GraphQL, config: AppConfig) -> None:
-    expired = jwt.encode(
-        {"sub": "1", "aud": "movierec", "exp": datetime.now(UTC) - timedelta(seconds=5)},
-        config.secret_key,
-        "HS256",
-    )
+    expired = sign(config.secret_key, exp=datetime.now(UTC) - timedelta(seconds=5))
     assert gql("{ viewer { id } }", token=expired) == {"data": {"viewer": None}}
     assert error_codes(gql("{ recommendations { id } }", token=expired)) == ["UNAUTHENTICATED"]
+    assert error_codes(gql("mutation { logout }", token=expired)) == ["UNAUTHENTICATED"]
 
 
-def test_short_secret_is_refused() -> None:
+def test_logout_revokes_the_token_it_was_sent_with(gql: GraphQL, store: Engine) -> None:
+    phone, laptop = gql.login(), gql.login()
+    assert gql("mutation { logout }", token=phone) == {"data": {"logout": True}}
+    assert gql("{ viewer { id } }", token=phone) == {"data": {"viewer": None}}
+    assert error_codes(gql("{ recommendations { id } }", token=phone)) == ["UNAUTHENTICATED"]
+    rate = "mutation { rateMovie(movieId: 1, rating: 4.0) { __typename } }"
+    assert error_codes(gql(rate, token=phone)) == ["UNAUTHENTICATED"]
+    assert error_codes(gql("mutation { logout }", token=phone)) == ["UNAUTHENTICATED"]
+    # The same user's other session is untouched.
+    assert gql("{ viewer { id } }", token=laptop) == {"data": {"viewer": {"id": 1}}}
+    assert (
+        len(gql("{ recommendations(first: 3) { id } }", token=laptop)["data"]["recommendations"])
+        == 3
+    )
+    assert gql(rate, token=laptop)["data"]["rateMovie"]["__typename"] == "RatingPayload"
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["not.a.token", "garbage", "a.b", "Zm9v.YmFy.YmF6"],
+)
+def test_garbled_tokens_are_unauthenticated(gql: GraphQL, token: str) -> None:
+    assert gql("{ viewer { id } }", token=token) == {"data": {"viewer": None}}
+    assert error_codes(gql("mutation { logout }", token=token)) == ["UNAUTHENTICATED"]
+
+
+def test_forged_tokens_are_unauthenticated(gql: GraphQL, config: AppConfig) -> None:
+    head, body, signature = gql.login().split(".")
+    forgeries = [
+        f"{head}.{body}.{signature[::-1]}",  # tampered signature
+        sign("another-secret-" + "y" * 40),  # someone else's key
+        sign(config.secret_key, aud="elsewhere"),  # minted for another service
+        jwt.encode({"sub": "1", "aud": "movierec", "exp": 9999999999, "jti": "x"}, None, "none"),
+    ]
+    for forged in forgeries:
+        assert gql("{ viewer { id } }", token=forged) == {"data": {"viewer": None}}
+        assert error_codes(gql("{ recommendations { id } }", token=forged)) == ["UNAUTHENTICATED"]
+        assert error_codes(gql("mutation { logout }", token=forged)) == ["UNAUTHENTICATED"]
+
+
+def test_logout_forgets_revocations_that_expired(gql: GraphQL, store: Engine) -> None:
+    now = int(time.time())
+    with store.begin() as conn:
+        conn.execute(
+            insert(revoked_tokens),
+            [
+                {"jti": "long-expired", "expires_at": now - 10},
+                {"jti": "still-valid", "expires_at": now + 3600},
+            ],
+        )
+    assert gql("mutation { logout }", token=gql.login()) == {"data": {"logout": True}}
+    with store.connect() as conn:
+        left = set(conn.execute(select(revoked_tokens.c.jti)).scalars())
+    assert "long-expired" not in left
+    assert "still-valid" in left
+    assert len(left) == 2  # the one just revoked
+
+
+def test_short_secret_is_refused(store: Engine) -> None:
     with pytest.raises(ValueError, match="32 characters"):
-        TokenSigner("short", 60)
+        TokenSigner("short", 60, RevokedTokens(store))
 
 
 def test_authorization_header_must_be_bearer(http: TestClient, gql: GraphQL) -> None:
