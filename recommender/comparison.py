@@ -21,7 +21,15 @@ import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
 from recommender.dataset import Interactions, index_of, per_user, random_holdout, split_rows
-from recommender.evaluate import RankingTask, rmse_mae, temporal_split
+from recommender.evaluate import (
+    K,
+    RankingTask,
+    SimilarMethod,
+    SimilarTask,
+    rmse_mae,
+    temporal_split,
+    top_k_rows,
+)
 from recommender.models.popularity import popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RATING_SCALE, RatingModel, to_trainset
@@ -124,14 +132,15 @@ def rating_scores(
 
 
 def ranking_rows(
+    task: RankingTask,
     train: pd.DataFrame,
-    test: pd.DataFrame,
+    served: Recommender,
+    served_fit_seconds: float,
     config: ServedConfig,
     seed: int,
-    catalog_movie_ids: np.ndarray,
 ) -> dict[str, dict[str, float]]:
-    """Ranking metrics and fit time of each ranking model on one temporal split."""
-    task = RankingTask.from_split(train, test)
+    """Ranking metrics and fit time of each ranking model on one temporal split; ``served`` is
+    the served model fitted on its train part (its row counts that fit's time too)."""
     data, users = task.train, task.users
 
     def original() -> dict[int, np.ndarray]:
@@ -146,27 +155,96 @@ def ranking_rows(
     def plain_puresvd() -> dict[int, np.ndarray]:
         return task.top_k(_puresvd_scores(data, task.rows, PureSVDParams(50, 0.0, 0.0), seed))
 
-    def served() -> dict[int, np.ndarray]:
-        recommender = fit_recommender(train, config, seed=seed, catalog_movie_ids=catalog_movie_ids)
+    def served_top() -> dict[int, np.ndarray]:
         return {
-            int(user): np.array([m for m, _ in recommender.top_n(UserRatings.from_frame(g))])
+            int(user): np.array([m for m, _ in served.top_n(UserRatings.from_frame(g))])
             for user, g in train[train["user_id"].isin(users)].groupby("user_id")
         }
 
-    models: dict[str, Callable[[], dict[int, np.ndarray]]] = {
-        "popularity (count)": lambda: task.top_k(popularity_scores(data.matrix, "count")),
-        "popularity (Bayesian mean)": lambda: task.top_k(popularity_scores(data.matrix, "bayes")),
-        "SVD top predicted (original)": original,
-        "PureSVD k=50 (plain)": plain_puresvd,
-        f"served: PureSVD {_describe(config.ranker)}": served,
+    models: dict[str, tuple[Callable[[], dict[int, np.ndarray]], float]] = {
+        "popularity (count)": (lambda: task.top_k(popularity_scores(data.matrix, "count")), 0.0),
+        "popularity (Bayesian mean)": (
+            lambda: task.top_k(popularity_scores(data.matrix, "bayes")),
+            0.0,
+        ),
+        "SVD top predicted (original)": (original, 0.0),
+        "PureSVD k=50 (plain)": (plain_puresvd, 0.0),
+        f"served: PureSVD {_describe(config.ranker)}": (served_top, served_fit_seconds),
     }
     table = {}
-    for name, run in models.items():
+    for name, (run, fitted) in models.items():
         started = time.perf_counter()
         recommended = run()
-        fitted = time.perf_counter() - started
-        table[name] = {**asdict(task.metrics(recommended)), "seconds": fitted}
+        seconds = fitted + time.perf_counter() - started
+        table[name] = {**asdict(task.metrics(recommended)), "seconds": seconds}
     return table
+
+
+SERVED_SIMILAR = "served: neighbour list, then PureSVD cosine"
+
+
+def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, float]]:
+    """Item-to-item metrics of each similar-movies method, every one fitted on the ranking
+    split's train part (``served`` is the served model fitted there).
+
+    The served row goes through ``Recommender.similar`` itself, asked for enough movies that k
+    remain once the user's training movies are skipped.
+    """
+    data = task.ranking.train
+    columns = index_of(served.movie_ids, data.movie_ids)[0]
+    binary = data.matrix.tocsc(copy=True)
+    binary.data[:] = 1.0
+    counts = np.diff(binary.indptr).astype(np.float64)
+    neighbours = served.rating.neighbours
+    # The neighbour lists in this split's movie positions; padding becomes len(data.movie_ids).
+    positions, present = index_of(data.movie_ids, served.movie_ids)
+    padded = np.append(np.where(present, positions, len(data.movie_ids)), len(data.movie_ids))
+    neighbour_index = padded[neighbours.neighbour_index[columns]]
+
+    def cosine(factors: np.ndarray) -> Callable[[int], np.ndarray]:
+        unit = factors[columns] / np.maximum(
+            np.linalg.norm(factors[columns], axis=1, keepdims=True), 1e-12
+        )
+        return lambda seed: unit @ unit[seed]
+
+    def neighbour_list(seed: int) -> np.ndarray:
+        scores = np.full(len(data.movie_ids) + 1, -np.inf)
+        scores[neighbour_index[seed]] = neighbours.neighbour_sim[columns[seed]]
+        return scores[:-1]
+
+    def served_similar(seed: int, skip: np.ndarray) -> np.ndarray:
+        listed = np.array(served.similar(seed, K + len(skip)), dtype=np.int64)
+        return listed[~np.isin(listed, skip)]
+
+    methods: dict[str, SimilarMethod] = {
+        "PureSVD item-factor cosine (served before)": _by_scores(
+            data.movie_ids, cosine(served.ranker.item_factors)
+        ),
+        "SVD rating-model item-factor cosine": _by_scores(
+            data.movie_ids, cosine(served.rating.svd.item_factors)
+        ),
+        "neighbour list alone (top-100 shrunk pearson_baseline)": _by_scores(
+            data.movie_ids, neighbour_list
+        ),
+        SERVED_SIMILAR: served_similar,
+        "most co-rated (users who rated both)": _by_scores(
+            data.movie_ids, lambda seed: (binary.T @ binary[:, [seed]]).toarray().ravel()
+        ),
+        "popularity (count), seed ignored": _by_scores(data.movie_ids, lambda _seed: counts),
+    }
+    return {name: task.metrics(task.recommend(method)) for name, method in methods.items()}
+
+
+def _by_scores(movie_ids: np.ndarray, scores: Callable[[int], np.ndarray]) -> SimilarMethod:
+    """A similar-movies method from a score vector over ``movie_ids`` (the seed's position in)."""
+
+    def method(seed: int, skip: np.ndarray) -> np.ndarray:
+        values = np.asarray(scores(int(index_of(movie_ids, np.array([seed]))[0][0])), dtype=float)
+        excluded = np.isin(movie_ids, skip)
+        top = top_k_rows(values[np.newaxis], excluded[np.newaxis])[0]
+        return movie_ids[top[np.isfinite(values[top]) & ~excluded[top]]]
+
+    return method
 
 
 def _puresvd_scores(
@@ -227,6 +305,10 @@ def run_comparison(
         for rows in [holdout(len(frame), seed), *random_folds(len(frame), folds, seed)]
     ]
     (split, split_validation), cv = scored[0], [fold for fold, _ in scored[1:]]
+    ranking = RankingTask.from_split(ranking_train, ranking_test)
+    started = time.perf_counter()
+    served = fit_recommender(ranking_train, chosen, seed=seed, catalog_movie_ids=catalog)
+    served_fit = time.perf_counter() - started
     return {
         "seed": seed,
         "quick": quick,
@@ -249,7 +331,8 @@ def run_comparison(
             },
             f"cv_{folds}_fold": {name: _summary([fold[name] for fold in cv]) for name in cv[0]},
         },
-        "ranking": ranking_rows(ranking_train, ranking_test, chosen, seed, catalog),
+        "ranking": ranking_rows(ranking, ranking_train, served, served_fit, chosen, seed),
+        "similar": similar_rows(SimilarTask.from_ranking(ranking, ranking_train), served),
     }
 
 

@@ -5,12 +5,15 @@ The ranking protocol is temporal per user: sort each user's ratings by time; the
 candidates are all movies the user has not rated in train, and only users with at least one
 relevant item count. Hyper-parameters are chosen by applying the same rule again to the train
 part (a validation split), never by looking at the test part.
+
+Similar movies are scored on the same split (:class:`SimilarTask`): a user's latest liked training
+movie is the seed, and the movies listed as similar to it count as that user's top 10.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,6 +58,7 @@ class RankingScores:
     recall: float
     ndcg: float
     map: float
+    hit_rate: float
     coverage: float
     users: int
 
@@ -62,7 +66,8 @@ class RankingScores:
 def ranking_metrics(
     recommended: Mapping[int, np.ndarray], relevant: Mapping[int, np.ndarray], n_movies: int
 ) -> RankingScores:
-    """Precision, recall, NDCG and MAP at k averaged over users with relevant items.
+    """Precision, recall, NDCG, MAP and hit rate (share of users with any hit) at k, averaged
+    over users with relevant items.
 
     Recall divides by all of the user's relevant items; MAP and the ideal DCG by at most k.
     Coverage is the share of the ``n_movies`` catalogue recommended to anyone.
@@ -82,9 +87,10 @@ def ranking_metrics(
                 hits.sum() / len(liked),
                 (hits * discounts[: len(hits)]).sum() / discounts[:ideal].sum(),
                 (precision_at * hits).sum() / ideal,
+                float(hits.any()),
             )
         )
-    means = np.mean(rows, axis=0) if rows else np.zeros(4)
+    means = np.mean(rows, axis=0) if rows else np.zeros(5)
     return RankingScores(*map(float, means), len(shown) / max(n_movies, 1), len(rows))
 
 
@@ -120,6 +126,56 @@ class RankingTask:
 
     def metrics(self, recommended: Mapping[int, np.ndarray]) -> RankingScores:
         return ranking_metrics(recommended, self.relevant, len(self.train.movie_ids))
+
+
+# A similar-movies method under test: (seed movie id, movie ids to skip) -> movie ids, best first.
+SimilarMethod = Callable[[int, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SimilarTask:
+    """The item-to-item protocol on a ranking split.
+
+    Each ranking user with a training rating >= 4.0 gets one seed, the latest such movie (by
+    time; users without one are left out). A method lists the movies most similar to the seed,
+    skipping everything the user rated in training, and its first k are scored against the user's
+    relevant test movies like a top-k list: does "people who liked this also like" predict what
+    the user goes on to like? ``ranks`` are the users' positions in ``ranking.users``.
+    """
+
+    ranking: RankingTask
+    ranks: np.ndarray
+    seeds: np.ndarray
+
+    @classmethod
+    def from_ranking(cls, ranking: RankingTask, train: pd.DataFrame) -> SimilarTask:
+        liked = train[train["rating"] >= RELEVANT_RATING]
+        liked = liked.sort_values(["user_id", "timestamp", "movie_id"], kind="stable")
+        latest = liked.groupby("user_id")["movie_id"].last()
+        ranks = np.flatnonzero(np.isin(ranking.users, latest.index.to_numpy()))
+        return cls(ranking, ranks, latest.loc[ranking.users[ranks]].to_numpy(np.int64))
+
+    def recommend(self, method: SimilarMethod) -> dict[int, np.ndarray]:
+        """Each user's first k movies from ``method`` for their seed."""
+        ranking = self.ranking
+        return {
+            int(ranking.users[rank]): np.asarray(
+                method(int(seed), ranking.train.movie_ids[ranking.rated[rank]]), dtype=np.int64
+            )[:K]
+            for rank, seed in zip(self.ranks, self.seeds, strict=True)
+        }
+
+    def metrics(self, recommended: Mapping[int, np.ndarray]) -> dict[str, float]:
+        """Ranking metrics over the seeded users, plus the mean training rating count of every
+        movie listed (how much a method leans on popular movies)."""
+        ranking = self.ranking
+        relevant = {user: ranking.relevant[user] for user in recommended}
+        scores = ranking_metrics(recommended, relevant, len(ranking.train.movie_ids))
+        listed = np.concatenate([np.empty(0, dtype=np.int64), *recommended.values()])
+        counts = np.diff(ranking.train.matrix.tocsc().indptr)
+        positions, present = index_of(ranking.train.movie_ids, listed)
+        mean_count = float(counts[positions[present]].mean()) if present.any() else 0.0
+        return {**asdict(scores), "mean_popularity": mean_count}
 
 
 def rmse_mae(predicted: np.ndarray, actual: np.ndarray) -> tuple[float, float]:

@@ -178,13 +178,30 @@ class Recommender:
         return predicted
 
     def similar(self, movie_id: int, n: int = 10) -> list[int]:
-        """Movies nearest by cosine on the item factors; [] for unknown or never-rated movies,
-        and from the fallback."""
+        """The movie's stored item neighbours (shrunk pearson_baseline, best first), then, when
+        that list holds fewer than ``n``, the nearest other movies by cosine on the ranker's item
+        factors. [] for unknown or never-rated movies, and from the fallback.
+
+        Chosen by ``movierec evaluate``'s item-to-item table: it beats cosine on either model's
+        item factors by far (HitRate@10 about 0.32 against 0.17 on ml-latest-small). Only "most
+        co-rated" scores higher, and it is mostly the popularity list: the same blockbusters
+        next to every movie. The list holds at most ``NeighbourParams.stored`` (100) movies;
+        beyond that, and for movies with few positive neighbours, the cosine fill ranks. Costs
+        O(stored) when the list suffices, one pass over the catalogue's factors otherwise.
+        """
         positions, present = index_of(self.movie_ids, np.array([movie_id]))
-        if self.ranker is None or not present[0] or not self.rating.known[positions[0]]:
+        position = positions[0]
+        if self.ranker is None or not present[0] or not self.rating.known[position]:
             return []
-        scores = self._unit_factors @ self._unit_factors[positions[0]]
-        return [movie for movie, _ in self._best(scores, positions, None, n)]
+        listed = self.rating.neighbours.neighbour_index[position]
+        listed = listed[listed < len(self.movie_ids)]
+        listed = listed[self.rating.known[listed] & (listed != position)][: max(n, 0)]
+        ids = self.movie_ids[listed].tolist()
+        if len(listed) == n:
+            return ids
+        scores = self._unit_factors @ self._unit_factors[position]
+        exclude = np.append(listed, position)
+        return ids + [movie for movie, _ in self._best(scores, exclude, None, n - len(listed))]
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from recommender.comparison import run_comparison
-from recommender.evaluate import ranking_metrics, relevant_items, temporal_split, top_k_rows
+from recommender.evaluate import (
+    RankingTask,
+    SimilarTask,
+    ranking_metrics,
+    relevant_items,
+    temporal_split,
+    top_k_rows,
+)
 from recommender.report import to_markdown
 from tests.recommender.synthetic import synthetic_ratings
 
@@ -37,6 +44,46 @@ def test_ranking_metrics_on_a_hand_checked_list():
     assert scores.ndcg == pytest.approx(1 / np.log2(3))
     assert scores.map == pytest.approx(0.5)
     assert scores.coverage == pytest.approx(0.1)
+    assert scores.hit_rate == pytest.approx(1.0)
+
+
+def frame_of(rows: list[tuple[int, int, float, int]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+
+
+def test_item_to_item_metrics_on_a_hand_checked_case():
+    train = frame_of(
+        [
+            (1, 10, 5.0, 1),
+            (1, 20, 4.0, 2),
+            (1, 30, 3.0, 3),  # later, but not liked: user 1's seed is 20
+            (2, 10, 4.5, 1),
+            (2, 40, 2.0, 2),
+            (3, 30, 2.0, 1),  # nothing liked: no seed, left out
+            (4, 50, 3.0, 1),
+            (4, 60, 3.0, 1),
+        ]
+    )
+    test = frame_of([(1, 50, 4.0, 9), (1, 60, 5.0, 9), (2, 60, 4.0, 9), (3, 50, 5.0, 9)])
+    task = SimilarTask.from_ranking(RankingTask.from_split(train, test), train)
+    assert task.seeds.tolist() == [20, 10]
+    lists = {20: [10, 60, 40, 50], 10: [40, 30, 50]}
+    skipped = {}
+
+    def method(seed: int, skip: np.ndarray) -> np.ndarray:
+        skipped[seed] = sorted(skip.tolist())
+        return np.array([movie for movie in lists[seed] if movie not in skip])
+
+    scores = task.metrics(task.recommend(method))
+    assert skipped == {20: [10, 20, 30], 10: [10, 40]}
+    # User 1 gets [60, 40, 50] for relevant {50, 60}; user 2 gets [30, 50] for {60}: no hit.
+    ndcg_user_1 = (1 + 1 / np.log2(4)) / (1 + 1 / np.log2(3))
+    assert scores["users"] == 2
+    assert scores["hit_rate"] == pytest.approx(0.5)
+    assert scores["ndcg"] == pytest.approx(ndcg_user_1 / 2)
+    assert scores["coverage"] == pytest.approx(4 / 6)
+    # Training counts of the five listed movies: 60, 40, 50 once each; 30 twice; 50 again.
+    assert scores["mean_popularity"] == pytest.approx(6 / 5)
 
 
 def test_top_k_rows_skips_excluded_cells():

@@ -111,6 +111,41 @@ def test_similar_movies_exclude_the_movie_itself(model: Recommender):
     assert model.similar(999_999) == []
 
 
+def reference_similar(model: Recommender, movie_id: int) -> list[int]:
+    """The served ranking written out plainly: the stored neighbours in order, then every other
+    trained movie by descending cosine of the PureSVD item factors."""
+    position = int(np.searchsorted(model.movie_ids, movie_id))
+    index = model.rating.neighbours.neighbour_index[position]
+    listed = [int(i) for i in index if i < len(model.movie_ids)]
+    factors = model.ranker.item_factors.astype(np.float64)
+    unit = factors / np.linalg.norm(factors, axis=1, keepdims=True)
+    cosine = unit @ unit[position]
+    rest = [
+        int(i)
+        for i in np.argsort(-cosine, kind="stable")
+        if i != position and i not in listed and model.rating.known[i]
+    ]
+    return [int(model.movie_ids[i]) for i in listed + rest]
+
+
+def test_similar_lists_the_neighbours_then_fills_by_factor_cosine(ratings: pd.DataFrame):
+    model = fit_recommender(ratings, SMALL, seed=7, catalog_movie_ids=np.array([5]))
+    lengths = (model.rating.neighbours.neighbour_index < len(model.movie_ids)).sum(axis=1)
+    short = int(model.movie_ids[np.argmin(np.where(model.rating.known, lengths, 10**6))])
+    long = int(model.movie_ids[np.argmax(lengths)])
+    trained = model.movie_ids[model.rating.known]
+    # One list too short for n=3 (the cosine fill ranks), one long enough (the list alone).
+    assert lengths[model.rating.known].min() < 3 <= lengths.max() < trained.size - 1
+    for movie in (short, long):
+        expected = reference_similar(model, movie)
+        assert len(expected) == trained.size - 1
+        assert model.similar(movie, 3) == expected[:3]
+        everything = model.similar(movie, len(model.movie_ids))
+        assert everything == expected
+        assert movie not in everything
+        assert 5 not in everything
+
+
 def test_popularity_fallback_serves_every_call(ratings: pd.DataFrame):
     fallback = Recommender.popularity(ratings)
     assert (fallback.kind, fallback.algorithm) == ("popularity", "popularity-count")
