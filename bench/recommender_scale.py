@@ -17,7 +17,10 @@ neighbour index + similarity per movie):
     top_n with a 5,000-movie genre filter: p50 0.637 ms, p99 0.818 ms
     predict 10 movies (ridge fold-in + neighbours + blend): p50 0.235 ms, p99 0.910 ms
     predict 10 movies, heaviest user: p50 1.539 ms, p99 1.710 ms
-    similar(movie): p50 0.331 ms, p99 0.472 ms
+    similar(movie): p50 0.331 ms, p99 0.472 ms (factor cosine over every movie, before
+    similar() read the neighbour lists; rerun after, other figures within noise:)
+    similar(movie), 10 from the neighbour list: p50 0.007 ms, p99 0.009 ms
+    similar(movie), no neighbours (cosine fill): p50 0.343 ms, p99 0.459 ms
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ def synthetic_recommender(rng: np.random.Generator) -> Recommender:
         neighbour_index=rng.integers(0, N_MOVIES, (N_MOVIES, stored), dtype=np.int32),
         neighbour_sim=-np.sort(-rng.uniform(0, 0.5, (N_MOVIES, stored)), axis=1).astype(np.float32),
     )
+    # The first movie has no neighbours (like a movie rated once): similar() fills by cosine.
+    neighbours.neighbour_index[0] = N_MOVIES
+    neighbours.neighbour_sim[0] = 0.0
     rating = BlendedRating(svd, neighbours, np.array([-0.3, 0.6, 0.45]), {})
     popularity = rng.zipf(1.5, N_MOVIES).astype(np.float32)
     return Recommender(
@@ -108,7 +114,10 @@ def main() -> None:
         f"predict 10 movies, heaviest user: "
         f"{timed(lambda u: recommender.predict(u, u.movie_ids[:10]), [heavy] * 200)}"
     )
-    print(f"similar(movie): {timed(lambda _u: recommender.similar(int(genre[7])), users[:500])}")
+    listed = recommender.movie_ids[1:501]
+    print(f"similar(movie), 10 from the neighbour list: {timed(recommender.similar, listed)}")
+    unlisted = [int(recommender.movie_ids[0])] * 500
+    print(f"similar(movie), no neighbours (cosine fill): {timed(recommender.similar, unlisted)}")
 
 
 if __name__ == "__main__":
