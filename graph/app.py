@@ -13,12 +13,11 @@ from starlette.staticfiles import StaticFiles
 
 from graph.access_log import AccessLog
 from graph.config import AppConfig
-from graph.context import Context
+from graph.context import Context, bearer_token
 from graph.legacy import legacy_routes
 from graph.router import JSONErrorsRouter
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
-from graph.services.tokens import TokenSigner
 from graph.threads import BlockingCalls
 
 log = logging.getLogger(__name__)
@@ -39,10 +38,13 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     )
 
     async def context(request: Request) -> Context:
+        token = bearer_token(request)
+        # Resolving a token reads the revocation list: a store round trip, so off the loop.
+        viewer_id = await threads.run(services.accounts.signer.user_id, token) if token else None
         return Context(
             services,
             threads,
-            viewer_id=bearer_user_id(request, services.accounts.signer),
+            viewer_id=viewer_id,
             client=request.client.host if request.client else "unknown",
         )
 
@@ -85,11 +87,3 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         log.info("no web app at %s: / is not served", config.web_dir)
     app.add_middleware(AccessLog)
     return app
-
-
-def bearer_user_id(request: Request, signer: TokenSigner) -> int | None:
-    """The user named by a valid ``Authorization: Bearer`` token; None when absent or invalid."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return signer.user_id(token.strip())

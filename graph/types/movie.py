@@ -61,7 +61,12 @@ class Movie:
     async def predicted_rating(self, info: Info) -> float | None:
         return await info.context.loaders.predicted_rating.load(self.id)
 
-    @strawberry.field(description="Movies like this one (cosine similarity of item factors).")
+    @strawberry.field(
+        description=(
+            "Movies like this one: item neighbours by shrunk Pearson similarity of ratings, "
+            "filled by item-factor cosine where a movie has few."
+        )
+    )
     async def similar(self, info: Info, first: int = 10) -> list[Movie]:
         service = info.context.services.recommendations
         ids = await info.context.run(service.similar, self.id, first)
