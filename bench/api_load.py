@@ -17,20 +17,20 @@ Started by the script, the server's access log goes to /dev/null (as it would go
 journal in production, not to a terminal). Targets: >= 1,000 req/s and p99 <= 50 ms on the two
 legacy GET paths, >= 500 req/s on the GraphQL query.
 
-Measured 2026-11-25 on this 2-core machine (shared with other jobs), ml-latest-small, model
-puresvd+svd-knn-blend, `movierec serve --workers 2`, `wrk -t2 -c8 -d20s`, access log to /dev/null.
-Quiet moment (load average < 1 before the run):
+Measured 2026-11-25 on this 2-core machine, ml-latest-small, model puresvd+svd-knn-blend,
+`movierec serve --workers 2`, `wrk -t2 -c8 -d20s`, access log to /dev/null, no other job
+running (`MOVIEREC_DATA_DIR=<fresh store> .venv/bin/python bench/api_load.py --duration 20`):
 
     path                                    req/s   p50 ms   p99 ms
-    GET /user/1/recommendations              2310     3.29    21.67
-    GET /user/1/movies                       2523     3.04     7.26
-    POST /graphql viewer.recommendations      958     7.97    51.38
-    POST /login                               100    79.47   135.18
-    GET /user/1/movies during logins         1873     3.53    16.92
+    GET /user/1/recommendations              1498     4.63    28.39
+    GET /user/1/movies                       2437     3.13     8.86
+    POST /graphql viewer.recommendations      862     8.93    54.15
+    POST /login                               100    79.68    90.70
+    GET /user/1/movies during logins         1429     5.10    18.03
 
-With other jobs keeping the load average at 5-11 the same run gave 1190-1394 req/s (p99
-68-106 ms) on recommendations, 1245-1579 (p99 16-40 ms) on movies, 576-611 on GraphQL: the
-tail is the machine's, not the server's. With `--workers 1` (busy machine, `--duration 10`):
+Two earlier runs the same hour gave 1982-2184 req/s (p99 29-32 ms) on recommendations,
+2219-2298 on movies, 858 on GraphQL (one run): wrk shares the two cores with the server, so the
+figures move by about a quarter from run to run. With `--workers 1` (busy machine, 10 s):
 586 req/s on recommendations, 557 on movies, 294 on GraphQL; serve with 2 workers on 2 cores.
 """
 
