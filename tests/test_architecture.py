@@ -1,0 +1,58 @@
+"""The import rules of ARCHITECTURE.md, checked: a layer that reaches upwards fails here."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+OURS = {"data", "etl", "recommender", "graph", "movierec"}
+
+# package -> the other packages of ours it may import (ARCHITECTURE.md, "The parts").
+ALLOWED = {
+    "data": set(),
+    "recommender": set(),
+    "etl": {"data", "recommender", "movierec.settings"},
+    "graph": {"data", "recommender", "movierec.settings"},
+    "movierec": {"data", "etl", "recommender", "graph"},
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def violations(package: str, root: Path = PROJECT_ROOT) -> list[str]:
+    found = []
+    for path in sorted((root / package).rglob("*.py")):
+        for module in imported_modules(path):
+            top = module.split(".")[0]
+            if top not in OURS or top == package:
+                continue
+            if not any(
+                module == rule or module.startswith(f"{rule}.") for rule in ALLOWED[package]
+            ):
+                found.append(f"{path.relative_to(root)} imports {module}")
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_what_the_architecture_allows(package: str) -> None:
+    assert violations(package) == []
+
+
+def test_the_checker_reports_an_upward_import(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "bad.py").write_text(
+        "import numpy\nfrom data.schema import movies\nfrom graph.app import create_app\n"
+    )
+    assert violations("data", root=tmp_path) == ["data/bad.py imports graph.app"]
