@@ -7,8 +7,9 @@ Measured 2026-11-25 (2 cores, no other job; ml-latest-small store, 100,836 ratin
 12.2 s, 14.0 s wall including the store read and the artifact write, peak RSS 519 MB (busy with
 other jobs, load ~5: 24.9 s wall, 536 MB). The fit is two rounds (validation carve, then all
 ratings) of surprise SVD plus the neighbour similarities, computed in dense blocks of ~8M
-cells; it was 1.2 s / 187 MB for the SVD alone. Neighbour similarity cost grows with the sum over users of (ratings per user)^2,
-so at ML-25M scale expect a long fit (not measured here); serving memory stays linear.
+cells; it was 1.2 s / 187 MB for the SVD alone. Neighbour similarity cost grows with the sum
+over users of (ratings per user)^2, so at ML-25M scale expect a long fit (not measured here);
+serving memory stays linear.
 """
 
 from __future__ import annotations
