@@ -10,12 +10,14 @@ folder is never left half-replaced.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import shutil
 import stat
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -36,6 +38,8 @@ KNOWN_MD5 = {
 _DATASET = re.compile(r"^ml-[a-z0-9-]+$")
 _MD5 = re.compile(r"\b[0-9a-f]{32}\b")
 _CHUNK = 1 << 20
+# Written into every downloaded folder: its provenance, and the licence to replace it later.
+MARKER = ".movierec-download.json"
 
 
 def download(dataset: str, dest: Path, *, base_url: str) -> str:
@@ -49,6 +53,7 @@ def download(dataset: str, dest: Path, *, base_url: str) -> str:
         raise EtlError(f"not a MovieLens data set name: {dataset!r} (e.g. ml-latest-small)")
     url = f"{base_url.rstrip('/')}/{dataset}.zip"
     dest = dest.resolve()
+    _check_replaceable(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
     try:
@@ -62,6 +67,8 @@ def download(dataset: str, dest: Path, *, base_url: str) -> str:
         _extract(archive, files, top=dataset)
         if not (files / "ratings.csv").is_file():
             raise EtlError(f"{url} has no ratings.csv: not a MovieLens CSV data set")
+        record = {"dataset": dataset, "url": url, "md5": actual, "downloaded_at": int(time.time())}
+        (files / MARKER).write_text(json.dumps(record, indent=2) + "\n")
         _swap_into_place(files, dest)
     except httpx.HTTPError as exc:
         raise EtlError(f"download failed: {exc}") from exc
@@ -131,6 +138,19 @@ def _safe_member(member: zipfile.ZipInfo, top: str) -> PurePosixPath | None:
         return None
     parts = name.parts[1:] if name.parts[0] == top else name.parts
     return PurePosixPath(*parts) if parts else None
+
+
+def _check_replaceable(dest: Path) -> None:
+    """Refuse to replace a folder this command did not write: it may be someone's only copy.
+
+    A download replaces its destination whole, so pointing it at a hand-made or shared data
+    folder (say, the one ``MOVIEREC_MOVIELENS_DIR`` names) would otherwise delete that data.
+    """
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / MARKER).is_file():
+        raise EtlError(
+            f"refusing to replace {dest}: it holds files that `movierec data download` did not "
+            "write; choose an empty or new folder with --dest, or move those files away"
+        )
 
 
 def _swap_into_place(files: Path, dest: Path) -> None:

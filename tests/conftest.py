@@ -21,9 +21,30 @@ def real_movielens_dir() -> Path | None:
     return candidate if (candidate / "ratings.csv").is_file() else None
 
 
+# Read once, before any test runs: the autouse fixture below hides the variable from tests.
+REAL_MOVIELENS_DIR = real_movielens_dir()
+# Settings a test may rely on from the outside: where a PostgreSQL server for tests is.
+KEPT_VARIABLES = {"MOVIEREC_TEST_POSTGRES_URL"}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide the caller's movierec settings from every test.
+
+    `make` exports MOVIEREC_MOVIELENS_DIR pointing at the shared, irreplaceable MovieLens
+    folder; a test that builds ``Settings()`` and writes would otherwise write *there*. Tests
+    name every folder they use instead (``movielens_dir`` for the real data, read-only).
+    """
+    for name in list(os.environ):
+        if (
+            name.startswith("MOVIEREC_") and name not in KEPT_VARIABLES
+        ) or name == "TMDB_API_TOKEN":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def movielens_dir() -> Path:
-    found = real_movielens_dir()
+    found = REAL_MOVIELENS_DIR
     if found is None:
         pytest.skip("real MovieLens data not found (set MOVIEREC_MOVIELENS_DIR)")
     return found

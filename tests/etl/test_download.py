@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import stat
 import zipfile
 from collections.abc import Iterator
@@ -13,21 +14,23 @@ from pathlib import Path
 import pytest
 
 from etl.commands import run_download
-from etl.download import download
+from etl.download import MARKER, download
 from etl.errors import EtlError
 from movierec.settings import Settings
 from tests.etl.conftest import serving
 
 
 class FakeGroupLens:
-    """Serves ``files`` (URL path → bytes); anything else is a 404."""
+    """Serves ``files`` (URL path → bytes); anything else is a 404. ``requests`` lists paths."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
-        files = self.files
+        self.requests: list[str] = []
+        files, requests = self.files, self.requests
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                requests.append(self.path)
                 body = files.get(self.path)
                 self.send_response(404 if body is None else 200)
                 self.send_header("Content-Length", str(len(body or b"")))
@@ -75,32 +78,48 @@ GOOD = {
 }
 
 
-def test_downloads_verifies_and_replaces_the_folder(
+def test_downloads_verifies_and_replaces_its_own_folder(
     grouplens: FakeGroupLens, tmp_path: Path
 ) -> None:
     archive = build_zip(GOOD)
     grouplens.publish("ml-test", archive)
     dest = tmp_path / "movielens"
-    dest.mkdir()
+    assert download("ml-test", dest, base_url=grouplens.url) == hashlib.md5(archive).hexdigest()
     (dest / "stale.csv").write_text("old")
     md5 = download("ml-test", dest, base_url=grouplens.url)
     assert md5 == hashlib.md5(archive).hexdigest()
     names = sorted(path.name for path in dest.iterdir())
-    assert names == ["README.txt", "movies.csv", "ratings.csv"]
+    assert names == [MARKER, "README.txt", "movies.csv", "ratings.csv"]
     assert (dest / "ratings.csv").read_bytes() == GOOD["ml-test/ratings.csv"]
+    assert json.loads((dest / MARKER).read_text())["md5"] == md5
     assert sorted(path.name for path in tmp_path.iterdir()) == ["movielens"]
+
+
+def test_a_folder_it_did_not_write_is_never_replaced(
+    grouplens: FakeGroupLens, tmp_path: Path
+) -> None:
+    grouplens.publish("ml-test", build_zip(GOOD))
+    dest = tmp_path / "movielens"
+    dest.mkdir()
+    (dest / "ratings.csv").write_text("someone's only copy")
+    with pytest.raises(EtlError, match="refusing to replace"):
+        download("ml-test", dest, base_url=grouplens.url)
+    assert [path.name for path in dest.iterdir()] == ["ratings.csv"]
+    assert (dest / "ratings.csv").read_text() == "someone's only copy"
+    assert grouplens.requests == []
 
 
 def test_checksum_mismatch_leaves_the_folder_alone(
     grouplens: FakeGroupLens, tmp_path: Path
 ) -> None:
-    grouplens.publish("ml-test", build_zip(GOOD), md5="0" * 32)
     dest = tmp_path / "movielens"
-    dest.mkdir()
-    (dest / "ratings.csv").write_text("kept")
+    grouplens.publish("ml-test", build_zip(GOOD))
+    download("ml-test", dest, base_url=grouplens.url)
+    before = {path.name: path.read_bytes() for path in dest.iterdir()}
+    grouplens.publish("ml-test", build_zip({**GOOD, "ml-test/ratings.csv": b"new"}), md5="0" * 32)
     with pytest.raises(EtlError, match="checksum mismatch"):
         download("ml-test", dest, base_url=grouplens.url)
-    assert (dest / "ratings.csv").read_text() == "kept"
+    assert {path.name: path.read_bytes() for path in dest.iterdir()} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["movielens"]
 
 
