@@ -17,6 +17,9 @@ class GraphQLLimits:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_batch_operations: int = 10
+    # Objects a query may ask for through sized lists (graph/limits.py); the web app's largest
+    # screen asks for ~300, `movies(first: 100) { similar(first: 10) }` for 1,100.
+    max_nodes: int = 5000
 
 
 @dataclass(frozen=True)

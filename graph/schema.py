@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from graph.config import GraphQLLimits
 from graph.context import Context
 from graph.errors import unauthenticated
+from graph.limits import MaxNodesLimiter
 from graph.services.accounts import MIN_PASSWORD_LENGTH, Authenticated, Rejected
 from graph.services.catalog import Rail
 from graph.services.ratings import InvalidRatingError, MovieNotFoundError
@@ -225,6 +226,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         # Factories, not instances: an extension holds per-request state.
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: MaxNodesLimiter(max_nodes=limits.max_nodes),
             lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
