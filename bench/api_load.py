@@ -22,14 +22,14 @@ Measured 2026-11-25 on this 2-core machine, ml-latest-small, model puresvd+svd-k
 running (`MOVIEREC_DATA_DIR=<fresh store> .venv/bin/python bench/api_load.py --duration 20`):
 
     path                                    req/s   p50 ms   p99 ms
-    GET /user/1/recommendations              1498     4.63    28.39
-    GET /user/1/movies                       2437     3.13     8.86
-    POST /graphql viewer.recommendations      862     8.93    54.15
-    POST /login                               100    79.68    90.70
-    GET /user/1/movies during logins         1429     5.10    18.03
+    GET /user/1/recommendations              2269     3.31    32.29
+    GET /user/1/movies                       2277     3.20    12.12
+    POST /graphql viewer.recommendations      831     9.14    60.67
+    POST /login                                99    80.10    92.27
+    GET /user/1/movies during logins         1660     4.01    17.94
 
-Two earlier runs the same hour gave 1982-2184 req/s (p99 29-32 ms) on recommendations,
-2219-2298 on movies, 858 on GraphQL (one run): wrk shares the two cores with the server, so the
+Three earlier runs the same hour gave 1498-2184 req/s (p99 28-32 ms) on recommendations,
+2219-2437 on movies, 858-862 on GraphQL (two runs): wrk shares the two cores with the server, so the
 figures move by about a quarter from run to run. With `--workers 1` (busy machine, 10 s):
 586 req/s on recommendations, 557 on movies, 294 on GraphQL; serve with 2 workers on 2 cores.
 """
