@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from data.movies import MovieRow
+from graph.json_body import loads
 from graph.services.accounts import Authenticated
 from graph.services.bundle import Services
 from graph.threads import BlockingCalls
@@ -79,7 +80,7 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
     async def login(request: Request) -> Response:
         body = await request.body()
         try:
-            payload = json.loads(body)
+            payload = loads(body)
         except ValueError:
             return error(400, 'Request body must be JSON: {"username": ..., "password": ...}')
         if not isinstance(payload, dict):

@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET
 
 from graph.errors import coded
 from graph.ide import LocalGraphiQLRouter
+from graph.json_body import loads
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -32,8 +33,8 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
         if len(data) > MAX_BODY_BYTES:
             raise HTTPException(413, f"request body over {MAX_BODY_BYTES:,} bytes")
         try:
-            parsed = self.decode_json(data)
-        except ValueError as exc:  # JSONDecodeError and invalid UTF-8 alike
+            parsed = loads(data)
+        except ValueError as exc:  # bad syntax, invalid UTF-8, nesting too deep alike
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         operations = parsed if isinstance(parsed, list) else [parsed]
         if not operations or not all(isinstance(item, dict) for item in operations):

@@ -82,6 +82,7 @@ def test_login_failure_is_byte_exact(http: TestClient, credentials: dict[str, st
         b'{"username": 1, "password": "pass"}',
         b'{"username": "user1", "password": null}',
         b'"user1"',
+        b"[" * 100_000 + b"]" * 100_000,
     ],
 )
 def test_login_bad_bodies_get_a_json_400(http: TestClient, body: bytes) -> None:

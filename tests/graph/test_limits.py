@@ -64,6 +64,8 @@ def test_batches_are_capped(http: TestClient, config: AppConfig) -> None:
         (b'{"query": 5}', 400),
         (b'{"query": "{ genres }", "variables": [1]}', 400),
         (b"{}", 400),
+        (b"[" * 100_000 + b"]" * 100_000, 400),
+        (b'{"query": "{ genres }", "variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),
         (b'{"query": "' + b"x" * 1_000_001 + b'"}', 413),
     ],
 )
