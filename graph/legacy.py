@@ -12,6 +12,8 @@ a 4xx JSON error in the same envelope.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -105,24 +107,24 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
             )
         return error(400, "Username or Password Not Found")
 
-    def movies(request: Request) -> Response:
-        parsed = _user_id(request.path_params["user_id"])
-        if isinstance(parsed, Response):
-            return parsed
-        ids = services.ratings.rated_movie_ids(parsed)
-        return encoder.movies(parsed, services.catalog.ordered(ids))
+    def user_movies(movie_ids: Callable[[int], list[int]]) -> Callable[[Request], Response]:
+        """A GET handler listing, in order, the movies ``movie_ids`` names for the path's user."""
 
-    def recommendations(request: Request) -> Response:
-        parsed = _user_id(request.path_params["user_id"])
-        if isinstance(parsed, Response):
-            return parsed
-        ids = services.recommendations.for_user(parsed, RECOMMENDATIONS)
-        return encoder.movies(parsed, services.catalog.ordered(ids))
+        def handler(request: Request) -> Response:
+            parsed = _user_id(request.path_params["user_id"])
+            if isinstance(parsed, Response):
+                return parsed
+            return encoder.movies(parsed, services.catalog.ordered(movie_ids(parsed)))
 
+        return handler
+
+    recommended = partial(services.recommendations.for_user, first=RECOMMENDATIONS)
     return [
         Route("/login", login, methods=["POST"]),
-        Route("/user/{user_id}/movies", movies, methods=["GET"]),
-        Route("/user/{user_id}/recommendations", recommendations, methods=["GET"]),
+        Route(
+            "/user/{user_id}/movies", user_movies(services.ratings.rated_movie_ids), methods=["GET"]
+        ),
+        Route("/user/{user_id}/recommendations", user_movies(recommended), methods=["GET"]),
     ]
 
 
