@@ -34,7 +34,7 @@ from graph.types.errors import (
     TooManyAttempts,
     UsernameTaken,
 )
-from graph.types.movie import Movie, movies_by_ids
+from graph.types.movie import Movie, recommended_movies
 from graph.types.movie_connection import MovieConnection, MovieEdge, MovieOrder
 from graph.types.page_info import decode_cursor, encode_cursor, page_info
 from graph.types.rating_payload import RatingPayload
@@ -95,10 +95,7 @@ class Query:
     async def recommendations(
         self, info: Info, first: int = 10, genre: str | None = None
     ) -> list[Movie]:
-        viewer_id = info.context.require_viewer()
-        service = info.context.services.recommendations
-        ids = await info.context.run(service.for_user, viewer_id, first, genre)
-        return await movies_by_ids(info, ids)
+        return await recommended_movies(info, info.context.require_viewer(), first, genre)
 
     @strawberry.field
     async def genres(self, info: Info) -> list[str]:

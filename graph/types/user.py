@@ -6,7 +6,7 @@ import strawberry
 
 from data.users import UserRow
 from graph.context import Context
-from graph.types.movie import Movie, movies_by_ids
+from graph.types.movie import Movie, recommended_movies
 from graph.types.page_info import decode_cursor, encode_cursor, page_info
 from graph.types.rating import Rating, RatingConnection, RatingEdge, RatingOrder
 
@@ -54,6 +54,4 @@ class User:
     async def recommendations(
         self, info: Info, first: int = 10, genre: str | None = None
     ) -> list[Movie]:
-        service = info.context.services.recommendations
-        ids = await info.context.run(service.for_user, self.id, first, genre)
-        return await movies_by_ids(info, ids)
+        return await recommended_movies(info, self.id, first, genre)
