@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from data.schema import genres, movie_genres, movies, ratings
 
@@ -109,16 +109,21 @@ def rating_stats(conn: Connection, ids: Iterable[int]) -> dict[int, RatingStats]
     wanted = sorted(set(ids))
     if not wanted:
         return {}
+    found = _rating_stats(conn, ratings.c.movie_id.in_(wanted))
+    return {movie_id: found.get(movie_id, RatingStats(None, 0)) for movie_id in wanted}
+
+
+def _rating_stats(conn: Connection, *where: ColumnElement[bool]) -> dict[int, RatingStats]:
+    """Average and count per rated movie among the ratings ``where`` selects (all without)."""
     query = (
         select(ratings.c.movie_id, func.avg(ratings.c.rating), func.count())
-        .where(ratings.c.movie_id.in_(wanted))
+        .where(*where)
         .group_by(ratings.c.movie_id)
     )
-    found = {
+    return {
         movie_id: RatingStats(float(avg), int(count))
         for movie_id, avg, count in conn.execute(query)
     }
-    return {movie_id: found.get(movie_id, RatingStats(None, 0)) for movie_id in wanted}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +147,7 @@ def search_index(conn: Connection) -> list[SearchEntry]:
 
 def all_rating_stats(conn: Connection) -> dict[int, RatingStats]:
     """Average and count of ratings of every rated movie, in one pass over the ratings."""
-    query = select(ratings.c.movie_id, func.avg(ratings.c.rating), func.count()).group_by(
-        ratings.c.movie_id
-    )
-    return {
-        movie_id: RatingStats(float(avg), int(count))
-        for movie_id, avg, count in conn.execute(query)
-    }
+    return _rating_stats(conn)
 
 
 def trending_movie_ids(conn: Connection, limit: int, *, window_seconds: int) -> list[int]:
