@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from graph.access_log import AccessLog
 from graph.config import AppConfig
-from graph.context import Context, bearer_token
+from graph.context import Context, bearer_token, client_address
 from graph.legacy import legacy_routes
 from graph.router import JSONErrorsRouter
 from graph.schema import build_schema
@@ -45,7 +45,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             services,
             threads,
             viewer_id=viewer_id,
-            client=request.client.host if request.client else "unknown",
+            client=client_address(request),
         )
 
     graphql = JSONErrorsRouter(

@@ -52,3 +52,8 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The peer's address, the key of the per-address failed-login limit on both front ends."""
+    return connection.client.host if connection.client else "unknown"

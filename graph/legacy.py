@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from data.movies import MovieRow
+from graph.context import client_address
 from graph.json_body import loads
 from graph.services.accounts import Authenticated
 from graph.services.bundle import Services
@@ -90,9 +91,8 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
         username, password = payload.get("username"), payload.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             return error(400, "username and password must be strings")
-        client = request.client.host if request.client else "unknown"
         outcome = await threads.run_password_work(
-            services.accounts.login, username, password, client
+            services.accounts.login, username, password, client_address(request)
         )
         if isinstance(outcome, Authenticated):
             return Response(
