@@ -16,10 +16,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from data.db import store_exists
+from data.db import open_store, store_exists
+from data.migrations import StoreError
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.server import run_server
+from graph.services.tokens import MIN_SECRET_LENGTH
 from movierec.settings import Settings
 from recommender.artifact import LATEST
 
@@ -45,7 +47,12 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
 
 
 def prepare(settings: Settings) -> int:
-    """Build the store and train the model when missing, and make sure a secret exists."""
+    """Build the store and train the model when missing, and make sure a secret exists.
+
+    Whatever would stop a worker is checked here, once, in the parent: a store of another
+    schema version or a secret too short to sign with would otherwise fail inside every worker
+    process, as a traceback, while uvicorn kept restarting them.
+    """
     if not store_exists(settings.resolved_database_url):
         from etl.commands import run_etl
 
@@ -60,7 +67,16 @@ def prepare(settings: Settings) -> int:
         log.info("no model yet: training (first start)")
         if run_train(settings, seed=TRAINING_SEED) != 0:
             log.warning("training failed: serving the popularity ranking until `movierec train`")
-    token_secret(settings)
+    try:
+        open_store(settings.resolved_database_url).dispose()
+    except StoreError as exc:
+        log.error("cannot serve: %s", exc)
+        return 2
+    if len(token_secret(settings)) < MIN_SECRET_LENGTH:
+        log.error(
+            "cannot serve: MOVIEREC_SECRET_KEY must be at least %d characters", MIN_SECRET_LENGTH
+        )
+        return 2
     return 0
 
 

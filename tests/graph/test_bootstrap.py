@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 
 import etl.commands
 import etl.training
 from data.db import open_store
+from data.migrations import LATEST_VERSION
+from data.schema import schema_version
 from movierec import bootstrap
 from movierec.settings import Settings
 from recommender.artifact import LATEST
@@ -88,3 +91,23 @@ def test_app_config_carries_the_settings(settings: Settings, calls: list[str]) -
     assert config.models_dir == settings.resolved_models_dir
     assert config.legacy_api is True
     assert config.web_dir == settings.web_dir
+
+
+def test_a_too_short_secret_stops_the_start_with_a_message(
+    tmp_path: Path, calls: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="short")
+    assert bootstrap.prepare(settings) == 2
+    assert "MOVIEREC_SECRET_KEY must be at least 32 characters" in caplog.text
+
+
+def test_a_store_of_another_schema_version_stops_the_start_with_a_message(
+    settings: Settings, calls: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    assert bootstrap.prepare(settings) == 0
+    engine = open_store(settings.resolved_database_url)
+    with engine.begin() as conn:
+        conn.execute(insert(schema_version).values(version=LATEST_VERSION + 1))
+    engine.dispose()
+    assert bootstrap.prepare(settings) == 2
+    assert f"schema version {LATEST_VERSION + 1}" in caplog.text
