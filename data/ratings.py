@@ -1,4 +1,8 @@
-"""Ratings queries."""
+"""Ratings queries: the training hand-off (a whole frame) and the per-request reads and writes.
+
+Serving folds a user in from their current ratings on every request, so the per-user read is
+on the hot path and returns arrays, not rows.
+"""
 
 from __future__ import annotations
 

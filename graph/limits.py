@@ -10,9 +10,10 @@ and a query whose total exceeds the limit is refused with a code before executio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from graphql import (
+    DefinitionNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -59,11 +60,12 @@ class MaxNodesLimiter(SchemaExtension):
 
 def count_nodes(
     schema: GraphQLSchema,
-    definitions: object,
+    definitions: Iterable[DefinitionNode],
     operation_name: str | None,
     variables: dict[str, object],
 ) -> int:
     """The most objects the operation's sized list fields can return, given its variables."""
+    definitions = list(definitions)
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
     fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     chosen = [
