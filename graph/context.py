@@ -1,4 +1,7 @@
-"""The typed request context every resolver receives: services, the viewer, DataLoaders."""
+"""The typed request context every resolver receives: services, the viewer, DataLoaders.
+
+``Info`` is the one alias resolvers annotate ``info`` with, so they see this context's type.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TypeVar
 
+import strawberry
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from graph.errors import unauthenticated
 from graph.loaders import Loaders
 from graph.services.bundle import Services
 from graph.threads import BlockingCalls
@@ -26,6 +29,7 @@ class Context(BaseContext):
         self.threads = threads
         self.viewer_id = viewer_id
         self.client = client
+        self._own_accounts: set[int] = set() if viewer_id is None else {viewer_id}
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -37,14 +41,32 @@ class Context(BaseContext):
         """The token this request was sent with (``logout`` revokes exactly that one)."""
         return bearer_token(self.request)
 
-    def require_viewer(self) -> int:
+    @property
+    def authenticated_id(self) -> int:
+        """The viewer's id, in a resolver whose field the ``IsAuthenticated`` permission guards.
+
+        Signed out, the permission has refused the field before its resolver runs; reaching
+        here without a viewer means a field lacks the permission, a bug that fails closed (an
+        internal error, logged) rather than serving anything.
+        """
         if self.viewer_id is None:
-            raise unauthenticated()
+            raise PermissionError("a field reading the viewer lacks IsAuthenticated")
         return self.viewer_id
+
+    def add_own_account(self, user_id: int) -> None:
+        """This request just proved it is ``user_id`` (a login or sign-up): its answer may show
+        that account's data. The viewer, and so what the request may change, stays as it was."""
+        self._own_accounts.add(user_id)
+
+    def is_own_account(self, user_id: int) -> bool:
+        return user_id in self._own_accounts
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Call a blocking service method (SQL, hashing) in a worker thread."""
         return await self.threads.run(fn, *args)
+
+
+Info = strawberry.Info[Context, None]
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:

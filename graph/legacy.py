@@ -25,6 +25,7 @@ from graph.context import client_address
 from graph.json_body import loads
 from graph.services.accounts import Authenticated
 from graph.services.bundle import Services
+from graph.services.outcomes import Refusal
 from graph.threads import BlockingCalls
 
 RECOMMENDATIONS = 10
@@ -101,7 +102,7 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
                 ),
                 media_type="application/json",
             )
-        if outcome.reason == "TooManyAttempts":
+        if outcome.reason is Refusal.TOO_MANY_ATTEMPTS:
             return error(
                 429, outcome.message, headers={"Retry-After": str(outcome.retry_after_seconds)}
             )

@@ -30,7 +30,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import GRAPHQL_VALIDATION_FAILED
+from graph.errors import ErrorCode
 
 SIZE_ARGUMENT = "first"
 
@@ -53,7 +53,7 @@ class MaxNodesLimiter(SchemaExtension):
                 raise GraphQLError(
                     f"this query may return up to {nodes:,} objects; the limit is "
                     f"{self.max_nodes:,}: ask for fewer (lower `first`) or split it",
-                    extensions={"code": GRAPHQL_VALIDATION_FAILED},
+                    extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
                 )
         yield
 

@@ -1,21 +1,23 @@
 """Per-request DataLoaders: every relation a list of movies touches costs one batched call.
 
 A page of 100 ratings asks each loader for 100 keys in one tick of the event loop; the loader
-turns them into a single service call, so the number of SQL statements stays constant.
+turns them into a single service call, so the number of SQL statements stays constant. Each
+domain owns its batch functions (``movies.loaders``, ``ratings.loaders``,
+``recommendations.loaders``); this class binds them to one request's services and viewer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import cached_property
-from typing import Any
+from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
 from data.movies import MovieRow, RatingStats
+from graph.movies import loaders as movies
+from graph.ratings import loaders as ratings
+from graph.recommendations import loaders as recommendations
 from graph.services.bundle import Services
-
-Run = Callable[..., Awaitable[Any]]
+from graph.threads import Run
 
 
 class Loaders:
@@ -27,47 +29,29 @@ class Loaders:
     # Built on first use: most requests touch one or two of these, and each costs a little.
     @cached_property
     def movie(self) -> DataLoader[int, MovieRow | None]:
-        return DataLoader(self._movies)
+        return DataLoader(partial(movies.movies, self._services.catalog, self._run))
 
     @cached_property
     def rating_stats(self) -> DataLoader[int, RatingStats]:
-        return DataLoader(self._rating_stats)
+        return DataLoader(partial(movies.rating_stats, self._services.catalog, self._run))
 
     @cached_property
     def viewer_rating(self) -> DataLoader[int, float | None]:
-        return DataLoader(self._viewer_ratings)
-
-    @cached_property
-    def predicted_rating(self) -> DataLoader[int, float | None]:
-        return DataLoader(self._predicted_ratings)
+        return DataLoader(
+            partial(ratings.viewer_ratings, self._services.ratings, self._viewer_id, self._run)
+        )
 
     @cached_property
     def rating_count(self) -> DataLoader[int, int]:
-        return DataLoader(self._rating_counts)
+        return DataLoader(partial(ratings.rating_counts, self._services.ratings, self._run))
 
-    async def _movies(self, ids: list[int]) -> list[MovieRow | None]:
-        catalog = self._services.catalog
-        # Rows are cached per worker; only a miss is worth a trip to a thread.
-        found = catalog.cached(ids) or await self._run(catalog.movies, ids)
-        return [found.get(movie_id) for movie_id in ids]
-
-    async def _rating_stats(self, ids: list[int]) -> list[RatingStats]:
-        found = await self._run(self._services.catalog.rating_stats, ids)
-        return [found[movie_id] for movie_id in ids]
-
-    async def _viewer_ratings(self, ids: list[int]) -> list[float | None]:
-        if self._viewer_id is None:
-            return [None] * len(ids)
-        found = await self._run(self._services.ratings.of_movies, self._viewer_id, ids)
-        return [found.get(movie_id) for movie_id in ids]
-
-    async def _predicted_ratings(self, ids: list[int]) -> list[float | None]:
-        if self._viewer_id is None:
-            return [None] * len(ids)
-        service = self._services.recommendations
-        user = await self._run(service.user_ratings, self._viewer_id)
-        return service.predicted(user, ids)
-
-    async def _rating_counts(self, user_ids: list[int]) -> list[int]:
-        found = await self._run(self._services.ratings.counts, user_ids)
-        return [found[user_id] for user_id in user_ids]
+    @cached_property
+    def predicted_rating(self) -> DataLoader[int, float | None]:
+        return DataLoader(
+            partial(
+                recommendations.predicted_ratings,
+                self._services.recommendations,
+                self._viewer_id,
+                self._run,
+            )
+        )

@@ -21,7 +21,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from graph.errors import coded
+from graph.errors import ErrorCode, coded
 from graph.ide import LocalGraphiQLRouter
 from graph.json_body import loads
 
@@ -57,6 +57,10 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as exc:
             return JSONResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                {
+                    "errors": [
+                        {"message": exc.reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}
+                    ]
+                },
                 status_code=exc.status_code,
             )

@@ -6,13 +6,15 @@ means a burst of logins queues behind itself instead of taking every thread the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 T = TypeVar("T")
+# ``BlockingCalls.run`` as a value: what DataLoaders take to reach the store off the event loop.
+Run = Callable[..., Awaitable[Any]]
 
 
 class BlockingCalls:

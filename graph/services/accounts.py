@@ -15,6 +15,7 @@ from data import users as queries
 from data.passwords import DUMMY_HASH, hash_password, verify_password
 from data.users import UsernameTakenError, UserRow
 from graph.services.errors import InvalidInputError
+from graph.services.outcomes import Refusal, Rejected
 from graph.services.ratelimit import FailureWindow
 from graph.services.tokens import IssuedToken, TokenSigner
 
@@ -29,15 +30,6 @@ MAX_PASSWORD_LENGTH = 256
 class Authenticated:
     user: UserRow
     token: IssuedToken
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A login or sign-up refused; ``reason`` is the GraphQL error type's name."""
-
-    reason: str
-    message: str
-    retry_after_seconds: int = 0
 
 
 class Accounts:
@@ -60,7 +52,7 @@ class Accounts:
         wait = max(self._per_username.retry_after(name_key), self._per_address.retry_after(client))
         if wait:
             return Rejected(
-                "TooManyAttempts",
+                Refusal.TOO_MANY_ATTEMPTS,
                 f"too many failed logins; try again in {wait} seconds",
                 retry_after_seconds=wait,
             )
@@ -74,25 +66,25 @@ class Accounts:
         if user is None or not matches:
             self._per_username.record_failure(name_key)
             self._per_address.record_failure(client)
-            return Rejected("InvalidCredentials", "unknown username or wrong password")
+            return Rejected(Refusal.INVALID_CREDENTIALS, "unknown username or wrong password")
         self._per_username.reset(name_key)
         return Authenticated(user, self.signer.issue(user.id))
 
     def sign_up(self, username: str, password: str) -> Authenticated | Rejected:
         """Create an account; a taken name (any case) is reported before its spelling rules."""
-        taken = Rejected("UsernameTaken", f"the username {username[:40]!r} is taken")
+        taken = Rejected(Refusal.USERNAME_TAKEN, f"the username {username[:40]!r} is taken")
         if len(username) <= MAX_USERNAME_LENGTH:
             with self._engine.connect() as conn:
                 if queries.user_by_username(conn, username) is not None:
                     return taken
         if not USERNAME_PATTERN.fullmatch(username):
             return Rejected(
-                "InvalidUsername",
+                Refusal.INVALID_USERNAME,
                 "a username is 3 to 30 characters: lowercase letters, digits and underscores",
             )
         if len(password) < MIN_PASSWORD_LENGTH:
             return Rejected(
-                "PasswordTooShort",
+                Refusal.PASSWORD_TOO_SHORT,
                 f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
             )
         if len(password) > MAX_PASSWORD_LENGTH:

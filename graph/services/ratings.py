@@ -15,16 +15,9 @@ from data import ratings as queries
 from data.movies import existing_movie_id
 from data.ratings import RatingOrder, RatingRow
 from graph.services.catalog import check_page_size
+from graph.services.outcomes import Refusal, Rejected
 
 RATING_STEPS = frozenset(step / 2 for step in range(1, 11))
-
-
-class MovieNotFoundError(LookupError):
-    pass
-
-
-class InvalidRatingError(ValueError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +50,26 @@ class Ratings:
         with self._engine.connect() as conn:
             return queries.user_rated_movie_ids(conn, user_id)
 
-    def rate(self, user_id: int, movie_id: int, rating: float) -> None:
-        """Store a half-star rating; raises before writing anything when the input is wrong."""
+    def rate(self, user_id: int, movie_id: int, rating: float) -> Rejected | None:
+        """Store a half-star rating; None once stored, else why nothing was written."""
         if rating not in RATING_STEPS:
-            raise InvalidRatingError(f"a rating is 0.5 to 5.0 in steps of 0.5, got {rating:g}")
+            return Rejected(
+                Refusal.INVALID_RATING, f"a rating is 0.5 to 5.0 in steps of 0.5, got {rating:g}"
+            )
         with self._engine.begin() as conn:
             if not existing_movie_id(conn, movie_id):
-                raise MovieNotFoundError(f"no movie with id {movie_id}")
+                return _no_movie(movie_id)
             queries.set_rating(conn, user_id, movie_id, rating, int(time.time()))
+        return None
 
-    def remove(self, user_id: int, movie_id: int) -> None:
+    def remove(self, user_id: int, movie_id: int) -> Rejected | None:
+        """Forget the user's rating of a movie (none is fine); None once done."""
         with self._engine.begin() as conn:
             if not existing_movie_id(conn, movie_id):
-                raise MovieNotFoundError(f"no movie with id {movie_id}")
+                return _no_movie(movie_id)
             queries.remove_rating(conn, user_id, movie_id)
+        return None
+
+
+def _no_movie(movie_id: int) -> Rejected:
+    return Rejected(Refusal.MOVIE_NOT_FOUND, f"no movie with id {movie_id}")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from data.schema import ratings
-from graph.types.page_info import encode_cursor
+from graph.pagination import encode_cursor
 from tests.graph.conftest import (
     BARE_MOVIE,
     GENRES,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from graph.types.user import User
+from graph.accounts.user import User
 
 
 @strawberry.type

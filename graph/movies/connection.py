@@ -6,9 +6,9 @@ from enum import Enum
 
 import strawberry
 
+from graph.movies.movie import Movie
+from graph.pagination import PageInfo
 from graph.services.catalog import MovieOrder as StoreMovieOrder
-from graph.types.movie import Movie
-from graph.types.page_info import PageInfo
 
 
 @strawberry.enum

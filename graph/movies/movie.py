@@ -5,11 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from data.movies import MovieRow
-from graph.context import Context
-from graph.types.image_size import ImageSize, image_url
-from graph.types.rating_stats import RatingStats
-
-Info = strawberry.Info[Context, None]
+from graph.context import Info
+from graph.movies.image_size import ImageSize, image_url
+from graph.movies.rating_stats import RatingStats
 
 
 @strawberry.type(description="A movie; title is without the year, which is a field of its own.")
@@ -77,12 +75,3 @@ async def movies_by_ids(info: Info, ids: list[int]) -> list[Movie]:
     """Movies in the order of ``ids`` through the request's loader; unknown ids are skipped."""
     rows = await info.context.loaders.movie.load_many(ids)
     return [Movie.from_row(row) for row in rows if row is not None]
-
-
-async def recommended_movies(
-    info: Info, user_id: int, first: int, genre: str | None
-) -> list[Movie]:
-    """The user's recommendations, for ``recommendations`` and ``viewer { recommendations }``."""
-    service = info.context.services.recommendations
-    ids = await info.context.run(service.for_user, user_id, first, genre)
-    return await movies_by_ids(info, ids)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.types.movie import Movie
-from graph.types.user import User
+from graph.accounts.user import User
+from graph.movies.movie import Movie
 
 
 @strawberry.type

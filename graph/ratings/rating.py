@@ -9,11 +9,9 @@ import strawberry
 
 from data.ratings import RatingOrder as StoreRatingOrder
 from data.ratings import RatingRow
-from graph.context import Context
-from graph.types.movie import Movie
-from graph.types.page_info import PageInfo
-
-Info = strawberry.Info[Context, None]
+from graph.context import Info
+from graph.movies.movie import Movie
+from graph.pagination import PageInfo, decode_cursor, encode_cursor, page_info
 
 
 @strawberry.enum
@@ -61,3 +59,21 @@ class RatingConnection:
     edges: list[RatingEdge]
     page_info: PageInfo
     total_count: int
+
+
+async def rating_connection(
+    info: Info, user_id: int, *, order: RatingOrder, first: int, after: str | None
+) -> RatingConnection:
+    """A page of the user's ratings; the caller has checked the user may be read."""
+    offset = decode_cursor(after)
+    ratings = info.context.services.ratings
+    page = await info.context.run(
+        lambda: ratings.page(user_id, order=order.store_order, first=first, offset=offset)
+    )
+    edges = [
+        RatingEdge(cursor=encode_cursor(offset + index), node=Rating.from_row(row))
+        for index, row in enumerate(page.rows)
+    ]
+    return RatingConnection(
+        edges=edges, page_info=page_info(offset, len(edges), page.total), total_count=page.total
+    )

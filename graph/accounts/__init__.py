@@ -1,0 +1,1 @@
+"""Accounts: the ``User`` type, ``viewer``, and signing up, in and out with their errors."""

@@ -1,0 +1,1 @@
+"""Ratings: the viewer's ratings, pages of them, and rating or un-rating a movie."""

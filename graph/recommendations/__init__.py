@@ -1,0 +1,1 @@
+"""Recommendations: the viewer's recommended movies and the model's predicted ratings."""
