@@ -1,9 +1,10 @@
 """Who may resolve a field, declared on the field rather than checked inside its resolver.
 
 A field that reads or changes the viewer's data carries ``IsAuthenticated``; a field of ``User``
-that reads an account's private data carries ``IsOwnAccount``. The check runs before the
-resolver, so a field added later without thinking about access is the only way to leak, and a
-``User`` built for someone else (a future ``user(id:)``) answers FORBIDDEN, not their ratings.
+that reads an account's private data carries ``IsOwnAccount``. Strawberry runs the check before
+the resolver, and the check looks at the object being resolved, not at how it was reached: a
+``User`` handed out for someone else (say by a future ``user(id:)`` field) answers FORBIDDEN on
+those fields instead of that person's ratings.
 """
 
 from __future__ import annotations
