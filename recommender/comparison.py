@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
-from recommender.dataset import Interactions, index_of, per_user, random_holdout, split_rows
+from recommender.dataset import TrainingData, index_of, per_user, random_holdout, split_rows
 from recommender.evaluate import (
     K,
     RankingTask,
@@ -30,6 +30,7 @@ from recommender.evaluate import (
     temporal_split,
     top_k_rows,
 )
+from recommender.models.blended import BlendedRating
 from recommender.models.popularity import popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RATING_SCALE, RatingModel, to_trainset
@@ -67,6 +68,17 @@ def surprise_models(config: ServedConfig, *, quick: bool) -> dict[str, Callable[
     return models
 
 
+def served_parts(recommender: Recommender) -> tuple[PureSVD, BlendedRating]:
+    """The served ranker and rating blend, whose components the comparison reports."""
+    ranker, rating = recommender.ranker, recommender.rating
+    if not isinstance(ranker, PureSVD) or not isinstance(rating, BlendedRating):
+        raise TypeError(
+            f"the comparison reports PureSVD and the blend, not {type(ranker).__name__} and "
+            f"{type(rating).__name__}"
+        )
+    return ranker, rating
+
+
 def random_folds(n: int, folds: int, seed: int) -> list[np.ndarray]:
     """Row positions of each test fold, a seeded shuffle cut in ``folds`` parts."""
     return np.array_split(np.random.default_rng(seed).permutation(n), folds)
@@ -88,7 +100,7 @@ def served_predictions(
     """
     names = (SERVED, *SERVED_COMPONENTS)
     predicted = {name: np.empty(len(test)) for name in names}
-    rating = recommender.rating
+    _, rating = served_parts(recommender)
     for rows, movies, ratings, wanted in per_user(train, test):
         predicted[SERVED][rows] = recommender.predict(UserRatings(movies, ratings), wanted)
         items, known = index_of(recommender.movie_ids, movies)
@@ -128,7 +140,7 @@ def rating_scores(
     fitted = time.perf_counter() - started
     for name, predicted in served_predictions(recommender, train, test).items():
         results[name] = (*rmse_mae(predicted, test["rating"]), fitted if name == SERVED else None)
-    return results, recommender.rating.validation
+    return results, served_parts(recommender)[1].validation
 
 
 def ranking_rows(
@@ -191,11 +203,12 @@ def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, 
     remain once the user's training movies are skipped.
     """
     data = task.ranking.train
+    ranker, rating = served_parts(served)
     columns = index_of(served.movie_ids, data.movie_ids)[0]
     binary = data.matrix.tocsc(copy=True)
     binary.data[:] = 1.0
     counts = np.diff(binary.indptr).astype(np.float64)
-    neighbours = served.rating.neighbours
+    neighbours = rating.neighbours
     # The neighbour lists in this split's movie positions; padding becomes len(data.movie_ids).
     positions, present = index_of(data.movie_ids, served.movie_ids)
     padded = np.append(np.where(present, positions, len(data.movie_ids)), len(data.movie_ids))
@@ -218,10 +231,10 @@ def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, 
 
     methods: dict[str, SimilarMethod] = {
         "PureSVD item-factor cosine (served before)": _by_scores(
-            data.movie_ids, cosine(served.ranker.item_factors)
+            data.movie_ids, cosine(ranker.item_factors)
         ),
         "SVD rating-model item-factor cosine": _by_scores(
-            data.movie_ids, cosine(served.rating.svd.item_factors)
+            data.movie_ids, cosine(rating.svd.item_factors)
         ),
         "neighbour list alone (top-100 shrunk pearson_baseline)": _by_scores(
             data.movie_ids, neighbour_list
@@ -248,10 +261,10 @@ def _by_scores(movie_ids: np.ndarray, scores: Callable[[int], np.ndarray]) -> Si
 
 
 def _puresvd_scores(
-    data: Interactions, rows: np.ndarray, params: PureSVDParams, seed: int
+    data: TrainingData, rows: np.ndarray, params: PureSVDParams, seed: int
 ) -> np.ndarray:
     """Batch PureSVD scores for many users at once (the validation search's fast path)."""
-    model = PureSVD.fit(data.matrix, params, seed=seed)
+    model = PureSVD(params, seed=seed).fit(data)
     shifted = data.matrix[rows].astype(np.float32)
     shifted.data -= params.shift
     return np.asarray(shifted.multiply(model.column_weights).tocsr() @ model.item_factors) @ (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,44 @@ class Interactions:
         """Column indices and ratings of one user."""
         start, end = self.matrix.indptr[user_index], self.matrix.indptr[user_index + 1]
         return self.matrix.indices[start:end], self.matrix.data[start:end]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What every model fits on: the ratings frame and its matrix over one movie index.
+
+    The frame is put in a canonical order (user, then movie) once, so that random carves and
+    surprise's shuffle depend on the ratings and the seed only, never on the order the store
+    returned them in; the matrix is built on first use and shared by every model fitted here.
+    """
+
+    frame: pd.DataFrame
+    movie_ids: np.ndarray
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, movie_ids: np.ndarray | None = None) -> TrainingData:
+        """``movie_ids`` fixes the (sorted) movie index; by default the rated movies."""
+        check_frame(frame)
+        ordered = frame.sort_values(["user_id", "movie_id"], kind="stable", ignore_index=True)
+        if movie_ids is None:
+            movie_ids = np.unique(ordered["movie_id"].to_numpy(np.int64))
+        return cls(ordered, np.asarray(movie_ids, dtype=np.int64))
+
+    @cached_property
+    def interactions(self) -> Interactions:
+        return Interactions.from_frame(self.frame, movie_ids=self.movie_ids)
+
+    @property
+    def matrix(self) -> sparse.csr_matrix:
+        return self.interactions.matrix
+
+    @property
+    def user_ids(self) -> np.ndarray:
+        return self.interactions.user_ids
+
+    def subset(self, frame: pd.DataFrame) -> TrainingData:
+        """Some of these ratings (a validation carve's rest) over the same movie index."""
+        return TrainingData.from_frame(frame, self.movie_ids)
 
 
 def index_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

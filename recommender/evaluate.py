@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from recommender.dataset import Interactions, check_frame, index_of
+from recommender.dataset import TrainingData, check_frame, index_of
 
 RELEVANT_RATING = 4.0
 K = 10
@@ -104,7 +104,7 @@ class RankingTask:
     what they ``rated`` already (never a candidate).
     """
 
-    train: Interactions
+    train: TrainingData
     relevant: dict[int, np.ndarray]
     users: np.ndarray
     rows: np.ndarray
@@ -112,7 +112,7 @@ class RankingTask:
 
     @classmethod
     def from_split(cls, train: pd.DataFrame, test: pd.DataFrame) -> RankingTask:
-        data = Interactions.from_frame(train)
+        data = TrainingData.from_frame(train)
         relevant = relevant_items(test)
         users = np.array(sorted(relevant), dtype=np.int64)
         rows, known = index_of(data.user_ids, users)

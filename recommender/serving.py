@@ -8,24 +8,38 @@ few matrix-vector products over the catalogue and one ``argpartition``.
 
 A model's movie index may hold catalogue movies nobody rated before training: they get the user's
 baseline as a predicted rating but are never ranked or offered as similar.
+
+The object knows its models only through the contract (:mod:`recommender.models.contract`): three
+roles, each filled by a registered model that stores itself under the role's key prefix, and an
+artifact's ``meta.json`` names the class in each role, so a new model serves and loads without a
+change here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from recommender import artifact
 from recommender.artifact import ArtifactError
-from recommender.dataset import Interactions, check_frame, index_of
-from recommender.models.blended import BlendedRating
-from recommender.models.popularity import PopularityMethod, popularity_scores
-from recommender.models.puresvd import PureSVD, PureSVDParams
+from recommender.dataset import TrainingData, index_of
+from recommender.models.contract import (
+    ItemVectors,
+    Model,
+    NeighbourLists,
+    Ranker,
+    RatingPredictor,
+    StoredArrays,
+    meta_value,
+)
+from recommender.models.popularity import Popularity, PopularityMethod, PopularityParams
 from recommender.models.rating import RatingModel
+from recommender.models.registry import RANKERS, RATING_PREDICTORS
 
 __all__ = ["ArtifactError", "Recommender", "UserRatings"]
 
@@ -47,30 +61,50 @@ class UserRatings:
         return cls(frame["movie_id"].to_numpy(np.int64), frame["rating"].to_numpy(np.float32))
 
 
+M = TypeVar("M", bound=Model)
+
+
 class Recommender:
-    """A fitted model (``kind == "model"``) or the popularity fallback (``"popularity"``)."""
+    """A fitted model (``kind == "model"``) or the popularity fallback (``"popularity"``).
+
+    Roles: ``ranker`` orders movies for a user with ratings, ``cold_start`` for a user without
+    any the model knows, ``rating`` predicts ratings; all over the index ``movie_ids``.
+    """
 
     def __init__(
         self,
         *,
         movie_ids: np.ndarray,
-        popularity: np.ndarray,
-        rating: BlendedRating | RatingModel,
-        ranker: PureSVD | None,
+        ranker: Ranker,
+        rating: RatingPredictor,
+        cold_start: Ranker,
         algorithm: str,
+        kind: Literal["model", "popularity"] = "model",
         meta: dict[str, Any] | None = None,
     ) -> None:
         self.movie_ids = np.asarray(movie_ids, dtype=np.int64)
-        self.popularity = np.asarray(popularity, dtype=np.float32)
-        self.rating = rating
         self.ranker = ranker
+        self.rating = rating
+        self.cold_start = cold_start
         self.algorithm = algorithm
-        self.kind = "popularity" if ranker is None else "model"
+        self.kind = kind
         self.meta = meta or {}
+        for role, model in self.roles().items():
+            if model.n_movies != len(self.movie_ids):
+                raise ValueError(
+                    f"the {role} model has {model.n_movies} movies, the index {len(movie_ids)}"
+                )
         self._untrained = np.flatnonzero(~np.asarray(rating.known, dtype=bool))
-        if ranker is not None:
-            norms = np.linalg.norm(ranker.item_factors, axis=1, keepdims=True)
-            self._unit_factors = ranker.item_factors / np.maximum(norms, 1e-12)
+        self._lists = rating.neighbour_lists() if isinstance(rating, NeighbourLists) else None
+        self._unit_vectors = None
+        if isinstance(ranker, ItemVectors):
+            vectors = ranker.item_vectors()
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            self._unit_vectors = vectors / np.maximum(norms, 1e-12)
+
+    def roles(self) -> dict[str, Model]:
+        """The models by role, as an artifact stores them."""
+        return {"ranker": self.ranker, "rating": self.rating, "cold_start": self.cold_start}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -79,9 +113,9 @@ class Recommender:
         cls, ratings: pd.DataFrame, *, method: PopularityMethod = "count"
     ) -> Recommender:
         """The fallback built straight from the store's ratings; predicts shrunk movie means."""
-        check_frame(ratings)
-        data = Interactions.from_frame(ratings)
-        bayes = popularity_scores(data.matrix, "bayes").astype(np.float64)
+        data = TrainingData.from_frame(ratings)
+        ranking = Popularity(PopularityParams(method)).fit(data)
+        bayes = Popularity(PopularityParams("bayes")).fit(data).movie_scores.astype(np.float64)
         global_mean = float(data.matrix.data.mean()) if data.matrix.nnz else 3.5
         rating = RatingModel(
             global_mean=global_mean,
@@ -93,10 +127,11 @@ class Recommender:
         )
         return cls(
             movie_ids=data.movie_ids,
-            popularity=popularity_scores(data.matrix, method),
+            ranker=ranking,
             rating=rating,
-            ranker=None,
+            cold_start=ranking,
             algorithm=f"popularity-{method}",
+            kind="popularity",
         )
 
     @classmethod
@@ -105,51 +140,47 @@ class Recommender:
         found = artifact.load(models_dir, catalog_movie_ids=catalog_movie_ids)
         arrays, meta = found.arrays, found.meta
         try:
-            ranker = PureSVD(
-                params=PureSVDParams(**meta["ranker_params"]),
-                item_factors=arrays["rank_item_factors"],
-                column_weights=arrays["rank_column_weights"],
+            movie_ids = StoredArrays(arrays, "").get("movie_ids", np.int64, ("movies",))
+            if np.any(np.diff(movie_ids) <= 0):
+                raise ArtifactError("array 'movie_ids' is not sorted and unique")
+            algorithm = meta_value(meta, "algorithm")
+            models = meta_value(meta, "models")
+            return cls(
+                movie_ids=movie_ids,
+                ranker=_model(arrays, models, "ranker", RANKERS),
+                rating=_model(arrays, models, "rating", RATING_PREDICTORS),
+                cold_start=_model(arrays, models, "cold_start", RANKERS),
+                algorithm=str(algorithm),
+                meta=meta,
             )
-            rating = BlendedRating.from_saved(arrays, meta)
-            movie_ids, popularity = arrays["movie_ids"], arrays["popularity"]
-            algorithm = str(meta["algorithm"])
-        except (KeyError, TypeError) as exc:
-            raise ArtifactError(f"{found.path}: incomplete artifact (missing {exc})") from exc
+        except ArtifactError as exc:
+            raise ArtifactError(f"{found.path}: {exc}") from exc
         except ValueError as exc:
             raise ArtifactError(f"{found.path}: inconsistent artifact ({exc})") from exc
-        n = len(movie_ids)
-        shapes = [popularity, ranker.item_factors, ranker.column_weights, rating.known]
-        if any(len(array) != n for array in shapes):
-            raise ArtifactError(f"{found.path}: arrays disagree on the number of movies")
-        return cls(
-            movie_ids=movie_ids,
-            popularity=popularity,
-            rating=rating,
-            ranker=ranker,
-            algorithm=algorithm,
-            meta=meta,
-        )
 
     def save(self, models_dir: Path, meta: dict[str, Any]) -> Path:
-        """Write this model as a new artifact version; ``meta`` adds fingerprints and metrics."""
-        if self.ranker is None or not isinstance(self.rating, BlendedRating):
+        """Write this model as a new artifact version; ``meta`` adds fingerprints and metrics.
+
+        Each role's arrays go under ``<role>.``, and ``meta["models"]`` records the registered
+        class and the meta of each role.
+        """
+        if self.kind == "popularity":
             raise ValueError("the popularity fallback is rebuilt from the store, not saved")
-        arrays = {
-            "movie_ids": self.movie_ids,
-            "popularity": self.popularity,
-            "rank_item_factors": self.ranker.item_factors,
-            "rank_column_weights": self.ranker.column_weights,
-            **self.rating.arrays(),
+        registries: dict[str, Mapping[str, type[Model]]] = {
+            "ranker": RANKERS,
+            "rating": RATING_PREDICTORS,
+            "cold_start": RANKERS,
         }
+        arrays = {"movie_ids": self.movie_ids}
+        models = {}
+        for role, model in self.roles().items():
+            if registries[role].get(model.name) is not type(model):
+                raise ValueError(f"{type(model).__name__} is not registered as a {role} model")
+            stored = model.to_arrays(f"{role}.")
+            arrays |= stored.arrays
+            models[role] = {"class": model.name, "meta": stored.meta}
         return artifact.save(
-            models_dir,
-            arrays,
-            {
-                **meta,
-                **self.rating.meta(),
-                "algorithm": self.algorithm,
-                "ranker_params": vars(self.ranker.params),
-            },
+            models_dir, arrays, {**meta, "algorithm": self.algorithm, "models": models}
         )
 
     # -- serving ------------------------------------------------------------------------------
@@ -163,11 +194,8 @@ class Recommender:
         knows gets the popularity ranking.
         """
         items, ratings = self._known(user)
-        if self.ranker is None or len(items) == 0:
-            scores = self.popularity
-        else:
-            scores = self.ranker.scores(items, ratings)
-        return self._best(scores, items, allowed, n)
+        model = self.ranker if len(items) else self.cold_start
+        return self._best(model.scores(items, ratings), items, allowed, n)
 
     def predict(self, user: UserRatings, movie_ids: np.ndarray) -> np.ndarray:
         """Predicted ratings in [0.5, 5] for ``movie_ids``; NaN for movies the model lacks."""
@@ -191,15 +219,18 @@ class Recommender:
         """
         positions, present = index_of(self.movie_ids, np.array([movie_id]))
         position = positions[0]
-        if self.ranker is None or not present[0] or not self.rating.known[position]:
+        known = self.rating.known
+        if not present[0] or not known[position]:
             return []
-        listed = self.rating.neighbours.neighbour_index[position]
-        listed = listed[listed < len(self.movie_ids)]
-        listed = listed[self.rating.known[listed] & (listed != position)][: max(n, 0)]
-        ids = self.movie_ids[listed].tolist()
-        if len(listed) == n:
+        listed = np.empty(0, dtype=np.int64)
+        if self._lists is not None:
+            listed = self._lists[position]
+            listed = listed[listed < len(self.movie_ids)]
+            listed = listed[known[listed] & (listed != position)][: max(n, 0)]
+        ids: list[int] = self.movie_ids[listed].tolist()
+        if len(listed) == n or self._unit_vectors is None:
             return ids
-        scores = self._unit_factors @ self._unit_factors[position]
+        scores = self._unit_vectors @ self._unit_vectors[position]
         exclude = np.append(listed, position)
         return ids + [movie for movie, _ in self._best(scores, exclude, None, n - len(listed))]
 
@@ -228,3 +259,16 @@ class Recommender:
         top = top[np.isfinite(candidates[top])]
         pairs = zip(self.movie_ids[top], candidates[top], strict=True)
         return [(int(movie), float(score)) for movie, score in pairs]
+
+
+def _model(
+    arrays: Mapping[str, np.ndarray], models: Any, role: str, registry: Mapping[str, type[M]]
+) -> M:
+    """The model an artifact names for ``role``, rebuilt from its arrays under ``<role>.``."""
+    entry = meta_value(models, role)
+    name = meta_value(entry, "class")
+    if not isinstance(name, str) or name not in registry:
+        raise ArtifactError(
+            f"unknown {role} model {name!r}; this movierec knows {sorted(registry)}"
+        )
+    return registry[name].from_arrays(arrays, meta_value(entry, "meta"), f"{role}.")

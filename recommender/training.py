@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recommender.dataset import Interactions
+from recommender.dataset import TrainingData
 from recommender.models.blended import BlendedRating, BlendParams
-from recommender.models.popularity import PopularityMethod, popularity_scores
+from recommender.models.popularity import Popularity, PopularityMethod, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import SVDParams
 from recommender.serving import Recommender
@@ -48,13 +48,11 @@ def fit_recommender(
     movies = frame["movie_id"].to_numpy(np.int64)
     if catalog_movie_ids is not None:
         movies = np.concatenate([movies, np.asarray(catalog_movie_ids, dtype=np.int64)])
-    data = Interactions.from_frame(frame, movie_ids=np.unique(movies))
-    ranker = PureSVD.fit(data.matrix, config.ranker, seed=seed)
-    rating = BlendedRating.fit(frame, data.movie_ids, config.rating, config.blend, seed=seed)
+    data = TrainingData.from_frame(frame, movie_ids=np.unique(movies))
     return Recommender(
         movie_ids=data.movie_ids,
-        popularity=popularity_scores(data.matrix, config.popularity),
-        rating=rating,
-        ranker=ranker,
+        ranker=PureSVD(config.ranker, seed=seed).fit(data),
+        rating=BlendedRating(config.rating, config.blend, seed=seed).fit(data),
+        cold_start=Popularity(PopularityParams(config.popularity)).fit(data),
         algorithm=ALGORITHM,
     )

@@ -15,15 +15,18 @@ both components are refitted on every training rating and keep the chosen weight
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from recommender.dataset import Interactions, index_of, per_user, random_holdout, split_rows
+from recommender.artifact import ArtifactError
+from recommender.dataset import TrainingData, index_of, per_user, random_holdout, split_rows
+from recommender.models.contract import Stored, StoredArrays, meta_int, meta_params, meta_value
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
-from recommender.models.rating import RATING_SCALE, RatingModel, SVDParams, fit_svd
+from recommender.models.rating import FOLD_IN_REGS, RATING_SCALE, RatingModel, SVDParams
 
 COMPONENTS = ("svd", "neighbours")
 # Below this many validation ratings per blend weight the fit is noise: serve the SVD alone.
@@ -41,18 +44,27 @@ class BlendParams:
     neighbours: NeighbourParams = field(default_factory=NeighbourParams)
     bias_regs: tuple[float, ...] = (3.0, 10.0)
     factor_regs: tuple[float, ...] = (25.0, 40.0, 60.0)
-    fallback_regs: tuple[float, float] = (3.0, 40.0)
+    fallback_regs: tuple[float, float] = FOLD_IN_REGS
     validation_fraction: float = 0.2
 
 
 @dataclass(frozen=True)
 class BlendedRating:
-    """SVD and neighbour components over one movie index; ``weights`` = intercept, then one each."""
+    """SVD and neighbour components over one movie index; ``weights`` = intercept, then one each.
 
-    svd: RatingModel
-    neighbours: ItemNeighbours
-    weights: np.ndarray
-    validation: dict[str, Any]
+    Hyper-parameters: the SVD's (``svd_params``), the blend's (``params``, which hold the
+    neighbour component's) and the seed of the validation carve and of surprise's SGD.
+    """
+
+    name: ClassVar[str] = "svd-knn-blend"
+
+    svd_params: SVDParams = field(default_factory=SVDParams)
+    params: BlendParams = field(default_factory=BlendParams)
+    seed: int = 0
+    svd: RatingModel = field(default_factory=RatingModel)
+    neighbours: ItemNeighbours = field(default_factory=ItemNeighbours)
+    weights: np.ndarray = field(default_factory=lambda: np.array([0.0, 1.0, 0.0]))
+    validation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def global_mean(self) -> float:
@@ -63,42 +75,32 @@ class BlendedRating:
         """Movies with training ratings (the rest of the index only get baselines)."""
         return self.svd.known
 
-    @classmethod
-    def fit(
-        cls,
-        frame: pd.DataFrame,
-        movie_ids: np.ndarray,
-        svd_params: SVDParams,
-        params: BlendParams,
-        *,
-        seed: int,
-    ) -> BlendedRating:
-        """Choose penalties and weights on a validation carve of ``frame``, then refit on all.
+    @property
+    def n_movies(self) -> int:
+        return self.svd.n_movies
 
-        Rows are put in a canonical order first, so the carve and surprise's shuffle depend on
-        the ratings and the seed only, not on the order the store returned them in.
-        """
-        frame = frame.sort_values(["user_id", "movie_id"], kind="stable", ignore_index=True)
+    def fit(self, data: TrainingData) -> BlendedRating:
+        """Choose penalties and weights on a validation carve of ``data``, then refit on all."""
+        params = self.params
 
-        def fitted_on(rows: pd.DataFrame) -> BlendedRating:
-            """Both components on ``rows`` with the fallback penalties, the SVD served alone:
+        def fitted_on(part: TrainingData) -> BlendedRating:
+            """Both components on ``part`` with the fallback penalties, the SVD served alone:
             the model when there is too little data to choose anything."""
             bias_reg, factor_reg = params.fallback_regs
-            algo = fit_svd(rows, svd_params, seed=seed)
-            svd = RatingModel.from_surprise(
-                algo, movie_ids, bias_reg=bias_reg, factor_reg=factor_reg
+            svd = RatingModel(self.svd_params, self.seed, bias_reg, factor_reg).fit(part)
+            neighbours = ItemNeighbours(params.neighbours).fit(part)
+            served_alone = np.array([0.0, 1.0, 0.0])
+            return replace(
+                self, svd=svd, neighbours=neighbours, weights=served_alone, validation={}
             )
-            matrix = Interactions.from_frame(rows, movie_ids=movie_ids).matrix
-            neighbours = ItemNeighbours.fit(matrix, params.neighbours)
-            return cls(svd, neighbours, np.array([0.0, 1.0, 0.0]), {})
 
-        held = random_holdout(len(frame), params.validation_fraction, seed)
-        fit_part, valid = split_rows(frame, held)
-        final = fitted_on(frame)
+        held = random_holdout(len(data.frame), params.validation_fraction, self.seed)
+        fit_part, valid = split_rows(data.frame, held)
+        final = fitted_on(data)
         if len(valid) < MIN_VALIDATION_PER_WEIGHT * (len(COMPONENTS) + 1):
             return replace(final, validation={"rows": len(valid), "skipped": "too few ratings"})
-        bias_reg, factor_reg, weights, validation = fitted_on(fit_part)._choose(
-            movie_ids, fit_part, valid, params
+        bias_reg, factor_reg, weights, validation = fitted_on(data.subset(fit_part))._choose(
+            data.movie_ids, fit_part, valid, params
         )
         return replace(
             final,
@@ -124,7 +126,7 @@ class BlendedRating:
             keep = present & self.known[positions]
             items, ratings = positions[keep], ratings[keep]
             targets = index_of(movie_ids, wanted)[0]
-            features[:, rows, 2] = self.neighbours.predict(items, ratings, targets)
+            features[:, rows, 2] = self.neighbours.estimate(items, ratings, targets)
             sides = self.svd.fold_in_under(items, ratings, penalties)
             for g, side in enumerate(sides):
                 features[g, rows, 1] = self.svd.estimate(side, targets)
@@ -154,68 +156,55 @@ class BlendedRating:
         keep = self.known[items]
         items, ratings = items[keep], ratings[keep]
         svd = self.svd.estimate(self.svd.fold_in(items, ratings), targets)
-        return np.column_stack([svd, self.neighbours.predict(items, ratings, targets)])
+        return np.column_stack([svd, self.neighbours.estimate(items, ratings, targets)])
 
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Blended ratings in the scale for ``targets``, the user given by their rated movies."""
         blended = self.weights[0] + self.components(items, ratings, targets) @ self.weights[1:]
         return np.clip(blended, *RATING_SCALE)
 
+    def neighbour_lists(self) -> np.ndarray:
+        return self.neighbours.neighbour_index
+
     # -- artifact -----------------------------------------------------------------------------
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "rating_item_bias": self.svd.item_bias,
-            "rating_item_factors": self.svd.item_factors,
-            "rating_known": self.svd.known,
-            "knn_item_bias": self.neighbours.item_bias,
-            "knn_neighbour_index": self.neighbours.neighbour_index,
-            "knn_neighbour_sim": self.neighbours.neighbour_sim,
-            "blend_weights": self.weights,
+    def to_arrays(self, prefix: str) -> Stored:
+        svd = self.svd.to_arrays(f"{prefix}svd.")
+        neighbours = self.neighbours.to_arrays(f"{prefix}neighbours.")
+        meta = {
+            "params": asdict(self.params),
+            "seed": self.seed,
+            "components": list(COMPONENTS),
+            "validation": self.validation,
+            "svd": svd.meta,
+            "neighbours": neighbours.meta,
         }
-
-    def meta(self) -> dict[str, Any]:
-        return {
-            "rating_global_mean": self.svd.global_mean,
-            "rating_bias_reg": self.svd.bias_reg,
-            "rating_factor_reg": self.svd.factor_reg,
-            "knn_global_mean": self.neighbours.global_mean,
-            "knn_params": asdict(self.neighbours.params),
-            "blend_components": list(COMPONENTS),
-            "blend_validation": self.validation,
-        }
+        arrays = {**svd.arrays, **neighbours.arrays, f"{prefix}weights": self.weights}
+        return Stored(arrays, meta)
 
     @classmethod
-    def from_saved(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> BlendedRating:
-        """Rebuild from :meth:`arrays` and :meth:`meta`; raises KeyError/TypeError/ValueError."""
-        svd = RatingModel(
-            global_mean=float(meta["rating_global_mean"]),
-            item_bias=arrays["rating_item_bias"],
-            item_factors=arrays["rating_item_factors"],
-            known=arrays["rating_known"],
-            bias_reg=float(meta["rating_bias_reg"]),
-            factor_reg=float(meta["rating_factor_reg"]),
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> BlendedRating:
+        if meta_value(meta, "components") != list(COMPONENTS):
+            raise ArtifactError(f"blend components are not {list(COMPONENTS)}")
+        svd = RatingModel.from_arrays(arrays, meta_value(meta, "svd"), f"{prefix}svd.")
+        neighbours = ItemNeighbours.from_arrays(
+            arrays, meta_value(meta, "neighbours"), f"{prefix}neighbours."
         )
-        neighbours = ItemNeighbours(
-            params=NeighbourParams(**meta["knn_params"]),
-            global_mean=float(meta["knn_global_mean"]),
-            item_bias=arrays["knn_item_bias"],
-            neighbour_index=arrays["knn_neighbour_index"],
-            neighbour_sim=arrays["knn_neighbour_sim"],
+        if neighbours.n_movies != svd.n_movies:
+            raise ArtifactError("blend components disagree on the number of movies")
+        weights = StoredArrays(arrays, prefix).get("weights", np.float64, (len(COMPONENTS) + 1,))
+        validation = meta_value(meta, "validation")
+        if not isinstance(validation, dict):
+            raise ArtifactError("blend validation record is not a JSON object")
+        return cls(
+            svd_params=svd.params,
+            params=meta_params(BlendParams, meta),
+            seed=meta_int(meta, "seed"),
+            svd=svd,
+            neighbours=neighbours,
+            weights=weights,
+            validation=validation,
         )
-        weights = arrays["blend_weights"]
-        n = len(svd.item_bias)
-        per_movie = [svd.item_factors, svd.known, neighbours.item_bias, neighbours.neighbour_sim]
-        if any(len(array) != n for array in [*per_movie, neighbours.neighbour_index]):
-            raise ValueError("rating arrays disagree on the number of movies")
-        index = neighbours.neighbour_index
-        if index.size and (index.min() < 0 or index.max() > n):
-            raise ValueError("neighbour indices out of range")
-        if weights.shape != (len(COMPONENTS) + 1,) or list(meta["blend_components"]) != list(
-            COMPONENTS
-        ):
-            raise ValueError(f"blend weights are not for the components {COMPONENTS}")
-        return cls(svd, neighbours, weights, dict(meta.get("blend_validation", {})))
 
 
 def _rmse(predicted: np.ndarray, actual: np.ndarray) -> float:

@@ -10,10 +10,17 @@ the user bias folded in at serving time from the user's current ratings is exact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
+
+from recommender.artifact import ArtifactError
+from recommender.dataset import TrainingData
+from recommender.models.contract import Stored, StoredArrays, meta_number, meta_params
+from recommender.models.rating import RATING_SCALE
 
 # Dense similarity blocks are cut to about this many cells (4 float32 arrays of it in memory).
 BLOCK_CELLS = 1 << 23
@@ -33,27 +40,43 @@ class NeighbourParams:
 
 @dataclass(frozen=True)
 class ItemNeighbours:
-    """Baselines plus each movie's top neighbours (index ``n_movies`` pads short lists)."""
+    """Baselines plus each movie's top neighbours (index ``n_movies`` pads short lists).
 
-    params: NeighbourParams
-    global_mean: float
-    item_bias: np.ndarray
-    neighbour_index: np.ndarray
-    neighbour_sim: np.ndarray
+    Deterministic: the fit has no random step, so it takes no seed.
+    """
 
-    @classmethod
-    def fit(cls, matrix: sparse.csr_matrix, params: NeighbourParams) -> ItemNeighbours:
-        """Fit baselines and similarities on a users x movies rating matrix (explicit cells)."""
-        matrix = sparse.csr_matrix(matrix, dtype=np.float64)
+    name: ClassVar[str] = "item-knn-baseline"
+
+    params: NeighbourParams = field(default_factory=NeighbourParams)
+    global_mean: float = 0.0
+    item_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    neighbour_index: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
+    neighbour_sim: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    known: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def n_movies(self) -> int:
+        return len(self.item_bias)
+
+    def fit(self, data: TrainingData) -> ItemNeighbours:
+        """Fit baselines and similarities on the users x movies rating matrix (explicit cells)."""
+        matrix = sparse.csr_matrix(data.matrix, dtype=np.float64)
         global_mean = float(matrix.data.mean()) if matrix.nnz else 0.0
         users = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
         items = matrix.indices
         centred = matrix.data - global_mean
-        user_bias, item_bias = _baselines(users, items, centred, matrix.shape, params)
+        user_bias, item_bias = _baselines(users, items, centred, matrix.shape, self.params)
         residual = matrix.copy()
         residual.data = matrix.data - global_mean - user_bias[users] - item_bias[items]
-        index, sim = _top_neighbours(residual, params)
-        return cls(params, global_mean, item_bias, index, sim)
+        index, sim = _top_neighbours(residual, self.params)
+        return replace(
+            self,
+            global_mean=global_mean,
+            item_bias=item_bias,
+            neighbour_index=index,
+            neighbour_sim=sim,
+            known=np.bincount(items, minlength=matrix.shape[1]) > 0,
+        )
 
     def user_bias(self, items: np.ndarray, ratings: np.ndarray) -> float:
         """The user's baseline bias from their ratings: the ALS user step, item biases fixed."""
@@ -61,6 +84,9 @@ class ItemNeighbours:
         return float(offsets.sum() / (self.params.reg_user + len(items)))
 
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return np.clip(self.estimate(items, ratings, targets), *RATING_SCALE)
+
+    def estimate(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Unclipped KNNBaseline estimates for ``targets`` (movie indices) from the ratings."""
         bias = self.user_bias(items, ratings)
         n_movies = len(self.item_bias)
@@ -74,6 +100,37 @@ class ItemNeighbours:
         weighted = (weights * np.where(rated, found, 0.0)).sum(axis=1)
         term = np.divide(weighted, total, out=np.zeros(len(targets)), where=total > 0)
         return self.global_mean + bias + self.item_bias[targets] + term
+
+    def neighbour_lists(self) -> np.ndarray:
+        return self.neighbour_index
+
+    def to_arrays(self, prefix: str) -> Stored:
+        arrays = {
+            f"{prefix}item_bias": self.item_bias,
+            f"{prefix}neighbour_index": self.neighbour_index,
+            f"{prefix}neighbour_sim": self.neighbour_sim,
+            f"{prefix}known": self.known,
+        }
+        return Stored(arrays, {"params": asdict(self.params), "global_mean": self.global_mean})
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str
+    ) -> ItemNeighbours:
+        stored = StoredArrays(arrays, prefix)
+        item_bias = stored.get("item_bias", np.float64, ("movies",))
+        index = stored.get("neighbour_index", np.int32, ("movies", "stored"))
+        sim = stored.get("neighbour_sim", np.float32, ("movies", "stored"))
+        if index.size and (index.min() < 0 or index.max() > len(item_bias)):
+            raise ArtifactError(f"array {prefix}neighbour_index: movie indices out of range")
+        return cls(
+            params=meta_params(NeighbourParams, meta),
+            global_mean=meta_number(meta, "global_mean"),
+            item_bias=item_bias,
+            neighbour_index=index,
+            neighbour_sim=sim,
+            known=stored.get("known", np.bool_, ("movies",)),
+        )
 
 
 def _baselines(

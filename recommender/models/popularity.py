@@ -7,12 +7,52 @@ by a single user does not top the list.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from scipy import sparse
 
+from recommender.dataset import TrainingData
+from recommender.models.contract import Stored, StoredArrays, meta_params
+
 PopularityMethod = Literal["count", "bayes"]
+
+
+@dataclass(frozen=True)
+class PopularityParams:
+    method: PopularityMethod = "count"
+    prior: float = 10.0
+
+
+@dataclass(frozen=True)
+class Popularity:
+    """The same ranking for everyone: a ranker that ignores the user (deterministic, no seed)."""
+
+    name: ClassVar[str] = "popularity"
+
+    params: PopularityParams = field(default_factory=PopularityParams)
+    movie_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    @property
+    def n_movies(self) -> int:
+        return len(self.movie_scores)
+
+    def fit(self, data: TrainingData) -> Popularity:
+        scores = popularity_scores(data.matrix, self.params.method, prior=self.params.prior)
+        return replace(self, movie_scores=scores)
+
+    def scores(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        return self.movie_scores
+
+    def to_arrays(self, prefix: str) -> Stored:
+        return Stored({f"{prefix}scores": self.movie_scores}, {"params": asdict(self.params)})
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> Popularity:
+        scores = StoredArrays(arrays, prefix).get("scores", np.float32, ("movies",))
+        return cls(params=meta_params(PopularityParams, meta), movie_scores=scores)
 
 
 def popularity_scores(

@@ -13,11 +13,16 @@ The defaults won the validation search of ``movierec evaluate`` (k=20, beta=-0.1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import svds
+
+from recommender.dataset import TrainingData
+from recommender.models.contract import Stored, StoredArrays, meta_int, meta_params
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,25 @@ class PureSVDParams:
 
 @dataclass(frozen=True)
 class PureSVD:
-    """Item factors ``V`` (movies x k) and the per-movie column weights used before the SVD."""
+    """Item factors ``V`` (movies x k) and the per-movie column weights used before the SVD.
 
-    params: PureSVDParams
-    item_factors: np.ndarray
-    column_weights: np.ndarray
+    The seed only starts the Lanczos iteration: another seed gives the same factors up to sign
+    and round-off, and the scores do not depend on the sign.
+    """
 
-    @classmethod
-    def fit(cls, matrix: sparse.csr_matrix, params: PureSVDParams, *, seed: int) -> PureSVD:
+    name: ClassVar[str] = "puresvd"
+
+    params: PureSVDParams = field(default_factory=PureSVDParams)
+    seed: int = 0
+    item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    column_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    @property
+    def n_movies(self) -> int:
+        return len(self.column_weights)
+
+    def fit(self, data: TrainingData) -> PureSVD:
+        matrix, params = data.matrix, self.params
         n_users, n_items = matrix.shape
         factors = min(params.factors, min(n_users, n_items) - 1)
         if factors < 1:
@@ -46,10 +62,10 @@ class PureSVD:
         weighted = matrix.astype(np.float64, copy=True)
         weighted.data -= params.shift
         weighted = weighted @ sparse.diags(weights)
-        v0 = np.random.default_rng(seed).standard_normal(min(n_users, n_items))
+        v0 = np.random.default_rng(self.seed).standard_normal(min(n_users, n_items))
         _, _, vt = svds(weighted, k=factors, v0=v0)
-        return cls(
-            params=params,
+        return replace(
+            self,
             item_factors=np.ascontiguousarray(vt.T, dtype=np.float32),
             column_weights=weights.astype(np.float32),
         )
@@ -62,3 +78,23 @@ class PureSVD:
     def scores(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Ranking scores for every movie; higher is better, rated movies not yet excluded."""
         return self.item_factors @ self.user_factors(items, ratings)
+
+    def item_vectors(self) -> np.ndarray:
+        return self.item_factors
+
+    def to_arrays(self, prefix: str) -> Stored:
+        arrays = {
+            f"{prefix}item_factors": self.item_factors,
+            f"{prefix}column_weights": self.column_weights,
+        }
+        return Stored(arrays, {"params": asdict(self.params), "seed": self.seed})
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> PureSVD:
+        stored = StoredArrays(arrays, prefix)
+        return cls(
+            params=meta_params(PureSVDParams, meta),
+            seed=meta_int(meta, "seed"),
+            item_factors=stored.get("item_factors", np.float32, ("movies", "factors")),
+            column_weights=stored.get("column_weights", np.float32, ("movies",)),
+        )

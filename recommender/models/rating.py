@@ -10,15 +10,27 @@ measured, a light bias penalty and a heavier factor penalty fit held-out ratings
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, Dataset, Reader, Trainset
 
-from recommender.dataset import index_of
+from recommender.dataset import TrainingData, index_of
+from recommender.models.contract import (
+    Stored,
+    StoredArrays,
+    meta_int,
+    meta_number,
+    meta_params,
+)
 
 RATING_SCALE = (0.5, 5.0)
+# The fold-in penalties (bias, factors) that won on ml-latest-small: used unless a validation
+# carve chooses others (see recommender.models.blended).
+FOLD_IN_REGS = (3.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -66,31 +78,38 @@ class UserSide:
 class RatingModel:
     """Item side of a biased MF model aligned to a movie index; ``known`` marks trained movies.
 
-    Movies of the index the model never saw keep zero bias and factors, so their estimate is the
-    user's baseline (global mean plus user bias), as surprise's own ``predict`` gives.
+    ``fit`` trains surprise's SVD with the params and the seed and keeps its item side; the
+    fold-in penalties ``bias_reg`` and ``factor_reg`` are hyper-parameters of serving. Movies of
+    the index the model never saw keep zero bias and factors, so their estimate is the user's
+    baseline (global mean plus user bias), as surprise's own ``predict`` gives.
     """
 
-    global_mean: float
-    item_bias: np.ndarray
-    item_factors: np.ndarray
-    known: np.ndarray
-    bias_reg: float
-    factor_reg: float
+    name: ClassVar[str] = "surprise-svd"
+
+    params: SVDParams = field(default_factory=SVDParams)
+    seed: int = 0
+    bias_reg: float = FOLD_IN_REGS[0]
+    factor_reg: float = FOLD_IN_REGS[1]
+    global_mean: float = 0.0
+    item_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    known: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def n_movies(self) -> int:
+        return len(self.item_bias)
+
+    def fit(self, data: TrainingData) -> RatingModel:
+        algo = fit_svd(data.frame, self.params, seed=self.seed)
+        return replace(self, **_item_side(algo, data.movie_ids))
 
     @classmethod
     def from_surprise(
         cls, algo: SVD, movie_ids: np.ndarray, *, bias_reg: float, factor_reg: float
     ) -> RatingModel:
-        trainset = algo.trainset
-        raw = np.array([trainset.to_raw_iid(i) for i in range(trainset.n_items)], dtype=np.int64)
-        positions, present = index_of(movie_ids, raw)
-        factors = np.zeros((len(movie_ids), algo.qi.shape[1]), dtype=np.float64)
-        bias = np.zeros(len(movie_ids), dtype=np.float64)
-        known = np.zeros(len(movie_ids), dtype=bool)
-        factors[positions[present]] = algo.qi[present]
-        bias[positions[present]] = algo.bi[present]
-        known[positions[present]] = True
-        return cls(float(trainset.global_mean), bias, factors, known, bias_reg, factor_reg)
+        """The item side of a surprise SVD fitted elsewhere (the comparison's other models)."""
+        params = SVDParams(algo.n_factors, algo.n_epochs, algo.lr_bu, algo.reg_bu)
+        return cls(params, bias_reg=bias_reg, factor_reg=factor_reg, **_item_side(algo, movie_ids))
 
     @staticmethod
     def trained_user(algo: AlgoBase, user_id: int) -> UserSide | None:
@@ -137,6 +156,54 @@ class RatingModel:
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Ratings in the scale for movie indices ``targets``, the user folded in from ratings."""
         return np.clip(self.estimate(self.fold_in(items, ratings), targets), *RATING_SCALE)
+
+    def to_arrays(self, prefix: str) -> Stored:
+        arrays = {
+            f"{prefix}item_bias": self.item_bias,
+            f"{prefix}item_factors": self.item_factors,
+            f"{prefix}known": self.known,
+        }
+        meta = {
+            "params": asdict(self.params),
+            "seed": self.seed,
+            "bias_reg": self.bias_reg,
+            "factor_reg": self.factor_reg,
+            "global_mean": self.global_mean,
+        }
+        return Stored(arrays, meta)
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> RatingModel:
+        stored = StoredArrays(arrays, prefix)
+        return cls(
+            params=meta_params(SVDParams, meta),
+            seed=meta_int(meta, "seed"),
+            bias_reg=meta_number(meta, "bias_reg"),
+            factor_reg=meta_number(meta, "factor_reg"),
+            global_mean=meta_number(meta, "global_mean"),
+            item_bias=stored.get("item_bias", np.float64, ("movies",)),
+            item_factors=stored.get("item_factors", np.float64, ("movies", "factors")),
+            known=stored.get("known", np.bool_, ("movies",)),
+        )
+
+
+def _item_side(algo: SVD, movie_ids: np.ndarray) -> dict[str, Any]:
+    """Surprise's global mean, item biases and factors moved onto our movie index."""
+    trainset = algo.trainset
+    raw = np.array([trainset.to_raw_iid(i) for i in range(trainset.n_items)], dtype=np.int64)
+    positions, present = index_of(movie_ids, raw)
+    factors = np.zeros((len(movie_ids), algo.qi.shape[1]), dtype=np.float64)
+    bias = np.zeros(len(movie_ids), dtype=np.float64)
+    known = np.zeros(len(movie_ids), dtype=bool)
+    factors[positions[present]] = algo.qi[present]
+    bias[positions[present]] = algo.bi[present]
+    known[positions[present]] = True
+    return {
+        "global_mean": float(trainset.global_mean),
+        "item_bias": bias,
+        "item_factors": factors,
+        "known": known,
+    }
 
 
 def _inner_uid(trainset: Trainset, user_id: int) -> int:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from recommender.comparison import SERVED, holdout, rating_scores
-from recommender.dataset import Interactions, random_holdout, split_rows
+from recommender.dataset import Interactions, TrainingData, random_holdout, split_rows
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.neighbours import NeighbourParams
 from recommender.models.rating import SVDParams
@@ -28,7 +28,8 @@ def frame() -> pd.DataFrame:
 
 def fitted(frame: pd.DataFrame) -> BlendedRating:
     movie_ids = np.unique(frame["movie_id"])
-    return BlendedRating.fit(frame, movie_ids, SVDParams(n_factors=5, n_epochs=15), PARAMS, seed=2)
+    blend = BlendedRating(SVDParams(n_factors=5, n_epochs=15), PARAMS, seed=2)
+    return blend.fit(TrainingData.from_frame(frame, movie_ids))
 
 
 def test_weights_are_least_squares_on_the_validation_carve_only(frame: pd.DataFrame):

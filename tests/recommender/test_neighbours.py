@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from surprise import KNNBaseline
 
-from recommender.dataset import Interactions
+from recommender.dataset import Interactions, TrainingData
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.rating import to_trainset
 from tests.recommender.synthetic import synthetic_ratings
@@ -65,12 +65,12 @@ def reference_predictions(
 def test_sparse_top_k_predictions_equal_a_pair_by_pair_reference(user: int):
     data = Interactions.from_frame(TINY)
     params = NeighbourParams(neighbours=2, stored=4, shrinkage=3.0)
-    model = ItemNeighbours.fit(data.matrix, params)
+    model = ItemNeighbours(params).fit(TrainingData.from_frame(TINY))
     expected = reference_predictions(TINY, model, user)
     own = TINY[TINY["user_id"] == user]
     items = np.searchsorted(data.movie_ids, own["movie_id"])
     targets = np.searchsorted(data.movie_ids, list(expected))
-    predicted = model.predict(items, own["rating"].to_numpy(), targets)
+    predicted = model.estimate(items, own["rating"].to_numpy(), targets)
     # Similarities are stored as float32.
     np.testing.assert_allclose(predicted, list(expected.values()), rtol=1e-6)
     assert model.neighbour_index.shape == (len(data.movie_ids), 4)
@@ -82,7 +82,7 @@ def test_keeping_every_neighbour_reproduces_surprise_knnbaseline():
     frame = synthetic_ratings(n_users=40, n_movies=30, per_user=12, seed=5)
     data = Interactions.from_frame(frame)
     params = NeighbourParams(neighbours=5, stored=len(data.movie_ids) - 1, epochs=200)
-    model = ItemNeighbours.fit(data.matrix, params)
+    model = ItemNeighbours(params).fit(TrainingData.from_frame(frame))
     algo = KNNBaseline(
         k=5,
         sim_options={"name": "pearson_baseline", "user_based": False, "shrinkage": 100},
@@ -93,7 +93,7 @@ def test_keeping_every_neighbour_reproduces_surprise_knnbaseline():
         own = frame[frame["user_id"] == user]
         unrated = np.setdiff1d(data.movie_ids, own["movie_id"])
         items = np.searchsorted(data.movie_ids, own["movie_id"])
-        predicted = model.predict(
+        predicted = model.estimate(
             items, own["rating"].to_numpy(), np.searchsorted(data.movie_ids, unrated)
         )
         expected = [algo.predict(user, int(m), clip=False).est for m in unrated]
@@ -101,8 +101,8 @@ def test_keeping_every_neighbour_reproduces_surprise_knnbaseline():
 
 
 def test_memory_is_linear_in_movies():
-    data = Interactions.from_frame(synthetic_ratings(n_users=50, n_movies=70, per_user=20))
-    model = ItemNeighbours.fit(data.matrix, NeighbourParams(stored=6))
+    data = TrainingData.from_frame(synthetic_ratings(n_users=50, n_movies=70, per_user=20))
+    model = ItemNeighbours(NeighbourParams(stored=6)).fit(data)
     assert model.neighbour_index.shape == model.neighbour_sim.shape == (len(data.movie_ids), 6)
     padded = model.neighbour_index == len(data.movie_ids)
     assert np.all(model.neighbour_sim[padded] == 0)

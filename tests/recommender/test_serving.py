@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.dataset import Interactions
+from recommender.dataset import Interactions, TrainingData
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RATING_SCALE, RatingModel, SVDParams, fit_svd
 from recommender.serving import Recommender, UserRatings
@@ -66,13 +66,13 @@ def test_a_new_rating_changes_the_recommendations_at_once(
 
 
 def test_puresvd_fold_in_equals_the_trained_user_factor(ratings: pd.DataFrame):
-    data = Interactions.from_frame(ratings)
+    data = TrainingData.from_frame(ratings)
     params = PureSVDParams(factors=4, beta=0.1, shift=1.0)
-    model = PureSVD.fit(data.matrix, params, seed=1)
+    model = PureSVD(params, seed=1).fit(data)
     weighted = data.matrix.astype(np.float64)
     weighted.data -= params.shift
     trained = weighted.multiply(model.column_weights).tocsr() @ model.item_factors
-    items, values = data.user_row(7)
+    items, values = data.interactions.user_row(7)
     np.testing.assert_allclose(model.user_factors(items, values), trained[7], rtol=1e-4)
 
 
