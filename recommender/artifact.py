@@ -7,12 +7,13 @@ records the checksum of the npz, the format version and the fingerprint of the m
 model was trained against; loading checks all three and raises :class:`ArtifactError` with a
 message a person can act on.
 
-Format 2 (the blended rating predictor) holds, per movie of the index: ``movie_ids``,
-``popularity``, the ranker's ``rank_item_factors`` and ``rank_column_weights``, the SVD's
-``rating_item_bias``, ``rating_item_factors`` and ``rating_known``, and the neighbour term's
-``knn_item_bias``, ``knn_neighbour_index`` and ``knn_neighbour_sim`` (top-K per movie); plus the
-three ``blend_weights``. Every array is movies x a constant: memory is linear in movies and holds
-nothing per user.
+Format 3 holds ``movie_ids`` (the shared, sorted movie index) and, for each role of the serving
+object (``ranker``, ``rating``, ``cold_start``), the arrays of the model filling it under the
+key prefix ``<role>.``; ``meta.json``'s ``models`` names each role's registered class and holds
+its meta (hyper-parameters, scalars, the blend's validation record). Models check their own
+arrays' dtypes and shapes on load (:mod:`recommender.models.contract`). Every array is movies x
+a constant: memory is linear in movies and holds nothing per user. Format 2 artifacts (one fixed
+pair of models, flat keys) are refused like any other version: run ``movierec train``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 LATEST = "LATEST"
 ARRAYS = "arrays.npz"
 META = "meta.json"

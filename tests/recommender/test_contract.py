@@ -1,0 +1,78 @@
+"""Every registered model under the shared contract tests (tests/recommender/contract.py)."""
+
+from __future__ import annotations
+
+from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.neighbours import ItemNeighbours, NeighbourParams
+from recommender.models.popularity import Popularity, PopularityParams
+from recommender.models.puresvd import PureSVD, PureSVDParams
+from recommender.models.rating import RatingModel, SVDParams
+from recommender.models.registry import RANKERS, RATING_PREDICTORS
+from tests.recommender.contract import ModelContract, RankerContract, RatingPredictorContract
+
+SVD = SVDParams(n_factors=4, n_epochs=10)
+NEIGHBOURS = NeighbourParams(neighbours=5, stored=8)
+
+
+class TestPureSVD(RankerContract):
+    model_class = PureSVD
+
+    @classmethod
+    def make(cls, seed: int) -> PureSVD:
+        return PureSVD(PureSVDParams(factors=5, beta=-0.1, shift=2.5), seed=seed)
+
+
+class TestPopularityCount(RankerContract):
+    model_class = Popularity
+
+    @classmethod
+    def make(cls, seed: int) -> Popularity:
+        return Popularity(PopularityParams("count"))
+
+
+class TestPopularityBayes(RankerContract):
+    model_class = Popularity
+
+    @classmethod
+    def make(cls, seed: int) -> Popularity:
+        return Popularity(PopularityParams("bayes", prior=5.0))
+
+
+class TestSurpriseSVD(RatingPredictorContract):
+    model_class = RatingModel
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> RatingModel:
+        return RatingModel(SVD, seed=seed)
+
+
+class TestItemNeighbours(RatingPredictorContract):
+    model_class = ItemNeighbours
+
+    @classmethod
+    def make(cls, seed: int) -> ItemNeighbours:
+        return ItemNeighbours(NEIGHBOURS)
+
+
+class TestBlendedRating(RatingPredictorContract):
+    model_class = BlendedRating
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> BlendedRating:
+        params = BlendParams(neighbours=NEIGHBOURS, bias_regs=(1.0, 5.0), factor_regs=(1.0, 10.0))
+        return BlendedRating(SVD, params, seed=seed)
+
+    def test_the_tiny_data_exercise_the_validation_carve(self, fitted: BlendedRating) -> None:
+        assert "chosen" in fitted.validation
+
+
+def test_every_registered_model_is_under_the_contract_tests() -> None:
+    classes = [value for value in globals().values() if isinstance(value, type)]
+    tested = {
+        cls.model_class
+        for cls in classes
+        if issubclass(cls, ModelContract) and hasattr(cls, "model_class")
+    }
+    assert set(RANKERS.values()) | set(RATING_PREDICTORS.values()) <= tested
