@@ -7,15 +7,19 @@ import logging
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from data.movies import catalog_movie_ids
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services, build_services
 from graph.services.recommendations import load_recommender
+from recommender.artifact import catalog_fingerprint
+from recommender.serving import Recommender
 
 
 def test_healthz(http: TestClient) -> None:
@@ -57,6 +61,29 @@ def test_missing_model_falls_back_to_popularity(
         body = client.get("/user/1/recommendations").json()
     expected = recommender.top_n(services.recommendations.user_ratings(1), 10)
     assert [movie["movieId"] for movie in body["movies"]] == [m for m, _ in expected]
+    services.engine.dispose()
+
+
+def test_an_artifact_of_an_older_format_falls_back_to_popularity(
+    config: AppConfig, store: Engine, recommender: Recommender, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A model trained by the previous release (format 2) is refused with the reason logged,
+    and the server says in /readyz that it serves the popularity ranking."""
+    with store.connect() as conn:
+        catalog = np.array(catalog_movie_ids(conn), dtype=np.int64)
+    folder = recommender.save(
+        config.models_dir, {"catalog_fingerprint": catalog_fingerprint(catalog)}
+    )
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format_version": 2}))
+    with caplog.at_level(logging.WARNING):
+        services = build_services(config)
+    assert "format version 2, this movierec reads 3: run `movierec train`" in caplog.text
+    with TestClient(create_app(config, services)) as client:
+        assert client.get("/readyz").json()["model"] == {
+            "kind": "popularity",
+            "algorithm": "popularity-count",
+        }
     services.engine.dispose()
 
 

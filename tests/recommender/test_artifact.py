@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 
 from recommender.artifact import FORMAT_VERSION, LATEST, ArtifactError, catalog_fingerprint
+from recommender.models.popularity import Popularity
 from recommender.serving import Recommender, UserRatings
 
 CATALOG = np.arange(1, 1000, dtype=np.int64)
@@ -95,3 +97,101 @@ def test_latest_points_at_the_newest_version(model: Recommender, tmp_path: Path)
     saved(model, tmp_path)
     second = saved(model, tmp_path)
     assert (tmp_path / LATEST).read_text().strip() == second.name
+
+
+def rewrite(folder: Path, arrays: dict[str, np.ndarray], **meta_changes: object) -> None:
+    """Replace an artifact's arrays (and meta entries) and re-sign it, as a tool writing a
+    damaged or foreign artifact would: only the model checks can catch what follows."""
+    np.savez(folder / "arrays.npz", **arrays)
+    meta = json.loads((folder / "meta.json").read_text())
+    digest = hashlib.sha256((folder / "arrays.npz").read_bytes()).hexdigest()
+    meta.update(meta_changes, arrays_sha256=digest)
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def stored_arrays(folder: Path) -> dict[str, np.ndarray]:
+    with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def test_meta_names_the_registered_class_of_each_role(model: Recommender, tmp_path: Path):
+    folder = saved(model, tmp_path)
+    models = json.loads((folder / "meta.json").read_text())["models"]
+    assert {role: entry["class"] for role, entry in models.items()} == {
+        "ranker": "puresvd",
+        "rating": "svd-knn-blend",
+        "cold_start": "popularity",
+    }
+    assert models["ranker"]["meta"]["params"] == {"factors": 5, "beta": 0.0, "shift": 2.0}
+    roles = {name.split(".")[0] for name in stored_arrays(folder)}
+    assert roles == {"movie_ids", "ranker", "rating", "cold_start"}
+
+
+def test_an_artifact_of_the_previous_format_is_refused(model: Recommender, tmp_path: Path):
+    folder = saved(model, tmp_path)
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format_version": 2}))
+    with pytest.raises(ArtifactError, match=r"format version 2, .* reads 3: run `movierec train`"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("role", "name"), [("ranker", "als"), ("ranker", "svd-knn-blend"), ("rating", "puresvd")]
+)
+def test_a_class_unknown_for_its_role_is_refused(
+    model: Recommender, tmp_path: Path, role: str, name: str
+):
+    folder = saved(model, tmp_path)
+    models = json.loads((folder / "meta.json").read_text())["models"]
+    models[role]["class"] = name
+    rewrite(folder, stored_arrays(folder), models=models)
+    with pytest.raises(ArtifactError, match=f"unknown {role} model '{name}'"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
+def test_a_damaged_model_array_is_refused_by_name(model: Recommender, tmp_path: Path):
+    folder = saved(model, tmp_path)
+    arrays = stored_arrays(folder)
+    arrays["rating.svd.item_factors"][3, 1] = np.nan
+    rewrite(folder, arrays)
+    with pytest.raises(ArtifactError, match=r"'rating\.svd\.item_factors' holds NaN"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
+def test_roles_over_different_movie_counts_are_refused(model: Recommender, tmp_path: Path):
+    folder = saved(model, tmp_path)
+    arrays = stored_arrays(folder)
+    arrays["cold_start.scores"] = arrays["cold_start.scores"][:-1]
+    rewrite(folder, arrays)
+    with pytest.raises(ArtifactError, match=r"inconsistent artifact .*cold_start model"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
+def test_an_unsorted_movie_index_is_refused(model: Recommender, tmp_path: Path):
+    folder = saved(model, tmp_path)
+    arrays = stored_arrays(folder)
+    arrays["movie_ids"] = arrays["movie_ids"][::-1].copy()
+    rewrite(folder, arrays)
+    with pytest.raises(ArtifactError, match="'movie_ids' is not sorted"):
+        Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+
+
+def test_only_registered_models_are_saved(model: Recommender, tmp_path: Path):
+    class Unregistered(Popularity):
+        pass
+
+    unregistered = Recommender(
+        movie_ids=model.movie_ids,
+        ranker=model.ranker,
+        rating=model.rating,
+        cold_start=Unregistered(movie_scores=np.zeros(len(model.movie_ids), np.float32)),
+        algorithm="test",
+    )
+    with pytest.raises(ValueError, match="Unregistered is not registered as a cold_start model"):
+        saved(unregistered, tmp_path)
+    assert not (tmp_path / LATEST).exists()
+
+
+def test_the_popularity_fallback_is_not_saved(ratings: pd.DataFrame, tmp_path: Path):
+    with pytest.raises(ValueError, match="rebuilt from the store"):
+        saved(Recommender.popularity(ratings), tmp_path)
