@@ -30,6 +30,7 @@ from timing import timed
 
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.neighbours import ItemNeighbours
+from recommender.models.popularity import Popularity
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel, SVDParams
 from recommender.serving import Recommender, UserRatings
@@ -61,17 +62,20 @@ def synthetic_recommender(rng: np.random.Generator) -> Recommender:
         item_bias=svd.item_bias,
         neighbour_index=rng.integers(0, N_MOVIES, (N_MOVIES, stored), dtype=np.int32),
         neighbour_sim=-np.sort(-rng.uniform(0, 0.5, (N_MOVIES, stored)), axis=1).astype(np.float32),
+        known=svd.known,
     )
     # The first movie has no neighbours (like a movie rated once): similar() fills by cosine.
     neighbours.neighbour_index[0] = N_MOVIES
     neighbours.neighbour_sim[0] = 0.0
-    rating = BlendedRating(svd, neighbours, np.array([-0.3, 0.6, 0.45]), {})
-    popularity = rng.zipf(1.5, N_MOVIES).astype(np.float32)
+    rating = BlendedRating(
+        rating_params, blend, svd=svd, neighbours=neighbours, weights=np.array([-0.3, 0.6, 0.45])
+    )
+    popularity = Popularity(movie_scores=rng.zipf(1.5, N_MOVIES).astype(np.float32))
     return Recommender(
         movie_ids=movie_ids,
-        popularity=popularity,
-        rating=rating,
         ranker=ranker,
+        rating=rating,
+        cold_start=popularity,
         algorithm=ALGORITHM,
     )
 
@@ -88,8 +92,9 @@ def main() -> None:
         for n in counts
     ]
     heavy = users[int(np.argmax(counts))]
-    arrays = {**recommender.rating.arrays(), "movie_ids": recommender.movie_ids}
-    arrays |= {"popularity": recommender.popularity, "rank": recommender.ranker.item_factors}
+    arrays = {"movie_ids": recommender.movie_ids}
+    for role, model in recommender.roles().items():
+        arrays |= model.to_arrays(f"{role}.").arrays
     megabytes = sum(array.nbytes for array in arrays.values()) / 1e6
     print(f"{N_USERS:,} users (stateless: no per-user memory), {N_MOVIES:,} movies")
     print(f"model arrays: {megabytes:.0f} MB, all movies x (factors or top-K neighbours)")

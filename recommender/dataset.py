@@ -53,28 +53,32 @@ class Interactions:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """What every model fits on: the ratings frame and its matrix over one movie index.
+    """What every model fits on: the ratings over one movie index, as a frame and a matrix.
 
-    The frame is put in a canonical order (user, then movie) once, so that random carves and
+    ``frame`` is the ratings in a canonical order (user, then movie), so that random carves and
     surprise's shuffle depend on the ratings and the seed only, never on the order the store
-    returned them in; the matrix is built on first use and shared by every model fitted here.
+    returned them in. Both views are built on first use and shared by every model fitted on the
+    data; a model that needs neither order nor frame (PureSVD, popularity) never pays the sort.
     """
 
-    frame: pd.DataFrame
+    ratings: pd.DataFrame
     movie_ids: np.ndarray
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, movie_ids: np.ndarray | None = None) -> TrainingData:
         """``movie_ids`` fixes the (sorted) movie index; by default the rated movies."""
         check_frame(frame)
-        ordered = frame.sort_values(["user_id", "movie_id"], kind="stable", ignore_index=True)
         if movie_ids is None:
-            movie_ids = np.unique(ordered["movie_id"].to_numpy(np.int64))
-        return cls(ordered, np.asarray(movie_ids, dtype=np.int64))
+            movie_ids = np.unique(frame["movie_id"].to_numpy(np.int64))
+        return cls(frame, np.asarray(movie_ids, dtype=np.int64))
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return self.ratings.sort_values(["user_id", "movie_id"], kind="stable", ignore_index=True)
 
     @cached_property
     def interactions(self) -> Interactions:
-        return Interactions.from_frame(self.frame, movie_ids=self.movie_ids)
+        return Interactions.from_frame(self.ratings, movie_ids=self.movie_ids)
 
     @property
     def matrix(self) -> sparse.csr_matrix:

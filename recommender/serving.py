@@ -62,6 +62,12 @@ class UserRatings:
 
 
 M = TypeVar("M", bound=Model)
+# Which registry may fill each role; ``Recommender.roles`` lists the models in the same order.
+ROLE_REGISTRIES: dict[str, Mapping[str, type[Model]]] = {
+    "ranker": RANKERS,
+    "rating": RATING_PREDICTORS,
+    "cold_start": RANKERS,
+}
 
 
 class Recommender:
@@ -166,15 +172,10 @@ class Recommender:
         """
         if self.kind == "popularity":
             raise ValueError("the popularity fallback is rebuilt from the store, not saved")
-        registries: dict[str, Mapping[str, type[Model]]] = {
-            "ranker": RANKERS,
-            "rating": RATING_PREDICTORS,
-            "cold_start": RANKERS,
-        }
         arrays = {"movie_ids": self.movie_ids}
         models = {}
         for role, model in self.roles().items():
-            if registries[role].get(model.name) is not type(model):
+            if ROLE_REGISTRIES[role].get(model.name) is not type(model):
                 raise ValueError(f"{type(model).__name__} is not registered as a {role} model")
             stored = model.to_arrays(f"{role}.")
             arrays |= stored.arrays

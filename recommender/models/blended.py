@@ -29,6 +29,8 @@ from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.rating import FOLD_IN_REGS, RATING_SCALE, RatingModel, SVDParams
 
 COMPONENTS = ("svd", "neighbours")
+# The blend weights (intercept, SVD, neighbours) that serve the SVD alone.
+SVD_ALONE = (0.0, 1.0, 0.0)
 # Below this many validation ratings per blend weight the fit is noise: serve the SVD alone.
 MIN_VALIDATION_PER_WEIGHT = 20
 
@@ -63,7 +65,7 @@ class BlendedRating:
     seed: int = 0
     svd: RatingModel = field(default_factory=RatingModel)
     neighbours: ItemNeighbours = field(default_factory=ItemNeighbours)
-    weights: np.ndarray = field(default_factory=lambda: np.array([0.0, 1.0, 0.0]))
+    weights: np.ndarray = field(default_factory=lambda: np.array(SVD_ALONE))
     validation: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,10 +91,8 @@ class BlendedRating:
             bias_reg, factor_reg = params.fallback_regs
             svd = RatingModel(self.svd_params, self.seed, bias_reg, factor_reg).fit(part)
             neighbours = ItemNeighbours(params.neighbours).fit(part)
-            served_alone = np.array([0.0, 1.0, 0.0])
-            return replace(
-                self, svd=svd, neighbours=neighbours, weights=served_alone, validation={}
-            )
+            alone = np.array(SVD_ALONE)
+            return replace(self, svd=svd, neighbours=neighbours, weights=alone, validation={})
 
         held = random_holdout(len(data.frame), params.validation_fraction, self.seed)
         fit_part, valid = split_rows(data.frame, held)
