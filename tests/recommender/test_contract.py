@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+import pytest
+
+from recommender.artifact import ArtifactError
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.popularity import Popularity, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel, SVDParams
 from recommender.models.registry import RANKERS, RATING_PREDICTORS
-from tests.recommender.contract import ModelContract, RankerContract, RatingPredictorContract
+from tests.recommender.contract import (
+    ModelContract,
+    RankerContract,
+    RatingPredictorContract,
+    tiny_data,
+)
 
 SVD = SVDParams(n_factors=4, n_epochs=10)
 NEIGHBOURS = NeighbourParams(neighbours=5, stored=8)
@@ -76,3 +87,34 @@ def test_every_registered_model_is_under_the_contract_tests() -> None:
         if issubclass(cls, ModelContract) and hasattr(cls, "model_class")
     }
     assert set(RANKERS.values()) | set(RATING_PREDICTORS.values()) <= tested
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"factors": "5", "beta": 0.0, "shift": 2.0}, "'params.factors' is '5', expected int"),
+        ({"factors": 5.0, "beta": 0.0, "shift": 2.0}, "'params.factors' is 5.0, expected int"),
+        ({"factors": 5, "beta": True, "shift": 2.0}, "'params.beta' is True, expected float"),
+        ({"factors": 5, "beta": 0.0}, "has fields"),
+        ({"factors": 5, "beta": 0.0, "shift": 2.0, "extra": 1}, "has fields"),
+    ],
+)
+def test_hyper_parameters_of_the_wrong_type_are_refused(params: dict[str, object], error: str):
+    stored = TestPureSVD.make(1).fit(tiny_data()).to_arrays("")
+    with pytest.raises(ArtifactError, match=re.escape(error)):
+        PureSVD.from_arrays(stored.arrays, {**stored.meta, "params": params}, "")
+
+
+def test_nested_and_literal_hyper_parameters_are_checked():
+    blend = TestBlendedRating.make(1).fit(tiny_data()).to_arrays("")
+    params = json.loads(json.dumps(blend.meta["params"]))
+    params["neighbours"]["stored"] = "all"
+    with pytest.raises(ArtifactError, match=re.escape("'params.neighbours.stored' is 'all'")):
+        BlendedRating.from_arrays(blend.arrays, {**blend.meta, "params": params}, "")
+    params["neighbours"]["stored"], params["bias_regs"] = 8, [1.0, "x"]
+    with pytest.raises(ArtifactError, match=re.escape("'params.bias_regs[1]' is 'x'")):
+        BlendedRating.from_arrays(blend.arrays, {**blend.meta, "params": params}, "")
+    popularity = TestPopularityBayes.make(1).fit(tiny_data()).to_arrays("")
+    meta = {"params": {"method": "median", "prior": 5.0}}
+    with pytest.raises(ArtifactError, match=re.escape("expected one of ['count', 'bayes']")):
+        Popularity.from_arrays(popularity.arrays, meta, "")
