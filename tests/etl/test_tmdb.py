@@ -12,7 +12,11 @@ from etl.metadata import Metadata
 from etl.tmdb import EnrichReport, RetryPolicy, TmdbCache, enrich
 from tests.etl.conftest import FakeTmdb, Reply
 
-FAST = RetryPolicy(attempts=3, backoff_seconds=0.01, timeout_seconds=0.3)
+# A timeout no answer of the fake server comes near, however loaded the machine: a spurious
+# timeout would add a request that the counting tests below do not expect.
+FAST = RetryPolicy(attempts=3, backoff_seconds=0.01, timeout_seconds=60.0)
+# For the timeout test: a reply that hangs far longer than this times out, whatever the load.
+SHORT_TIMEOUT = RetryPolicy(attempts=3, backoff_seconds=0.01, timeout_seconds=2.0)
 TOKEN = "test-token"
 
 
@@ -28,6 +32,7 @@ def run(
     *,
     concurrency: int = 8,
     limit: int | None = None,
+    policy: RetryPolicy = FAST,
 ) -> EnrichReport:
     return asyncio.run(
         enrich(
@@ -35,7 +40,7 @@ def run(
             cache,
             token=TOKEN,
             base_url=tmdb.url,
-            policy=FAST,
+            policy=policy,
             concurrency=concurrency,
             limit=limit,
         )
@@ -55,8 +60,8 @@ def test_fetches_with_bearer_auth_and_caches_the_movies_own_backdrop(
 
 def test_retries_5xx_and_timeouts_then_succeeds(tmdb: FakeTmdb, cache: TmdbCache) -> None:
     tmdb.script[1] = [Reply(status=500, body=b"oops"), Reply(status=503, body=b""), Reply()]
-    tmdb.script[2] = [Reply(delay=1.0), Reply()]
-    report = run([1, 2], cache, tmdb)
+    tmdb.script[2] = [Reply(delay=60.0), Reply()]
+    report = run([1, 2], cache, tmdb, policy=SHORT_TIMEOUT)
     assert report.fetched == 2
     assert len(tmdb.requests_for(1)) == 3
     assert len(tmdb.requests_for(2)) == 2
