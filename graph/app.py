@@ -11,10 +11,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
 
+from graph import metrics
 from graph.access_log import AccessLog
 from graph.config import AppConfig
 from graph.context import Context, bearer_token, client_address
 from graph.legacy import legacy_routes
+from graph.request_id import HEADER, RequestId, current_request_id
 from graph.router import JSONErrorsRouter
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
@@ -27,6 +29,8 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     """Build the app; ``services`` defaults to opening the configured store and model."""
     services = services or build_services(config)
     threads = BlockingCalls()
+    metrics.watch_store(services.engine)
+    metrics.serving_model(services.recommendations.recommender)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,12 +75,18 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ready", "store": "ok", "model": model})
 
+    app.add_route("/metrics", metrics.scrape, methods=["GET"], include_in_schema=False)
+
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
         """Outside GraphQL (legacy, probes): a JSON 500 without details; the log has them."""
         log.error("unhandled error", exc_info=exc)
+        # Sent from Starlette's outermost layer, outside RequestId: the header is added here.
+        request_id = current_request_id()
         return JSONResponse(
-            {"message": "Internal server error.", "movies": [], "status": 500}, status_code=500
+            {"message": "Internal server error.", "movies": [], "status": 500},
+            status_code=500,
+            headers={HEADER: request_id} if request_id else None,
         )
 
     if config.legacy_api:
@@ -86,4 +96,5 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     else:
         log.info("no web app at %s: / is not served", config.web_dir)
     app.add_middleware(AccessLog)
+    app.add_middleware(RequestId)  # outermost: the access line carries the request's id
     return app

@@ -21,6 +21,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from graph import metrics
 from graph.errors import ErrorCode, coded
 from graph.ide import LocalGraphiQLRouter
 from graph.json_body import loads
@@ -48,6 +49,8 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
     ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [coded(error) for error in result.errors]
+            for error in result.errors:
+                metrics.graphql_error(str((error.extensions or {})["code"]))
         return await super().process_result(request, result)
 
     async def run(  # type: ignore[override]
@@ -56,6 +59,7 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
         try:
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as exc:
+            metrics.graphql_error(ErrorCode.BAD_REQUEST.value)
             return JSONResponse(
                 {
                     "errors": [

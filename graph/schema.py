@@ -23,6 +23,7 @@ from graph.accounts.mutations import AccountMutations
 from graph.accounts.queries import AccountQueries
 from graph.config import GraphQLLimits
 from graph.limits import MaxNodesLimiter
+from graph.metrics import OperationMetrics
 from graph.movies.queries import BrowseQueries, MovieQueries
 from graph.ratings.mutations import RatingMutations
 from graph.recommendations.queries import RecommendationQueries
@@ -55,6 +56,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         config=StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations}),
         # Factories, not instances: an extension holds per-request state.
         extensions=[
+            OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: MaxNodesLimiter(max_nodes=limits.max_nodes),
             lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),

@@ -1,21 +1,61 @@
-"""Running the app under uvicorn: uvloop, httptools, our own access log instead of uvicorn's."""
+"""Running the app under uvicorn: uvloop, httptools, JSON logs, metrics shared by the workers."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import uvicorn
+
+from graph.logs import log_config
+from graph.metrics import MULTIPROCESS_DIR_VARIABLE
 
 
 def run_server(app: str, *, host: str, port: int, workers: int, log_level: str) -> None:
-    """Serve the factory ``app`` ("module:function"), called once in every worker process."""
-    uvicorn.run(
-        app,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=log_level,
-        timeout_graceful_shutdown=10,
-    )
+    """Serve the factory ``app`` ("module:function"), called once in every worker process.
+
+    uvicorn applies the logging config in this process and again in each worker it starts
+    (workers are fresh processes, without this one's logging set-up).
+    """
+    with shared_metrics_dir(workers):
+        uvicorn.run(
+            app,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # graph.access_log writes ours
+            log_config=log_config(log_level),
+            log_level=log_level,
+            timeout_graceful_shutdown=10,
+        )
+
+
+@contextmanager
+def shared_metrics_dir(workers: int) -> Iterator[None]:
+    """With several workers, a fresh folder for their metric files, for this run only.
+
+    Set here, before any worker starts, so that every worker imports prometheus-client in
+    multiprocess mode and writes where a scrape (in any worker) reads. New each run, so no
+    value of a past run is ever added in; removed when the server stops. One worker keeps its
+    metrics in memory and needs none (this process imported prometheus-client already).
+    """
+    if workers <= 1:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="movierec-metrics-")
+    previous = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = folder
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROCESS_DIR_VARIABLE, None)
+        else:
+            os.environ[MULTIPROCESS_DIR_VARIABLE] = previous
+        shutil.rmtree(folder, ignore_errors=True)

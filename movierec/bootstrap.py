@@ -9,9 +9,9 @@ worker calls; it reads the settings itself because workers are fresh processes.
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 import secrets
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,6 +20,7 @@ from data.db import open_store, store_exists
 from data.migrations import StoreError
 from graph.app import create_app
 from graph.config import AppConfig
+from graph.logs import log_config
 from graph.server import run_server
 from graph.services.tokens import MIN_SECRET_LENGTH
 from movierec.settings import Settings
@@ -33,6 +34,8 @@ TRAINING_SEED = 42
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> int:
+    # JSON from the first line on: the first start's ETL and training log before uvicorn runs.
+    logging.config.dictConfig(log_config(settings.log_level))
     status = prepare(settings)
     if status != 0:
         return status
@@ -116,24 +119,6 @@ def app_config(settings: Settings) -> AppConfig:
     )
 
 
-def configure_logging(level: str) -> None:
-    """Plain log lines on stderr; access lines as bare JSON (one object a line) on stdout.
-
-    Runs in each worker too: worker processes start without the CLI's logging set-up.
-    """
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    access = logging.getLogger("movierec.access")
-    if not access.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.propagate = False
-
-
 def asgi_app() -> FastAPI:
     """The uvicorn factory: one app per worker process, from the environment's settings."""
-    settings = Settings()
-    configure_logging(settings.log_level)
-    return create_app(app_config(settings))
+    return create_app(app_config(Settings()))

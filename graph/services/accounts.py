@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from data import users as queries
 from data.passwords import DUMMY_HASH, hash_password, verify_password
 from data.users import UsernameTakenError, UserRow
+from graph import metrics
 from graph.services.errors import InvalidInputError
 from graph.services.outcomes import Refusal, Rejected
 from graph.services.ratelimit import FailureWindow
@@ -51,6 +52,7 @@ class Accounts:
         name_key = username.lower()
         wait = max(self._per_username.retry_after(name_key), self._per_address.retry_after(client))
         if wait:
+            metrics.RATE_LIMITED.labels("login").inc()
             return Rejected(
                 Refusal.TOO_MANY_ATTEMPTS,
                 f"too many failed logins; try again in {wait} seconds",
@@ -66,6 +68,7 @@ class Accounts:
         if user is None or not matches:
             self._per_username.record_failure(name_key)
             self._per_address.record_failure(client)
+            metrics.LOGIN_FAILURES.inc()
             return Rejected(Refusal.INVALID_CREDENTIALS, "unknown username or wrong password")
         self._per_username.reset(name_key)
         return Authenticated(user, self.signer.issue(user.id))
