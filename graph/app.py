@@ -52,10 +52,15 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             client=client_address(request),
         )
 
+    # The prefix set on the router, not on include_router: each route then carries its full
+    # path, which the metrics label requests with (graph.metrics.route_template).
     graphql = JSONErrorsRouter(
-        build_schema(config.limits), context_getter=context, graphql_ide="graphiql"
+        build_schema(config.limits),
+        prefix="/graphql",
+        context_getter=context,
+        graphql_ide="graphiql",
     )
-    app.include_router(graphql, prefix="/graphql")
+    app.include_router(graphql)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

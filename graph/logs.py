@@ -34,17 +34,15 @@ class Fields(dict[str, Any]):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        fields = record.msg if isinstance(record.msg, Fields) else None
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
+            "message": record.getMessage() if fields is None else fields.summary,
+            "request_id": current_request_id(),
+            **(fields or {}),
         }
-        if isinstance(record.msg, Fields):
-            entry["message"] = record.msg.summary
-            entry.update(record.msg)
-        else:
-            entry["message"] = record.getMessage()
-        entry["request_id"] = current_request_id()
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine.interfaces import ExecutionContext
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Match
 from starlette.types import Scope
 from strawberry.extensions import SchemaExtension
 
@@ -165,10 +165,18 @@ def request_finished(scope: Scope, status: int, seconds: float) -> None:
 
 
 def route_template(scope: Scope) -> str:
+    """The template of the route that served the request, e.g. ``/user/{user_id}/movies``.
+
+    FastAPI's routes (GraphQL, probes) leave themselves in the scope; Starlette's (the legacy
+    shim, /metrics) and the web app's mount do not, so those are matched again here.
+    """
     route = scope.get("route")
-    if isinstance(route, Mount):  # the web app's files: one label for all of them
-        return f"{route.path}/{{path}}"
-    path = getattr(route, "path", None)
+    if route is None:
+        route = next(
+            (r for r in scope["app"].router.routes if r.matches(scope)[0] is not Match.NONE),
+            None,
+        )
+    path = getattr(route, "path_format", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 

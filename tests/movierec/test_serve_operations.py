@@ -1,0 +1,159 @@
+"""`movierec serve --workers 2` as an operator sees it: metrics summed over both workers, JSON
+logs on both streams, request ids, and the metrics folder gone after a stop.
+
+One real server over a tiny store, without a model (so the workers serve the popularity
+ranking and say so); started once for the module, stopped by the last test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from data.db import open_store
+from recommender.artifact import LATEST
+from tests.graph.conftest import populate
+from tests.graph.test_metrics import samples
+
+START_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 30
+PROBES = 5
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    stdout: Path
+    stderr: Path
+    tmp: Path
+
+    def tail(self) -> str:
+        return self.stderr.read_text(errors="replace")[-4000:]
+
+    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        response = httpx.get(f"{self.url}/metrics", timeout=10)
+        assert response.status_code == 200
+        return samples(response.text)
+
+    def metric_dirs(self) -> list[Path]:
+        return sorted(self.tmp.glob("movierec-metrics-*"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _worker_pids(served: Served) -> set[str]:
+    return {
+        dict(labels)["pid"]
+        for name, labels in served.metrics()
+        if name == "movierec_model_version_timestamp_seconds"
+    }
+
+
+def _wait_for_both_workers(served: Served) -> None:
+    """Each worker publishes its model as it starts: two pid series mean both are serving."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if served.process.poll() is not None:
+            pytest.fail(f"movierec serve exited with {served.process.returncode}:\n{served.tail()}")
+        try:
+            if len(_worker_pids(served)) == 2:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"two workers not serving after {START_TIMEOUT_S} s:\n{served.tail()}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("served")
+    data = root / "data"
+    data.mkdir()
+    populate(open_store(f"sqlite:///{data / 'movierec.sqlite3'}", create=True))
+    (data / "models").mkdir()
+    (data / "models" / LATEST).write_text("no-such-model\n")  # served: the popularity ranking
+    tmp = root / "tmp"
+    tmp.mkdir()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("MOVIEREC_", "PROMETHEUS_"))
+    }
+    env.update({"MOVIEREC_DATA_DIR": str(data), "TMPDIR": str(tmp)})
+    port = _free_port()
+    command = [sys.executable, "-m", "movierec", "serve", "--host", "127.0.0.1"]
+    stdout, stderr = root / "stdout.log", root / "stderr.log"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--workers", "2"],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+    served = Served(process, f"http://127.0.0.1:{port}", stdout, stderr, tmp)
+    try:
+        _wait_for_both_workers(served)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    lines = path.read_text().splitlines()
+    assert lines, f"{path.name} is empty"
+    return [json.loads(line) for line in lines]  # fails on any line that is not JSON
+
+
+def test_metrics_add_up_both_workers(served: Served) -> None:
+    assert len(served.metric_dirs()) == 1, "one fresh metrics folder for this run"
+    for index in range(PROBES):
+        response = httpx.get(f"{served.url}/healthz", headers={"X-Request-ID": f"probe-{index}"})
+        assert response.headers["x-request-id"] == f"probe-{index}"
+    insane = httpx.get(f"{served.url}/healthz", headers={"X-Request-ID": "no spaces allowed"})
+    assert insane.headers["x-request-id"] != "no spaces allowed"
+
+    scraped = served.metrics()
+    healthz = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    # Whichever worker answered each request, the scrape counts them all.
+    assert scraped[("movierec_http_requests_total", healthz)] == PROBES + 1
+    assert len(_worker_pids(served)) == 2
+    assert scraped[("movierec_popularity_fallback", ())] == 1
+
+
+def test_a_stop_leaves_json_logs_and_no_metrics_folder(served: Served) -> None:
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=STOP_TIMEOUT_S) == 0, served.tail()
+    assert served.metric_dirs() == []
+
+    access = _json_lines(served.stdout)
+    assert {line["logger"] for line in access} == {"movierec.access"}
+    probes = [line for line in access if line["path"] == "/healthz"]
+    assert {line["request_id"] for line in probes} >= {f"probe-{i}" for i in range(PROBES)}
+
+    logs = _json_lines(served.stderr)
+    assert all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in logs)
+    loggers = {line["logger"] for line in logs}
+    assert "uvicorn.error" in loggers, "uvicorn's own lines are JSON too"
+    fallback = [line for line in logs if "serving the popularity ranking" in line["message"]]
+    assert len(fallback) == 2, "one warning per worker"
+    assert all(line["level"] == "WARNING" for line in fallback)
