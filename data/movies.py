@@ -1,4 +1,4 @@
-"""Movie read queries the API needs: rows by id, genres, search fields, stats and rails.
+"""Movie read queries the API needs: rows by id, genres, search fields and stats.
 
 Every function takes a Connection and returns plain values, so the API's services, its
 DataLoaders and the legacy shim share one implementation of each query.
@@ -148,38 +148,3 @@ def search_index(conn: Connection) -> list[SearchEntry]:
 def all_rating_stats(conn: Connection) -> dict[int, RatingStats]:
     """Average and count of ratings of every rated movie, in one pass over the ratings."""
     return _rating_stats(conn)
-
-
-def trending_movie_ids(conn: Connection, limit: int, *, window_seconds: int) -> list[int]:
-    """Most-rated movies within ``window_seconds`` before the newest rating in the store.
-
-    The window ends at the newest rating rather than at the wall clock because MovieLens is
-    historical: relative to today nothing would be trending.
-    """
-    newest = conn.execute(select(func.max(ratings.c.rated_at))).scalar()
-    if newest is None:
-        return []
-    query = (
-        select(ratings.c.movie_id)
-        .where(ratings.c.rated_at > newest - window_seconds)
-        .group_by(ratings.c.movie_id)
-        .order_by(func.count().desc(), func.max(ratings.c.rated_at).desc(), ratings.c.movie_id)
-        .limit(limit)
-    )
-    return list(conn.execute(query).scalars())
-
-
-def newly_added_movie_ids(conn: Connection, limit: int) -> list[int]:
-    """Movies by their first rating, newest first: when a movie entered the catalogue in use.
-
-    MovieLens has no "added" date; the first rating is the earliest moment anyone could see it,
-    which is a better proxy than the id (ids are assigned in bulk, not in release order).
-    """
-    first_rated = func.min(ratings.c.rated_at)
-    query = (
-        select(ratings.c.movie_id)
-        .group_by(ratings.c.movie_id)
-        .order_by(first_rated.desc(), ratings.c.movie_id.desc())
-        .limit(limit)
-    )
-    return list(conn.execute(query).scalars())

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from data import movies as queries
+from data import stats
 from data.movies import MovieRow, RatingStats, SearchEntry
 from graph.services.errors import InvalidInputError
 
@@ -26,6 +27,12 @@ MAX_PAGE = 100
 MAX_SEARCH_LENGTH = 200
 # Bayesian average of the featured rail: this many ratings' worth of the global mean as prior.
 FEATURED_PRIOR_RATINGS = 50
+# Trending's window reaches back until it holds this many people: five new accounts are then at
+# most 5 of 100 raters (the real data's top ten trending have 34 to 48 raters each).
+TRENDING_MIN_WINDOW_RATERS = 100
+# Newly added lists a movie once this many people rated it: more than a few accounts can muster
+# for a movie nobody else watched (a third of MovieLens' movies have one rating).
+NEWLY_ADDED_MIN_RATERS = 10
 
 
 class MovieOrder(Enum):
@@ -174,10 +181,15 @@ class Catalog:
         if rail is Rail.FEATURED:
             return lambda _conn: featured(self._all_stats(), MAX_PAGE)
         if rail is Rail.TRENDING:
-            return lambda conn: queries.trending_movie_ids(
-                conn, MAX_PAGE, window_seconds=self._trending_window
+            return lambda conn: stats.trending_movie_ids(
+                conn,
+                MAX_PAGE,
+                window_seconds=self._trending_window,
+                min_window_raters=TRENDING_MIN_WINDOW_RATERS,
             )
-        return lambda conn: queries.newly_added_movie_ids(conn, MAX_PAGE)
+        return lambda conn: stats.newly_added_movie_ids(
+            conn, MAX_PAGE, min_raters=NEWLY_ADDED_MIN_RATERS
+        )
 
 
 def featured(stats: dict[int, RatingStats], limit: int) -> list[int]:
