@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
 
@@ -15,6 +15,7 @@ from graph import metrics
 from graph.access_log import AccessLog
 from graph.config import AppConfig
 from graph.context import Context, bearer_token, client_address
+from graph.ide import FAVICON
 from graph.legacy import legacy_routes
 from graph.request_id import HEADER, RequestId, current_request_id
 from graph.router import JSONErrorsRouter
@@ -61,6 +62,10 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         graphql_ide="graphiql",
     )
     app.include_router(graphql)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(FAVICON, media_type="image/svg+xml")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

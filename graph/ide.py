@@ -24,6 +24,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from strawberry.fastapi import GraphQLRouter
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "web" / "vendor" / "graphiql"
+# The web app's icon, also served at /favicon.ico: browsers ask for that path on every page
+# without an icon link (GraphiQL, the JSON probes), and a 404 per visit is noise in the log.
+FAVICON = ASSETS_DIR.parents[1] / "favicon.svg"
 ASSET_ROUTE = "graphiql-asset"
 SCRIPTS = (
     "react.production.min.js",
@@ -81,7 +84,9 @@ PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>movierec GraphiQL</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 {styles}
 <style>body {{ margin: 0; }} #graphiql {{ height: 100vh; }}</style>
 </head>

@@ -109,3 +109,14 @@ def test_api_clients_still_get_json_from_get(http: TestClient) -> None:
     response = http.get("/graphql", params={"query": "{ genres }"})
     assert response.status_code == 200
     assert response.json()["data"]["genres"]
+
+
+def test_the_page_fits_phones_and_its_icon_is_served(http: TestClient) -> None:
+    page, _parts, _policy = graphiql_page(http)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert '<link rel="icon" href="/favicon.ico" type="image/svg+xml">' in page
+    # Browsers ask for /favicon.ico on any page without an icon link; it is not a 404 either.
+    icon = http.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg")
