@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page, expect
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Locator, Page, Response, expect
 
 DEMO_PASSWORD = "pass"
 
@@ -56,3 +59,22 @@ def api(page: Page, query: str) -> dict:
     )
     assert "errors" not in body, body
     return body["data"]
+
+
+def answer_to(operation: str) -> Callable[[Response], bool]:
+    """Matches the /graphql response to the app's operation `operation` (e.g. "Login").
+
+    For `page.expect_response`: waiting for "the next /graphql response" may catch another
+    request (a row loading, GraphiQL's schema) on a loaded machine.
+    """
+    named = re.compile(rf"\b(query|mutation)\s+{re.escape(operation)}\b")
+
+    def matches(response: Response) -> bool:
+        request = response.request
+        return (
+            response.url.endswith("/graphql")
+            and request.method == "POST"
+            and bool(named.search((request.post_data_json or {}).get("query", "")))
+        )
+
+    return matches

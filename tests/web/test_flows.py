@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import Server
-from tests.web.steps import api, loaded_movie_ids, row, session_token, sign_in
+from tests.web.steps import answer_to, api, loaded_movie_ids, row, session_token, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
@@ -60,7 +60,7 @@ def test_wrong_password_and_taken_username_show_the_api_errors(page: Page, serve
     page.goto(f"{server.url}/")
     page.get_by_label("Username").fill("user1")
     page.get_by_label("Password").fill("not-the-password")
-    with page.expect_response(f"{server.url}/graphql") as answer:
+    with page.expect_response(answer_to("Login")) as answer:
         page.get_by_label("Password").press("Enter")
     message = answer.value.json()["data"]["result"]["message"]
     assert message
@@ -71,7 +71,7 @@ def test_wrong_password_and_taken_username_show_the_api_errors(page: Page, serve
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Username").fill("USER1")
     page.get_by_label("Password").fill("long enough password")
-    with page.expect_response(f"{server.url}/graphql") as answer:
+    with page.expect_response(answer_to("SignUp")) as answer:
         page.get_by_role("button", name="Create account").click()
     result = answer.value.json()["data"]["result"]
     assert result["__typename"] == "UsernameTaken"

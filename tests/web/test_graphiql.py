@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Request, expect
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, expect
 
 from tests.web.conftest import Server
 from tests.web.steps import DEMO_PASSWORD
@@ -41,9 +41,22 @@ def set_editor(page: Page, label: str, text: str) -> None:
     page.keyboard.insert_text(text)
 
 
-def run_and_read(page: Page, server: Server) -> dict:
-    """Runs the editor's query; returns the server's JSON once GraphiQL shows it."""
-    with page.expect_response(f"{server.url}/graphql") as response:
+def run_and_read(page: Page, server: Server, query: str) -> dict:
+    """Runs the editor's `query`; returns the server's JSON once GraphiQL shows it.
+
+    Waits for the answer to this very query: GraphiQL also posts its own schema introspection
+    to /graphql, whenever it likes, and on a loaded machine that may come first.
+    """
+
+    def is_the_query(response: Response) -> bool:
+        request = response.request
+        return (
+            response.url == f"{server.url}/graphql"
+            and request.method == "POST"
+            and (request.post_data_json or {}).get("query") == query
+        )
+
+    with page.expect_response(is_the_query) as response:
         page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
     body = response.value.json()
     result = page.get_by_label("Result Window")
@@ -54,7 +67,7 @@ def run_and_read(page: Page, server: Server) -> dict:
 def test_graphiql_renders_offline_and_runs_a_query(page: Page, server: Server) -> None:
     elsewhere, console_errors = open_graphiql(page, server)
     set_editor(page, "Query Editor", "{ genres }")
-    body = run_and_read(page, server)
+    body = run_and_read(page, server, "{ genres }")
 
     genres = body["data"]["genres"]
     assert len(genres) > 1
@@ -82,10 +95,11 @@ def test_a_bearer_token_in_the_headers_editor_signs_the_query_in(
     token = login["data"]["login"]["token"]
     open_graphiql(page, server)
 
-    set_editor(page, "Query Editor", "{ viewer { username } }")
-    assert run_and_read(page, server) == {"data": {"viewer": None}}
+    query = "{ viewer { username } }"
+    set_editor(page, "Query Editor", query)
+    assert run_and_read(page, server, query) == {"data": {"viewer": None}}
 
     page.get_by_role("button", name="Headers").click()
     set_editor(page, "Headers", json.dumps({"Authorization": f"Bearer {token}"}))
-    assert run_and_read(page, server) == {"data": {"viewer": {"username": "user3"}}}
+    assert run_and_read(page, server, query) == {"data": {"viewer": {"username": "user3"}}}
     expect(page.get_by_label("Result Window")).to_contain_text('"username": "user3"')
