@@ -45,6 +45,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/recommender_train.py
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/search_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

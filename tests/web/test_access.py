@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import ARTIFACTS, Server
-from tests.web.steps import api, loaded_movie_ids, row, sign_in
+from tests.web.steps import answer_to, api, loaded_movie_ids, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
@@ -52,17 +52,31 @@ def test_keyboard_alone_signs_in_opens_a_movie_and_rates_it(page: Page, server: 
     expect(page.locator(".stats")).to_be_visible()
 
     # Tab enters the rating group on its checked star, or on the first when there is none;
-    # arrow keys then move and select, wrapping around after 5 stars like any radio group.
+    # arrow keys then move, wrapping around after 5 stars like any radio group, but only choose:
+    # Enter saves the value arrowed to, once.
     _tab_until(page, "input[type=radio]")
     assert _focus_ring_width(page) > 0
+    query = f"{{ movie(id: {movie_id}) {{ viewerRating }} }}"
+    before = api(page, query)["movie"]["viewerRating"]
     start = float(page.evaluate("() => document.activeElement.value"))
+    saves: list[str] = []
+    page.on(
+        "request",
+        lambda r: saves.append(r.url) if "mutation RateMovie" in (r.post_data or "") else None,
+    )
     presses = 6
     for _ in range(presses):
         page.keyboard.press("ArrowRight")
     expected = ((start / 0.5 - 1 + presses) % 10 + 1) * 0.5
+    expect(page.locator(".rating-status")).to_have_text(f"{expected:g} stars: press Enter to save")
+    assert api(page, query)["movie"]["viewerRating"] == before, "arrows alone save nothing"
+    with page.expect_response(answer_to("RateMovie")) as saved:
+        page.keyboard.press("Enter")
+    assert saved.value.json()["data"]["rateMovie"]["rating"] == expected
     expect(page.locator(".rating-status")).to_have_text(f"You rated this {expected:g} of 5")
-    stored = api(page, f"{{ movie(id: {movie_id}) {{ viewerRating }} }}")["movie"]["viewerRating"]
-    assert stored == expected, "the last value arrowed to is the one stored"
+    stored = api(page, query)["movie"]["viewerRating"]
+    assert stored == expected, "the value arrowed to is the one stored"
+    assert len(saves) == 1, "one save for six arrow presses and Enter"
 
 
 @pytest.mark.parametrize(

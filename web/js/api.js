@@ -4,7 +4,8 @@
 
 import { clearToken, getToken } from "./session.js";
 
-/** Fired on window when the server no longer accepts the token; the router goes to Login. */
+/** Fired on window when the server no longer accepts the token; the router goes to Login and
+ * back to the same page after signing in again. */
 export const SIGNED_OUT_EVENT = "movierec:signed-out";
 
 export class ApiError extends Error {
@@ -67,4 +68,17 @@ export async function gql(query, variables = {}) {
 export function signOutLocally() {
   clearToken();
   window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT));
+}
+
+/**
+ * Fields that need no account answer a revoked or expired token as if nobody were signed in
+ * (`viewerRating: null`, "Not rated yet"), so every screen also asks for `viewer { id }` and
+ * passes the answer here: a null viewer means the session has ended on the server.
+ * @param {{ viewer?: object | null }} data
+ * @returns {boolean} true when the viewer is still signed in
+ */
+export function stillSignedIn(data) {
+  if (data.viewer !== null) return true;
+  signOutLocally();
+  return false;
 }

@@ -24,9 +24,34 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** A polite "Loading…" line that screen readers announce. */
-export function loading(text = "Loading…") {
-  return el("p", { className: "status", role: "status" }, text);
+/**
+ * A loading placeholder: grey shapes where the content will be (so the page does not jump when it
+ * arrives), and a polite "Loading…" that only screen readers hear.
+ * @param {"cards" | "block"} [shape] a row of card shapes, or a block of text lines
+ */
+export function loading(shape = "block") {
+  const shapes =
+    shape === "cards"
+      ? el(
+          "ul",
+          { className: "row skeleton-row", "aria-hidden": "true" },
+          ...Array.from({ length: 8 }, () =>
+            el("li", {}, el("div", { className: "skeleton skeleton-poster" })),
+          ),
+        )
+      : el(
+          "div",
+          { className: "skeleton-block", "aria-hidden": "true" },
+          el("div", { className: "skeleton skeleton-line" }),
+          el("div", { className: "skeleton skeleton-line" }),
+          el("div", { className: "skeleton skeleton-line short" }),
+        );
+  return el(
+    "div",
+    { className: "loading", role: "status" },
+    el("span", { className: "visually-hidden" }, "Loading…"),
+    shapes,
+  );
 }
 
 /**

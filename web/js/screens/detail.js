@@ -1,15 +1,19 @@
 // A movie's page: backdrop (or poster, or a title placeholder), facts, the community's rating,
-// the viewer's own rating to set or change, and similar movies.
+// the viewer's own rating to set, change or remove, and similar movies.
 
-import { gql } from "../api.js";
+import { gql, stillSignedIn } from "../api.js";
 import { el, errorBox, loading, yearText } from "../dom.js";
 import { CARD_FIELDS } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
 import { picture } from "../ui/picture.js";
 import { starRating } from "../ui/star-rating.js";
 
+/** GraphQL's Int is 32-bit: a larger id is no movie, not a request to send. */
+const MAX_ID = 2 ** 31 - 1;
+
 const MOVIE = /* GraphQL */ `
   query Movie($id: Int!) {
+    viewer { id }
     movie(id: $id) {
       id
       title
@@ -32,32 +36,69 @@ function statsText({ average, count }) {
   return `${average.toFixed(1)} average from ${count} ${count === 1 ? "rating" : "ratings"}`;
 }
 
-/** @param {HTMLElement} view @param {{ params: string[] }} route */
-export function renderDetail(view, { params: [id] }) {
+/**
+ * "← Back" goes back in history when the user came from a page of this app (another movie's
+ * Similar row, a search), and Home when they arrived here directly (a link, a new tab).
+ * @param {string | null} cameFrom
+ */
+function backLink(cameFrom) {
+  const link = el("a", { href: "#/home" }, cameFrom ? "← Back" : "← Home");
+  if (cameFrom) {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      history.back();
+    });
+  }
+  return el("p", { className: "back" }, link);
+}
+
+function notFound(heading, body) {
+  heading.textContent = "Movie not found";
+  document.title = "Movie not found – movierec";
+  body.replaceChildren(
+    el(
+      "p",
+      {},
+      "No movie has this number. ",
+      el("a", { href: "#/home" }, "Go to Home"),
+      " or search for a title above.",
+    ),
+  );
+}
+
+/**
+ * @param {HTMLElement} view
+ * @param {{ params: string[], cameFrom: string | null }} route
+ * @returns {Promise<void>} settles once the movie has loaded (or failed to)
+ */
+export function renderDetail(view, { params: [id], cameFrom }) {
   const heading = el("h1", { tabIndex: -1 }, "Movie");
   const body = el("div", { className: "detail-body" }, loading());
-  const back = el("p", { className: "back" }, el("a", { href: "#/home" }, "← Home"));
-  view.append(back, heading, body);
+  view.append(backLink(cameFrom), heading, body);
 
   async function load() {
+    const movieId = Number(id);
+    if (!Number.isSafeInteger(movieId) || movieId > MAX_ID) return notFound(heading, body);
     body.replaceChildren(loading());
-    let movie;
+    let data;
     try {
-      ({ movie } = await gql(MOVIE, { id: Number(id) }));
+      data = await gql(MOVIE, { id: movieId });
     } catch (error) {
+      if (error.code === "BAD_USER_INPUT") return notFound(heading, body);
       body.replaceChildren(errorBox(error, load));
       return;
     }
-    if (movie === null) {
-      heading.textContent = "Movie not found";
-      body.replaceChildren(
-        el("p", {}, "No movie has this number. ", el("a", { href: "#/home" }, "Back to Home")),
-      );
-      return;
-    }
+    if (!stillSignedIn(data)) return;
+    const { movie } = data;
+    if (movie === null) return notFound(heading, body);
     heading.textContent = movie.title;
     document.title = `${movie.title} – movierec`;
     const stats = el("p", { className: "stats" }, statsText(movie.ratingStats));
+    const similar = movieRow({
+      heading: "Similar movies",
+      load: async () => movie.similar,
+      empty: () => "No similar movies found.",
+    });
     body.replaceChildren(
       picture({
         urls: [movie.backdropUrl, movie.posterUrl],
@@ -78,15 +119,13 @@ export function renderDetail(view, { params: [id] }) {
           title: movie.title,
           value: movie.viewerRating,
           onSaved: ({ ratingStats }) => (stats.textContent = statsText(ratingStats)),
+          removable: true,
         }),
         el("p", { className: "overview" }, movie.overview || "No overview available."),
       ),
-      movieRow({
-        heading: "Similar movies",
-        load: async () => movie.similar,
-        empty: () => "No similar movies found.",
-      }).element,
+      similar.element,
     );
+    await similar.ready;
   }
-  load();
+  return load();
 }

@@ -1,16 +1,18 @@
-// Home: what the viewer has watched, what is recommended for them, and a third row switched by
-// the chips (featured, trending, newly added, then one per genre). Every visit asks the server
-// again, so a rating given on a movie's page shows here on return.
+// Home: what the viewer has watched (with their stars), what is recommended for them, and a third
+// row switched by the chips (featured, trending, newly added, then one per genre). Every visit
+// asks the server again, so a rating given on a movie's page shows here on return.
 
-import { gql, signOutLocally } from "../api.js";
+import { gql, stillSignedIn } from "../api.js";
 import { el } from "../dom.js";
 import { CARD_FIELDS } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
+import { rovingFocus } from "../ui/roving.js";
 
 const WATCHED = /* GraphQL */ `
   query Watched {
     viewer {
-      ratings(first: 20, orderBy: RECENT) { edges { node { movie { ...CardFields } } } }
+      id
+      ratings(first: 20, orderBy: RECENT) { edges { node { rating movie { ...CardFields } } } }
     }
   }
   ${CARD_FIELDS}
@@ -55,18 +57,60 @@ function chipHeading(label) {
   return RAILS.some((r) => r.label === label) ? label : `${label} for you`;
 }
 
+/** The rails have no paging in the API; a genre's full list is the genre's search. */
+function chipSeeAll(label) {
+  if (RAILS.some((r) => r.label === label)) return null;
+  return {
+    href: `#/search?${new URLSearchParams({ genre: label })}`,
+    label: `See all ${label} movies`,
+  };
+}
+
+/**
+ * The chips scroll sideways; arrows at each end show (and scroll to) what is cut off, so a
+ * phone user sees that more genres exist.
+ * @param {HTMLElement} chips
+ */
+function scrollingChips(chips) {
+  const step = (direction) => () =>
+    chips.scrollBy({ left: direction * chips.clientWidth * 0.8, behavior: "smooth" });
+  // Pointer helpers only: keyboard users move through the chips with the arrow keys.
+  const before = el(
+    "button",
+    { type: "button", className: "chips-more before", tabIndex: -1, "aria-hidden": "true" },
+    "‹",
+  );
+  const after = el(
+    "button",
+    { type: "button", className: "chips-more after", tabIndex: -1, "aria-hidden": "true" },
+    "›",
+  );
+  before.addEventListener("click", step(-1));
+  after.addEventListener("click", step(1));
+  const frame = el("div", { className: "chips-frame" }, before, chips, after);
+  function update() {
+    const end = chips.scrollWidth - chips.clientWidth;
+    frame.classList.toggle("more-before", chips.scrollLeft > 1);
+    frame.classList.toggle("more-after", chips.scrollLeft < end - 1);
+  }
+  chips.addEventListener("scroll", update, { passive: true });
+  new ResizeObserver(update).observe(chips);
+  return { element: frame, update };
+}
+
 /** @param {HTMLElement} view */
 export function renderHome(view) {
   const watched = movieRow({
     heading: "Movies you have watched",
     load: async () => {
-      const { viewer } = await gql(WATCHED);
-      if (viewer === null) {
-        signOutLocally();
-        return null;
-      }
-      return viewer.ratings.edges.map((e) => e.node.movie);
+      const data = await gql(WATCHED);
+      if (!stillSignedIn(data)) return null;
+      return data.viewer.ratings.edges.map(({ node }) => ({
+        ...node.movie,
+        ownRating: node.rating,
+      }));
     },
+    seeAll: { href: "#/ratings", label: "See all movies you have rated" },
     empty: () =>
       el(
         "span",
@@ -87,6 +131,7 @@ export function renderHome(view) {
     heading: chipHeading(selected),
     load: () => chipLoader(selected)(),
     empty: () => "No movies here yet.",
+    seeAll: chipSeeAll(selected),
   });
 
   const chips = el("div", { className: "chips", role: "group", "aria-label": "Browse movies" });
@@ -102,13 +147,23 @@ export function renderHome(view) {
         other.setAttribute("aria-pressed", String(other === chip));
       }
       chipRow.setHeading(chipHeading(label));
+      chipRow.setSeeAll(chipSeeAll(label));
       chipRow.reload();
     });
     chips.append(chip);
   }
   RAILS.forEach((r) => addChip(r.label));
-  gql(GENRES).then(
-    ({ genres }) => genres.forEach(addChip),
+  const roving = rovingFocus(chips, "button.chip");
+  const scroller = scrollingChips(chips);
+  const genresLoaded = gql(GENRES).then(
+    ({ genres }) => {
+      genres.forEach(addChip);
+      roving.refresh();
+      scroller.update();
+      // Back from a movie, the chosen genre chip is in view (the chips are their own scroller).
+      const pressed = chips.querySelector('[aria-pressed="true"]');
+      chips.scrollLeft = pressed.offsetLeft - chips.clientWidth / 2;
+    },
     () => {}, // the fixed chips still work; a genre list failure is not worth an error box
   );
 
@@ -116,6 +171,12 @@ export function renderHome(view) {
     el("h1", { className: "visually-hidden", tabIndex: -1 }, "Home"),
     watched.element,
     recommended.element,
-    el("section", { className: "browse", "aria-label": "Browse" }, chips, chipRow.element),
+    el(
+      "section",
+      { className: "browse", "aria-label": "Browse" },
+      scroller.element,
+      chipRow.element,
+    ),
   );
+  return Promise.all([watched.ready, recommended.ready, chipRow.ready, genresLoaded]);
 }

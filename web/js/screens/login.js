@@ -1,13 +1,16 @@
 // Sign in and create account: one form, two configurations. Errors are the API's own typed
 // messages (wrong password, name taken, too many attempts), shown as they come.
+// Signing in returns to the page that asked for it (`?next=`), and saves a rating the viewer
+// gave after their session had ended (session.js keeps it), saying whether it worked.
 
 import { gql } from "../api.js";
 import { el } from "../dom.js";
-import { setToken } from "../session.js";
+import { keepNotice, peekPendingRating, setToken, takePendingRating } from "../session.js";
+import { RATE_MOVIE } from "../ui/star-rating.js";
 
 const AUTH_FIELDS = /* GraphQL */ `
   __typename
-  ... on AuthPayload { token }
+  ... on AuthPayload { token expiresAt user { id } }
 `;
 
 const SIGN_IN = {
@@ -65,10 +68,50 @@ const SIGN_UP = {
 /** Errors about the name put the cursor back in Username; the rest in Password. */
 const USERNAME_ERRORS = new Set(["UsernameTaken", "InvalidUsername"]);
 
+function signInNotice(query) {
+  const pending = peekPendingRating();
+  const ended = pending
+    ? `Your session has ended. Sign in again to save your rating of ${pending.title} ` +
+      `(${pending.rating} of 5).`
+    : "Your session has ended. Please sign in again.";
+  if (query.has("expired")) return ended;
+  if (query.has("signedout")) return "You signed out in another window.";
+  return "";
+}
+
+/** The page asked for before signing in, when it is a page of this app. */
+function nextPage(query, fallback) {
+  const next = query.get("next") ?? "";
+  return /^\/[a-z]/.test(next) && !/^\/(login|signup)\b/.test(next) ? `#${next}` : fallback;
+}
+
+/**
+ * Saves the rating given while signed out, and leaves a notice for the next screen either way.
+ * A rating for another account's session is not this account's to save: it is dropped, and said.
+ */
+async function completePendingRating(userId) {
+  const pending = takePendingRating();
+  if (!pending) return;
+  const what = `the rating of ${pending.title} (${pending.rating} of 5)`;
+  if (pending.userId !== userId) {
+    keepNotice(`${what[0].toUpperCase()}${what.slice(1)} was given in another account's session and was not saved.`);
+    return;
+  }
+  try {
+    const { rateMovie } = await gql(RATE_MOVIE, {
+      movieId: pending.movieId,
+      rating: pending.rating,
+    });
+    if (rateMovie.__typename !== "RatingPayload") throw new Error(rateMovie.message);
+    keepNotice(`Signed in again: ${what} is saved.`);
+  } catch (error) {
+    keepNotice(`Sorry, ${what} was lost: ${error.message}`);
+  }
+}
+
 /** @param {HTMLElement} view @param {{ query: URLSearchParams }} route */
 export function renderSignIn(view, { query }) {
-  const notice = query.has("expired") ? "Your session has ended. Please sign in again." : "";
-  renderForm(view, SIGN_IN, notice);
+  renderForm(view, { ...SIGN_IN, next: nextPage(query, SIGN_IN.next) }, signInNotice(query));
 }
 
 /** @param {HTMLElement} view */
@@ -133,8 +176,10 @@ function renderForm(view, mode, notice) {
         password: String(data.get("password")),
       });
       if (result.__typename === "AuthPayload") {
-        setToken(result.token);
-        location.hash = mode.next;
+        const userId = Number(result.user.id);
+        setToken({ token: result.token, expiresAt: result.expiresAt, userId });
+        await completePendingRating(userId);
+        location.replace(mode.next);
         return;
       }
       errorType = result.__typename;

@@ -1,7 +1,7 @@
 // A new account's first stop: popular movies to rate, and its own recommendations below, fetched
 // again after every rating so the viewer sees them change as the model learns their taste.
 
-import { gql, signOutLocally } from "../api.js";
+import { gql, stillSignedIn } from "../api.js";
 import { el, errorBox, loading } from "../dom.js";
 import { CARD_FIELDS, movieCard } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
@@ -12,7 +12,7 @@ const SUGGESTED_RATINGS = 3;
 
 const POPULAR = /* GraphQL */ `
   query Onboarding {
-    viewer { username ratingCount }
+    viewer { id username ratingCount }
     movies(first: 24, orderBy: POPULARITY) { edges { node { ...CardFields viewerRating } } }
   }
   ${CARD_FIELDS}
@@ -76,7 +76,7 @@ export function renderOnboarding(view) {
       body.replaceChildren(errorBox(error, load));
       return;
     }
-    if (data.viewer === null) return signOutLocally();
+    if (!stillSignedIn(data)) return;
     heading.textContent = `Welcome, ${data.viewer.username}! Rate a few movies you have seen`;
     progress.textContent = progressText(data.viewer.ratingCount);
     if (data.viewer.ratingCount > 0) showRecommendations();
@@ -87,25 +87,24 @@ export function renderOnboarding(view) {
     body.replaceChildren(
       el(
         "ul",
-        { className: "grid", "aria-label": "Popular movies" },
+        { className: "grid rate-grid", "aria-label": "Popular movies" },
         ...data.movies.edges.map(({ node: movie }) =>
           el(
             "li",
             {},
-            movieCard(
-              movie,
-              starRating({
+            movieCard(movie, {
+              below: starRating({
                 movieId: movie.id,
                 title: movie.title,
                 value: movie.viewerRating,
                 onSaved,
                 compact: true,
               }),
-            ),
+            }),
           ),
         ),
       ),
     );
   }
-  load();
+  return load();
 }

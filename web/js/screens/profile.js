@@ -1,11 +1,11 @@
 // Profile: who is signed in, how many movies they rated, and signing out (the token is dropped
-// here even if the server cannot be told).
+// here even if the server cannot be told, and every other open tab follows: session.js).
 
-import { gql, signOutLocally } from "../api.js";
+import { gql, stillSignedIn } from "../api.js";
 import { el, errorBox, loading } from "../dom.js";
 import { clearToken } from "../session.js";
 
-const PROFILE = /* GraphQL */ `query Profile { viewer { username ratingCount } }`;
+const PROFILE = /* GraphQL */ `query Profile { viewer { id username ratingCount } }`;
 const LOGOUT = /* GraphQL */ `mutation Logout { logout }`;
 
 /** @param {HTMLElement} view */
@@ -27,8 +27,9 @@ export function renderProfile(view) {
   async function load() {
     body.replaceChildren(loading());
     try {
-      const { viewer } = await gql(PROFILE);
-      if (viewer === null) return signOutLocally();
+      const data = await gql(PROFILE);
+      if (!stillSignedIn(data)) return;
+      const { viewer } = data;
       body.replaceChildren(
         el(
           "dl",
@@ -38,11 +39,12 @@ export function renderProfile(view) {
           el("dt", {}, "Movies rated"),
           el("dd", { "data-field": "rating-count" }, viewer.ratingCount),
         ),
+        el("p", {}, el("a", { href: "#/ratings" }, "See all your ratings")),
         el("p", {}, el("a", { href: "#/onboarding" }, "Rate more popular movies")),
       );
     } catch (error) {
       body.replaceChildren(errorBox(error, load));
     }
   }
-  load();
+  return load();
 }

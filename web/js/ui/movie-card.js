@@ -13,12 +13,25 @@ export const CARD_FIELDS = /* GraphQL */ `
   }
 `;
 
+/** "★ 4.5", read out as "Your rating: 4.5 stars". */
+function ownRating(rating) {
+  return el(
+    "span",
+    { className: "card-own" },
+    el("span", { className: "visually-hidden" }, "Your rating: "),
+    el("span", { "aria-hidden": "true" }, "★ "),
+    String(rating),
+    el("span", { className: "visually-hidden" }, rating === 1 ? " star" : " stars"),
+  );
+}
+
 /**
  * @param {{ id: number, title: string, year: number | null, posterUrl: string | null }} movie
- * @param {Node} [below] extra controls under the link (onboarding puts the star rating there)
+ * @param {{ below?: Node, rating?: number | null }} [extras] `below`: controls under the link
+ *   (onboarding puts the star rating there); `rating`: the viewer's own stars, shown on the card
  * @returns {HTMLElement}
  */
-export function movieCard(movie, below) {
+export function movieCard(movie, { below, rating } = {}) {
   return el(
     "article",
     { className: "card", "data-movie-id": movie.id },
@@ -27,7 +40,12 @@ export function movieCard(movie, below) {
       { className: "card-link", href: `#/movie/${movie.id}` },
       picture({ urls: [movie.posterUrl], title: movie.title, className: "poster" }),
       el("span", { className: "card-title" }, movie.title),
-      el("span", { className: "card-year" }, yearText(movie.year)),
+      el(
+        "span",
+        { className: "card-year" },
+        yearText(movie.year),
+        rating !== undefined && rating !== null && ownRating(rating),
+      ),
     ),
     below,
   );
