@@ -78,7 +78,11 @@ def test_graphiql_renders_offline_and_runs_a_query(page: Page, server: Server) -
     page.get_by_role("button", name="Show GraphiQL Explorer").click()
     expect(page.locator(".graphiql-explorer-root")).to_contain_text("genres")
     assert elsewhere == [], "nothing may be fetched from another host"
-    assert console_errors == [], "no CSP violation or other error in the console"
+    assert console_errors == [], "no CSP violation or other error in the console (a 404 included)"
+    assert (
+        page.evaluate("() => document.querySelector('meta[name=viewport]').content")
+        == "width=device-width, initial-scale=1"
+    )
 
 
 def test_a_bearer_token_in_the_headers_editor_signs_the_query_in(
