@@ -78,6 +78,19 @@ def test_keyboard_alone_signs_in_opens_a_movie_and_rates_it(page: Page, server: 
     assert stored == expected, "the value arrowed to is the one stored"
     assert len(saves) == 1, "one save for six arrow presses and Enter"
 
+    # Space saves too, and leaving the group with an unsaved choice puts the saved value back.
+    page.keyboard.press("ArrowLeft")
+    lower = expected - 0.5 if expected > 0.5 else 5.0
+    with page.expect_response(answer_to("RateMovie")) as saved:
+        page.keyboard.press(" ")
+    assert saved.value.json()["data"]["rateMovie"]["rating"] == lower
+    expect(page.locator(".rating-status")).to_have_text(f"You rated this {lower:g} of 5")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Tab")
+    expect(page.locator(".rating-status")).to_have_text(f"You rated this {lower:g} of 5")
+    expect(page.locator(f'input[type=radio][value="{lower:g}"]')).to_be_checked()
+    assert len(saves) == 2
+
 
 @pytest.mark.parametrize(
     ("device", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 800)]
