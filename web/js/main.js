@@ -46,6 +46,12 @@ function isSafeNext(next) {
   return route !== undefined && !route.signedOut;
 }
 
+/** @param {URLSearchParams} query @returns {string | null} the page to go to after sign-in */
+function safeNext(query) {
+  const next = query.get("next");
+  return next && isSafeNext(next) ? next : null;
+}
+
 /** The path and query of the page showing now, to come back to after signing in. */
 function here() {
   return location.hash.replace(/^#/, "");
@@ -66,10 +72,8 @@ function show() {
   const route = ROUTES.find((r) => r.pattern.test(path));
   const signedIn = getToken() !== null;
   if (!route) return location.replace(signedIn ? "#/home" : "#/login");
-  if (route.signedOut && signedIn) {
-    const next = new URLSearchParams(search).get("next");
-    return location.replace(`#${next && isSafeNext(next) ? next : "/home"}`);
-  }
+  const query = new URLSearchParams(search);
+  if (route.signedOut && signedIn) return location.replace(`#${safeNext(query) ?? "/home"}`);
   if (!route.signedOut && !signedIn) return toLogin();
 
   if (history.state?.entry === undefined) {
@@ -86,7 +90,6 @@ function show() {
     if (link.getAttribute("href") === `#${path}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  const query = new URLSearchParams(search);
   searchField.sync(path === "/search" ? (query.get("q") ?? "") : "");
 
   // A fresh element per visit: a slow request of the screen left behind writes into a
@@ -95,7 +98,12 @@ function show() {
   view.className = `screen screen-${route.title.toLowerCase().replace(/\s+/g, "-")}`;
   main.replaceChildren(view);
   const params = path.match(route.pattern).slice(1);
-  const ready = route.render(view, { params, query, cameFrom: history.state.from });
+  const ready = route.render(view, {
+    params,
+    query,
+    next: safeNext(query),
+    cameFrom: history.state.from,
+  });
   const notice = takeNotice();
   if (notice) view.prepend(el("p", { className: "notice", role: "status" }, notice));
   const entry = currentEntry;

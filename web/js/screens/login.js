@@ -79,12 +79,6 @@ function signInNotice(query) {
   return "";
 }
 
-/** The page asked for before signing in, when it is a page of this app. */
-function nextPage(query, fallback) {
-  const next = query.get("next") ?? "";
-  return /^\/[a-z]/.test(next) && !/^\/(login|signup)\b/.test(next) ? `#${next}` : fallback;
-}
-
 /**
  * Saves the rating given while signed out, and leaves a notice for the next screen either way.
  * A rating for another account's session is not this account's to save: it is dropped, and said.
@@ -109,9 +103,13 @@ async function completePendingRating(userId) {
   }
 }
 
-/** @param {HTMLElement} view @param {{ query: URLSearchParams }} route */
-export function renderSignIn(view, { query }) {
-  renderForm(view, { ...SIGN_IN, next: nextPage(query, SIGN_IN.next) }, signInNotice(query));
+/**
+ * @param {HTMLElement} view
+ * @param {{ query: URLSearchParams, next: string | null }} route `next`: the page asked for
+ *   before signing in, already checked by the router to be one of this app's
+ */
+export function renderSignIn(view, { query, next }) {
+  renderForm(view, { ...SIGN_IN, next: next ? `#${next}` : SIGN_IN.next }, signInNotice(query));
 }
 
 /** @param {HTMLElement} view */

@@ -193,7 +193,7 @@ export function starRating({
     }
   });
   fieldset.addEventListener("focusout", (event) => {
-    if (fieldset.contains(/** @type {Node | null} */ (event.relatedTarget))) return;
+    if (track.contains(/** @type {Node | null} */ (event.relatedTarget))) return;
     if (previewing) {
       previewing = false;
       show(saved);
