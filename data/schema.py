@@ -24,6 +24,8 @@ from sqlalchemy import (
     func,
 )
 
+from data.domain import RATING_SCALE
+
 metadata = MetaData()
 
 schema_version = Table(
@@ -88,7 +90,9 @@ ratings = Table(
     Column("rating", Float, nullable=False),
     Column("rated_at", BigInteger, nullable=False, doc="Unix seconds."),
     CheckConstraint(
-        "rating >= 0.5 AND rating <= 5.0 AND rating * 2 = CAST(rating * 2 AS INTEGER)",
+        f"rating >= {RATING_SCALE.lowest} AND rating <= {RATING_SCALE.highest} AND "
+        f"rating * {RATING_SCALE.steps_per_unit} = "
+        f"CAST(rating * {RATING_SCALE.steps_per_unit} AS INTEGER)",
         name="ck_ratings_half_stars",
     ),
     Index("ix_ratings_movie", "movie_id"),

@@ -21,19 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
+from data.domain import NO_GENRES, RATING_SCALE
 from etl.errors import EtlError
 
 MOVIES_HEADER = ("movieId", "title", "genres")
 LINKS_HEADER = ("movieId", "imdbId", "tmdbId")
 RATINGS_HEADER = ("userId", "movieId", "rating", "timestamp")
 TAGS_HEADER = ("userId", "movieId", "tag", "timestamp")
-NO_GENRES = "(no genres listed)"
 CHUNK_ROWS = 50_000
 
 # "Heat (1995)", "Death Note: Desu nôto (2006–2007)", "Babylon 5 (1994-)"; no year at all is
 # allowed (a dozen titles in ml-latest-small have none).
 _TITLE_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:\s*[-–]\s*(?:\d{4})?)?\)$")
-_HALF_STARS = frozenset(float(n) for n in range(1, 11))  # rating * 2 for 0.5 .. 5.0
 
 RatingRow = tuple[int, int, float, int]
 TagRow = tuple[int, int, str, int]
@@ -229,8 +228,10 @@ def _rating(value: str, path: Path, line: int) -> float:
         rating = float(value)
     except ValueError:
         raise EtlError(f"rating {value!r} is not a number", path=path, line=line) from None
-    if rating * 2 not in _HALF_STARS:
-        raise EtlError(f"rating {value!r} is not one of 0.5, 1.0, ..., 5.0", path=path, line=line)
+    if not RATING_SCALE.allows(rating):
+        raise EtlError(
+            f"rating {value!r} is not one of {RATING_SCALE.describe()}", path=path, line=line
+        )
     return rating
 
 

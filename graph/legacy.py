@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from data.domain import NO_GENRES
 from data.movies import MovieRow
 from graph.context import client_address
 from graph.json_body import loads
@@ -29,7 +30,6 @@ from graph.services.outcomes import Refusal
 from graph.threads import BlockingCalls
 
 RECOMMENDATIONS = 10
-NO_GENRES = "(no genres listed)"
 
 
 def dumps(value: Any) -> bytes:

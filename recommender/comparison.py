@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
+from data.domain import RATING_SCALE
 from recommender.dataset import TrainingData, index_of, per_user, random_holdout, split_rows
 from recommender.evaluate import (
     K,
@@ -33,7 +34,7 @@ from recommender.evaluate import (
 from recommender.models.blended import BlendedRating
 from recommender.models.popularity import popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams
-from recommender.models.rating import RATING_SCALE, RatingModel, to_trainset
+from recommender.models.rating import RatingModel, to_trainset
 from recommender.serving import Recommender, UserRatings
 from recommender.training import ServedConfig, fit_recommender
 
@@ -108,7 +109,7 @@ def served_predictions(
         parts = np.full((len(rows), len(SERVED_COMPONENTS)), np.nan)
         parts[present] = rating.components(items[known], ratings[known], targets[present])
         for column, name in enumerate(SERVED_COMPONENTS):
-            predicted[name][rows] = np.clip(parts[:, column], *RATING_SCALE)
+            predicted[name][rows] = np.clip(parts[:, column], *RATING_SCALE.bounds)
     return {
         name: np.where(np.isnan(values), rating.global_mean, values)
         for name, values in predicted.items()
@@ -162,7 +163,7 @@ def ranking_rows(
         sides = [RatingModel.trained_user(algo, int(u)) for u in users]
         everything = np.arange(len(data.movie_ids))
         estimates = np.stack([model.estimate(side, everything) for side in sides])
-        return task.top_k(np.clip(estimates, *RATING_SCALE))
+        return task.top_k(np.clip(estimates, *RATING_SCALE.bounds))
 
     def plain_puresvd() -> dict[int, np.ndarray]:
         return task.top_k(_puresvd_scores(data, task.rows, PureSVDParams(50, 0.0, 0.0), seed))

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from data import ratings as queries
+from data.domain import RATING_SCALE
 from data.movies import existing_movie_id
 from data.ratings import RatingOrder, RatingRow
 from graph.services.catalog import check_page_size
 from graph.services.outcomes import Refusal, Rejected
-
-RATING_STEPS = frozenset(step / 2 for step in range(1, 11))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +51,9 @@ class Ratings:
 
     def rate(self, user_id: int, movie_id: int, rating: float) -> Rejected | None:
         """Store a half-star rating; None once stored, else why nothing was written."""
-        if rating not in RATING_STEPS:
+        if not RATING_SCALE.allows(rating):
             return Rejected(
-                Refusal.INVALID_RATING, f"a rating is 0.5 to 5.0 in steps of 0.5, got {rating:g}"
+                Refusal.INVALID_RATING, f"a rating is {RATING_SCALE.describe()}, got {rating:g}"
             )
         with self._engine.begin() as conn:
             if not existing_movie_id(conn, movie_id):

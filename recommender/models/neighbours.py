@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import sparse
 
+from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
 from recommender.models.contract import Stored, StoredArrays, meta_number, meta_params
-from recommender.models.rating import RATING_SCALE
 
 # Dense similarity blocks are cut to about this many cells (4 float32 arrays of it in memory).
 BLOCK_CELLS = 1 << 23
@@ -84,7 +84,7 @@ class ItemNeighbours:
         return float(offsets.sum() / (self.params.reg_user + len(items)))
 
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        return np.clip(self.estimate(items, ratings, targets), *RATING_SCALE)
+        return np.clip(self.estimate(items, ratings, targets), *RATING_SCALE.bounds)
 
     def estimate(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Unclipped KNNBaseline estimates for ``targets`` (movie indices) from the ratings."""

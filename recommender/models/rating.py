@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, Dataset, Reader, Trainset
 
+from data.domain import RATING_SCALE
 from recommender.dataset import TrainingData, index_of
 from recommender.models.contract import (
     Stored,
@@ -27,7 +28,6 @@ from recommender.models.contract import (
     meta_params,
 )
 
-RATING_SCALE = (0.5, 5.0)
 # The fold-in penalties (bias, factors) that won on ml-latest-small: used unless a validation
 # carve chooses others (see recommender.models.blended).
 FOLD_IN_REGS = (3.0, 40.0)
@@ -50,7 +50,7 @@ def to_trainset(frame: pd.DataFrame, *, seed: int) -> Trainset:
     the store's user-then-time order costs about 0.005 RMSE (measured: 0.8575 sorted, 0.8525
     shuffled, tuned SVD on one 80/20 split).
     """
-    reader = Reader(rating_scale=RATING_SCALE)
+    reader = Reader(rating_scale=RATING_SCALE.bounds)
     columns = frame[["user_id", "movie_id", "rating"]].sample(frac=1.0, random_state=seed)
     return Dataset.load_from_df(columns, reader).build_full_trainset()
 
@@ -155,7 +155,7 @@ class RatingModel:
 
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Ratings in the scale for movie indices ``targets``, the user folded in from ratings."""
-        return np.clip(self.estimate(self.fold_in(items, ratings), targets), *RATING_SCALE)
+        return np.clip(self.estimate(self.fold_in(items, ratings), targets), *RATING_SCALE.bounds)
 
     def to_arrays(self, prefix: str) -> Stored:
         arrays = {

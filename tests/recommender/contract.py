@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
 from recommender.models.contract import Model, Ranker, RatingPredictor
-from recommender.models.rating import RATING_SCALE
 from tests.recommender.synthetic import synthetic_ratings
 
 PREFIX = "role.part."
@@ -150,7 +150,7 @@ class RatingPredictorContract(ModelContract):
         targets = np.arange(len(data.movie_ids))
         predicted = np.stack([model.predict(items, ratings, targets) for items, ratings in rows])
         assert predicted.shape == (len(rows), len(targets))
-        assert np.all((predicted >= RATING_SCALE[0]) & (predicted <= RATING_SCALE[1]))
+        assert np.all((predicted >= RATING_SCALE.lowest) & (predicted <= RATING_SCALE.highest))
         return predicted
 
     def test_known_marks_the_movies_with_training_ratings(

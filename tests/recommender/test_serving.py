@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.domain import RATING_SCALE
 from recommender.dataset import Interactions, TrainingData
 from recommender.models.puresvd import PureSVD, PureSVDParams
-from recommender.models.rating import RATING_SCALE, RatingModel, SVDParams, fit_svd
+from recommender.models.rating import RatingModel, SVDParams, fit_svd
 from recommender.serving import Recommender, UserRatings
 from recommender.training import fit_recommender
 from tests.recommender.conftest import SMALL
@@ -86,7 +87,7 @@ def test_vectorised_svd_component_equals_surprise_predict(ratings: pd.DataFrame)
     for user_id in (1, 17, 60):
         side = RatingModel.trained_user(algo, user_id)
         expected = [algo.predict(user_id, int(movie)).est for movie in movie_ids]
-        estimates = np.clip(model.estimate(side, everything), *RATING_SCALE)
+        estimates = np.clip(model.estimate(side, everything), *RATING_SCALE.bounds)
         np.testing.assert_allclose(estimates, expected, rtol=1e-12)
 
 
