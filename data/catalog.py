@@ -18,7 +18,6 @@ from data.migrations import StoreError
 from data.schema import genres, movie_genres, movies, ratings, tags, users
 
 Row = Mapping[str, Any]
-METADATA_COLUMNS = ("original_title", "overview", "poster_path", "backdrop_path")
 # Keeps each DELETE ... IN (...) well under SQLite's bound-parameter limit.
 _IN_CHUNK = 900
 
@@ -65,17 +64,18 @@ def upsert_movies(conn: Connection, rows: Sequence[Row]) -> None:
 
 
 def update_movie_metadata(conn: Connection, rows: Sequence[Row]) -> None:
-    """Set the TMDB metadata columns of existing movies (rows carry ``id`` and the columns)."""
+    """Set columns of existing movies: each row carries ``id`` and the same other columns,
+    which are what is set (the caller's record type decides, so no list of columns here)."""
     if not rows:
         return
+    columns = [column for column in rows[0] if column != "id"]
     statement = (
         update(movies)
         .where(movies.c.id == bindparam("movie_id"))
-        .values({column: bindparam(column) for column in METADATA_COLUMNS})
+        .values({column: bindparam(column) for column in columns})
     )
     conn.execute(
-        statement,
-        [{"movie_id": row["id"], **{c: row[c] for c in METADATA_COLUMNS}} for row in rows],
+        statement, [{"movie_id": row["id"], **{c: row[c] for c in columns}} for row in rows]
     )
 
 

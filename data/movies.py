@@ -16,7 +16,11 @@ from data.schema import genres, movie_genres, movies, ratings
 
 @dataclass(frozen=True, slots=True)
 class MovieRow:
-    """One movie with its genres in MovieLens order; immutable between ETL runs."""
+    """One movie with its genres in MovieLens order; immutable between ETL runs.
+
+    Its fields are the ``movies`` table's columns plus ``genres`` (a test holds them equal), and
+    it is built from the row by name, so storing a new column is that column and one field here.
+    """
 
     id: int
     title: str
@@ -44,22 +48,7 @@ def movies_by_ids(conn: Connection, ids: Iterable[int]) -> dict[int, MovieRow]:
         return {}
     rows = conn.execute(select(movies).where(movies.c.id.in_(wanted))).all()
     names = genres_by_movie(conn, wanted)
-    return {
-        row.id: MovieRow(
-            id=row.id,
-            title=row.title,
-            movielens_title=row.movielens_title,
-            year=row.year,
-            genres=names.get(row.id, ()),
-            original_title=row.original_title,
-            overview=row.overview,
-            poster_path=row.poster_path,
-            backdrop_path=row.backdrop_path,
-            imdb_id=row.imdb_id,
-            tmdb_id=row.tmdb_id,
-        )
-        for row in rows
-    }
+    return {row.id: MovieRow(**row._mapping, genres=names.get(row.id, ())) for row in rows}
 
 
 def genres_by_movie(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

@@ -151,24 +151,13 @@ def _write_movies(
     links: dict[int, Link],
     metadata: dict[int, Metadata],
 ) -> None:
-    rows = []
-    for movie in movies.values():
-        link, extra = _link(links, movie.id), metadata[movie.id]
-        rows.append(
-            {
-                "id": movie.id,
-                "title": movie.title,
-                "movielens_title": movie.movielens_title,
-                "year": movie.year,
-                "imdb_id": link.imdb_id,
-                "tmdb_id": link.tmdb_id,
-                "original_title": extra.original_title,
-                "overview": extra.overview,
-                "poster_path": extra.poster_path,
-                "backdrop_path": extra.backdrop_path,
-            }
-        )
-    catalog.upsert_movies(conn, rows)
+    catalog.upsert_movies(
+        conn,
+        [
+            movie_columns(movie, _link(links, movie.id), metadata[movie.id])
+            for movie in movies.values()
+        ],
+    )
     ids = catalog.genre_ids(conn, (name for movie in movies.values() for name in movie.genres))
     catalog.replace_movie_genres(
         conn,
@@ -179,6 +168,14 @@ def _write_movies(
             for position, name in enumerate(movie.genres)
         ],
     )
+
+
+def movie_columns(movie: Movie, link: Link, extra: Metadata) -> dict[str, Any]:
+    """A ``movies`` row from its three sources, by field name: a source's new field is a new
+    column written, with no list of columns here (genres go to ``movie_genres``)."""
+    row = {**asdict(movie), **asdict(link), **asdict(extra)}
+    del row["genres"]
+    return row
 
 
 class _DemoAccounts:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
-from data.db import open_store
+from data.db import make_engine, open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +50,30 @@ def movielens_dir() -> Path:
     return found
 
 
+def drop_every_table(engine: Engine) -> None:
+    """Empty a test database: every table it has, Alembic's version table included, so the next
+    store built there starts from nothing (``schema.metadata`` alone would leave the version)."""
+    found = MetaData()
+    found.reflect(engine)
+    found.drop_all(engine)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The PostgreSQL database ``MOVIEREC_TEST_POSTGRES_URL`` names, emptied before and after;
+    skipped when that is not set (CI starts a server with ``.ci/postgres``)."""
+    url = os.environ.get("MOVIEREC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("MOVIEREC_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against")
+    engine = make_engine(url)
+    try:
+        drop_every_table(engine)
+        yield url
+        drop_every_table(engine)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def store_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
@@ -57,7 +81,7 @@ def store_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def engine(store_url: str) -> Iterator[Engine]:
-    """An empty store at the latest schema version, in a temporary folder."""
+    """An empty store at the head schema revision, in a temporary folder."""
     engine = open_store(store_url, create=True)
     yield engine
     engine.dispose()

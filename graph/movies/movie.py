@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import strawberry
 
 from data.movies import MovieRow
@@ -25,18 +27,10 @@ class Movie:
 
     @classmethod
     def from_row(cls, row: MovieRow) -> Movie:
-        return cls(
-            id=row.id,
-            title=row.title,
-            year=row.year,
-            genres=list(row.genres),
-            original_title=row.original_title,
-            overview=row.overview,
-            poster_path=row.poster_path,
-            backdrop_path=row.backdrop_path,
-            imdb_id=row.imdb_id,
-            tmdb_id=row.tmdb_id,
-        )
+        """Every plain field is the row's field of the same name: exposing a stored column is
+        its one annotation above."""
+        values = {field.name: getattr(row, field.name) for field in fields(cls) if field.init}
+        return cls(**values | {"genres": list(row.genres)})
 
     @strawberry.field
     def poster_url(self, size: ImageSize = ImageSize.W342) -> str | None:

@@ -11,10 +11,12 @@ from sqlalchemy import Engine, select, update
 
 from data.db import make_engine, open_store
 from data.passwords import verify_password
-from data.schema import genres, metadata, movie_genres, movies, ratings, tags, users
+from data.schema import genres, movie_genres, movies, ratings, tags, users
 from etl.errors import EtlError
-from etl.load import apply_cached_metadata, load_movielens
+from etl.load import apply_cached_metadata, load_movielens, movie_columns
 from etl.metadata import Metadata
+from etl.movielens import Link, Movie
+from tests.conftest import drop_every_table
 from tests.etl.conftest import FILES, dump, write_movielens
 
 
@@ -55,6 +57,19 @@ def test_load_writes_catalog_users_ratings_and_tags(engine: Engine, movielens_sm
     assert summary.users_created == 3
     assert summary.movies_without_tmdb_id == 1
     assert summary.metadata_sources == {"combined_movies.csv": 3, "none (MovieLens fields only)": 1}
+
+
+def test_a_movies_row_takes_every_column_from_its_sources_by_name() -> None:
+    """Movie, Link and Metadata together name each column of ``movies`` once; a field added to
+    a source is written without a list of columns to update."""
+    row = movie_columns(
+        Movie(1, "Heat", "Heat (1995)", 1995, ("Action",)),
+        Link("tt0113277", 949),
+        Metadata("Heat", "A heist.", "/p.jpg", "/b.jpg"),
+    )
+    assert set(row) == set(movies.columns.keys())
+    assert row["tmdb_id"] == 949
+    assert row["backdrop_path"] == "/b.jpg"
 
 
 def test_rerun_leaves_the_same_store(engine: Engine, movielens_small: Path) -> None:
@@ -168,11 +183,11 @@ def postgres_engine() -> Iterator[Engine]:
     if not url:
         pytest.skip("set MOVIEREC_TEST_POSTGRES_URL to run the PostgreSQL load test")
     engine = make_engine(url)
-    metadata.drop_all(engine)
+    drop_every_table(engine)
     engine.dispose()
     engine = open_store(url, create=True)
     yield engine
-    metadata.drop_all(engine)
+    drop_every_table(engine)
     engine.dispose()
 
 

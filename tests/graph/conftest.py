@@ -22,7 +22,7 @@ from data.catalog import sync_user_id_sequence
 from data.db import make_engine
 from data.passwords import hash_password
 from data.ratings import ratings_frame
-from data.schema import genres, metadata, movie_genres, movies, ratings, users
+from data.schema import genres, movie_genres, movies, ratings, users
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services, build_services
@@ -30,6 +30,7 @@ from recommender.models.puresvd import PureSVDParams
 from recommender.models.rating import SVDParams
 from recommender.serving import Recommender
 from recommender.training import ServedConfig, fit_recommender
+from tests.conftest import drop_every_table
 
 GENRES = ["Action", "Comedy", "Drama", "Sci-Fi"]
 MOVIES = 30
@@ -106,7 +107,7 @@ def populate(engine: Engine) -> None:
 def _drop_tables(url: str) -> None:
     engine = make_engine(url)
     try:
-        metadata.drop_all(engine)
+        drop_every_table(engine)
     finally:
         engine.dispose()
 
