@@ -1,4 +1,4 @@
-"""The store: table definitions, engine, schema versioning and the queries the app needs.
+"""The store: table definitions, engine, schema versions (Alembic) and the queries the app needs.
 
 Knows SQLAlchemy and nothing above it: no GraphQL, no models, no CSV parsing.
 """

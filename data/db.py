@@ -13,7 +13,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
-from data.migrations import LATEST_VERSION, StoreError, current_version, migrate
+from data import migrations
+from data.migrations import Found, StoreError
 
 
 def make_engine(url: str) -> Engine:
@@ -38,36 +39,47 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 
 
 def open_store(url: str, *, create: bool = False) -> Engine:
-    """Open the store and check its schema version.
+    """Open the store and check that its schema is at this code's head revision.
 
-    With ``create`` an empty database is created or an older one migrated; without it a missing
-    or outdated schema is an error, so a server never silently writes a schema of its own.
-    Raises ``StoreError`` with a message naming what was found.
+    With ``create`` an empty database is built, or an older one (the pre-Alembic release's
+    included) upgraded, in one transaction; without it anything but head is an error, so a
+    server never silently writes a schema of its own. Raises ``StoreError`` with one line
+    saying what was found and which command fixes it.
     """
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            found = current_version(conn)
-            if found == LATEST_VERSION:
+            try:
+                found = migrations.current(conn)
+            except StoreError as exc:
+                raise StoreError(f"the store at {_safe(url)}: {exc}") from None
+            if found.revision == migrations.head() and not found.legacy:
                 return engine
             if not create:
-                if found is None:
-                    raise StoreError(
-                        f"the store at {_safe(url)} is empty; run `movierec etl` to build it"
-                    )
-                raise StoreError(
-                    f"the store at {_safe(url)} has schema version {found}, this movierec "
-                    f"needs {LATEST_VERSION}; run `movierec etl` to migrate it"
-                )
-            migrate(conn, found)
+                raise StoreError(_outdated(url, found))
+            migrations.upgrade(conn, found)
     except Exception:
         engine.dispose()
         raise
     return engine
 
 
+def _outdated(url: str, found: Found) -> str:
+    if found.revision is None:
+        return f"the store at {_safe(url)} is empty; run `movierec etl` to build it"
+    if found.legacy:
+        return (
+            f"the store at {_safe(url)} was built by a movierec release before Alembic "
+            f"(schema_version {migrations.LEGACY_VERSION}); run `movierec db upgrade` to migrate it"
+        )
+    return (
+        f"the store at {_safe(url)} is at schema revision {found.revision}, this movierec needs "
+        f"{migrations.head()}; run `movierec db upgrade` to migrate it"
+    )
+
+
 def store_exists(url: str) -> bool:
-    """True when the database exists and holds a movierec schema of any version."""
+    """True when the database exists and holds a movierec schema of any revision."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and (
         not parsed.database or not Path(parsed.database).exists()
@@ -75,9 +87,10 @@ def store_exists(url: str) -> bool:
         return False
     engine = make_engine(url)
     try:
-        return "schema_version" in inspect(engine).get_table_names()
+        tables = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+    return bool(tables & {migrations.VERSION_TABLE, migrations.LEGACY_TABLE})
 
 
 def _safe(url: str) -> str:

@@ -3,6 +3,10 @@
 Ids of movies and of MovieLens users are the MovieLens ids, so a rating in the CSV, a row in the
 store and an index in a model artifact all name the same thing. Timestamps of ratings and tags are
 Unix seconds, as in MovieLens.
+
+This module is the schema's one declaration: Alembic's revisions (``data/migrations/``) bring a
+database to it, and a test checks that the newest revision builds exactly these tables, so
+``make migration`` can autogenerate the next revision from a change here.
 """
 
 from __future__ import annotations
@@ -27,13 +31,6 @@ from sqlalchemy import (
 from data.domain import RATING_SCALE
 
 metadata = MetaData()
-
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
 
 movies = Table(
     "movies",

@@ -53,7 +53,7 @@ def prepare(settings: Settings) -> int:
     """Build the store and train the model when missing, and make sure a secret exists.
 
     Whatever would stop a worker is checked here, once, in the parent: a store of another
-    schema version or a secret too short to sign with would otherwise fail inside every worker
+    schema revision or a secret too short to sign with would otherwise fail inside every worker
     process, as a traceback, while uvicorn kept restarting them.
     """
     if not store_exists(settings.resolved_database_url):

@@ -7,15 +7,16 @@ import pytest
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import IntegrityError
 
+from data import migrations
 from data.db import open_store, store_exists
-from data.migrations import LATEST_VERSION, StoreError
-from data.schema import movies, ratings, schema_version, users
+from data.migrations import StoreError
+from data.schema import movies, ratings, users
 
 
-def test_new_store_is_stamped_with_latest_version(engine: Engine) -> None:
+def test_new_store_is_stamped_with_the_head_revision(engine: Engine) -> None:
     with engine.connect() as conn:
-        version = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
-    assert version == LATEST_VERSION
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert revision == migrations.head()
 
 
 def test_sqlite_pragmas_enforce_foreign_keys_and_wal(engine: Engine) -> None:
@@ -61,8 +62,11 @@ def test_foreign_database_is_refused_with_the_tables_it_has(tmp_path: Path) -> N
         open_store(f"sqlite:///{path}", create=True)
 
 
-def test_newer_schema_is_refused_naming_the_version(engine: Engine, store_url: str) -> None:
+def test_newer_schema_is_refused_naming_the_revision(engine: Engine, store_url: str) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(schema_version).values(version=LATEST_VERSION + 7))
-    with pytest.raises(StoreError, match=f"version {LATEST_VERSION + 7}"):
-        open_store(store_url)
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    for create in (False, True):
+        with pytest.raises(
+            StoreError, match="schema revision 9999 is newer than this movierec knows"
+        ):
+            open_store(store_url, create=create)

@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import text
 
 import etl.commands
 import etl.training
 from data.db import open_store
-from data.migrations import LATEST_VERSION
-from data.schema import schema_version
 from movierec import bootstrap
 from movierec.settings import Settings
 from recommender.artifact import LATEST
@@ -101,13 +99,38 @@ def test_a_too_short_secret_stops_the_start_with_a_message(
     assert "MOVIEREC_SECRET_KEY must be at least 32 characters" in caplog.text
 
 
-def test_a_store_of_another_schema_version_stops_the_start_with_a_message(
-    settings: Settings, calls: list[str], caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("statements", "message"),
+    [
+        (
+            ["UPDATE alembic_version SET version_num = '9999'"],
+            "schema revision 9999 is newer than this movierec knows (its newest is 0001); "
+            "upgrade movierec",
+        ),
+        (
+            [
+                "DROP TABLE alembic_version",
+                "CREATE TABLE schema_version (version INTEGER PRIMARY KEY)",
+                "INSERT INTO schema_version VALUES (1)",
+            ],
+            "before Alembic (schema_version 1); run `movierec db upgrade` to migrate it",
+        ),
+    ],
+    ids=["newer", "previous-release"],
+)
+def test_a_store_of_another_schema_stops_the_start_with_a_message(
+    settings: Settings,
+    calls: list[str],
+    caplog: pytest.LogCaptureFixture,
+    statements: list[str],
+    message: str,
 ) -> None:
     assert bootstrap.prepare(settings) == 0
     engine = open_store(settings.resolved_database_url)
     with engine.begin() as conn:
-        conn.execute(insert(schema_version).values(version=LATEST_VERSION + 1))
+        for statement in statements:
+            conn.execute(text(statement))
     engine.dispose()
     assert bootstrap.prepare(settings) == 2
-    assert f"schema version {LATEST_VERSION + 1}" in caplog.text
+    assert f"cannot serve: the store at sqlite:///{settings.data_dir}" in caplog.text
+    assert message in caplog.text

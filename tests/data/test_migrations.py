@@ -1,0 +1,214 @@
+"""Alembic keeps the schema: head equals data/schema.py, older stores are upgraded with their rows,
+anything else is refused with one line saying what was found and what to run. On SQLite, and on
+PostgreSQL when MOVIEREC_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, insert, inspect, select, text
+
+from data import migrations
+from data.db import make_engine, open_store, store_exists
+from data.migrations import StoreError
+from data.migrations.__main__ import new_revision
+from data.schema import metadata
+from tests.data.fixtures import build_previous_release_store
+from tests.data.fixtures import schema_1f75407 as released
+
+# SQLite cannot reflect expression indexes, so autogenerate skips ux_users_username_lower there
+# (with these warnings); test_usernames_are_unique_case_insensitively checks the index exists.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression"),
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
+]
+
+SECOND_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("notes", sa.Column("id", sa.Integer(), primary_key=True))
+    {extra}
+
+
+def downgrade() -> None:
+    op.drop_table("notes")
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    found: str = request.getfixturevalue("postgres_url")
+    return found
+
+
+@pytest.fixture
+def plain(url: str) -> Iterator[Engine]:
+    """An engine on the database, with no schema check: to build and inspect stores by hand."""
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _schema_diff(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return heads[0] if heads else None
+
+
+def _rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the current schema's tables, ``users.created_at`` left out (set by now())."""
+    found = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            columns = [column for column in table.columns if column.name != "created_at"]
+            found[table.name] = [tuple(row) for row in conn.execute(select(*columns))]
+    return found
+
+
+@pytest.fixture
+def scripts_with_a_second_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This release's migrations plus a revision 0002, as the next release will ship them; the
+    test writes 0002 (``SECOND_REVISION``) and then opens stores."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations.SCRIPTS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrations, "SCRIPTS", folder)
+    return folder / "versions" / "0002_add_notes.py"
+
+
+def test_a_new_store_is_built_at_head_and_head_equals_schema_py(url: str, plain: Engine) -> None:
+    open_store(url, create=True).dispose()
+    assert _revision(plain) == migrations.head()
+    assert _schema_diff(plain) == []
+    assert "schema_version" not in inspect(plain).get_table_names()
+    assert "schema_version" not in metadata.tables
+
+
+def test_a_store_of_the_previous_release_is_upgraded_keeping_its_rows(
+    url: str, plain: Engine
+) -> None:
+    build_previous_release_store(plain)
+    before = _rows(plain)
+    assert store_exists(url)
+    with pytest.raises(StoreError, match=r"before Alembic.*run `movierec db upgrade`"):
+        open_store(url)
+    open_store(url, create=True).dispose()
+    assert _revision(plain) == migrations.head()
+    assert "schema_version" not in inspect(plain).get_table_names()
+    assert _schema_diff(plain) == []
+    assert _rows(plain) == before
+    assert before["ratings"] == [(1, 1, 4.5, 964982703)]
+    open_store(url).dispose()
+
+
+def test_a_store_behind_head_is_refused_then_upgraded(
+    url: str, plain: Engine, scripts_with_a_second_revision: Path
+) -> None:
+    scripts_with_a_second_revision.write_text(SECOND_REVISION.format(extra=""))
+    with plain.begin() as conn:
+        migrations.upgrade(conn, migrations.Found(None))
+        conn.execute(text("DELETE FROM alembic_version"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+        conn.execute(text("DROP TABLE notes"))
+    with pytest.raises(
+        StoreError, match=r"revision 0001, this movierec needs 0002; run `movierec db upgrade`"
+    ):
+        open_store(url)
+    open_store(url, create=True).dispose()
+    assert _revision(plain) == "0002"
+    assert "notes" in inspect(plain).get_table_names()
+
+
+def test_a_failed_upgrade_leaves_the_store_as_it_was(
+    url: str, plain: Engine, scripts_with_a_second_revision: Path
+) -> None:
+    scripts_with_a_second_revision.unlink(missing_ok=True)
+    open_store(url, create=True).dispose()
+    scripts_with_a_second_revision.write_text(
+        SECOND_REVISION.format(extra='raise RuntimeError("the upgrade broke half-way")')
+    )
+    with pytest.raises(RuntimeError, match="half-way"):
+        open_store(url, create=True)
+    assert _revision(plain) == "0001"
+    assert "notes" not in inspect(plain).get_table_names()
+
+
+def test_a_failed_adoption_of_a_previous_release_store_keeps_its_version_table(
+    url: str, plain: Engine, scripts_with_a_second_revision: Path
+) -> None:
+    scripts_with_a_second_revision.write_text(SECOND_REVISION.format(extra="raise RuntimeError"))
+    build_previous_release_store(plain)
+    with pytest.raises(RuntimeError):
+        open_store(url, create=True)
+    tables = set(inspect(plain).get_table_names())
+    assert "schema_version" in tables
+    assert "notes" not in tables
+    assert _revision(plain) is None
+
+
+def test_an_alembic_database_of_another_application_is_foreign(url: str, plain: Engine) -> None:
+    with plain.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('ae1027a6acf')"))
+        conn.execute(text("CREATE TABLE invoices (id INTEGER)"))
+    with pytest.raises(StoreError, match=r"not a movierec database: Alembic revision ae1027a6acf"):
+        open_store(url, create=True)
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [(None, "not a movierec database: schema_version table is empty"), (8, "schema version 8")],
+)
+def test_a_pre_alembic_version_table_other_than_release_1_is_refused(
+    url: str, plain: Engine, version: int | None, message: str
+) -> None:
+    build_previous_release_store(plain)
+    with plain.begin() as conn:
+        conn.execute(text("DELETE FROM schema_version"))
+        if version is not None:
+            conn.execute(insert(released.schema_version).values(version=version))
+    with pytest.raises(StoreError, match=message):
+        open_store(url, create=True)
+
+
+def test_make_migration_writes_the_next_numbered_revision(
+    tmp_path: Path, scripts_with_a_second_revision: Path
+) -> None:
+    """Nothing changed in data/schema.py: the generated 0002 follows 0001 and does nothing."""
+    new_revision("nothing yet")
+    written = scripts_with_a_second_revision.parent / "0002_nothing_yet.py"
+    source = written.read_text()
+    assert "revision = '0002'" in source
+    assert "down_revision = '0001'" in source
+    upgrade = source.split("def upgrade() -> None:")[1].split("def downgrade")[0]
+    assert "    pass" in upgrade
+    assert "op." not in upgrade
+
+
+def test_the_migrations_ship_in_the_data_package() -> None:
+    """The wheel takes what setuptools finds: env.py's folder and versions/ must be packages,
+    and the revisions plain .py files Alembic reads from there."""
+    assert (migrations.SCRIPTS / "__init__.py").is_file()
+    assert (migrations.SCRIPTS / "versions" / "__init__.py").is_file()
+    assert migrations.head() == max(
+        path.name.split("_")[0] for path in (migrations.SCRIPTS / "versions").glob("0*.py")
+    )
