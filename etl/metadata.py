@@ -16,10 +16,16 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
-    original_title: str | None
-    overview: str | None
-    poster_path: str | None
-    backdrop_path: str | None
+    """The ``movies`` columns TMDB fills, by the same names (the load writes them as fields).
+
+    Every field defaults to unknown, so a new one needs only its line here and in ``from_tmdb``;
+    a source that lacks it (``combined_movies.csv``) leaves it NULL.
+    """
+
+    original_title: str | None = None
+    overview: str | None = None
+    poster_path: str | None = None
+    backdrop_path: str | None = None
 
     @classmethod
     def from_tmdb(cls, body: Mapping[str, Any]) -> Metadata:
@@ -33,7 +39,7 @@ class Metadata:
         )
 
 
-EMPTY = Metadata(None, None, None, None)
+EMPTY = Metadata()
 FROM_CACHE = "TMDB cache"
 FROM_COMBINED = "combined_movies.csv"
 FROM_NOTHING = "none (MovieLens fields only)"
