@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,12 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
 ]
 
-SECOND_REVISION = """
+NEXT_REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{id}"
+down_revision = "{down}"
 branch_labels = None
 depends_on = None
 
@@ -46,6 +47,19 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("notes")
 """
+
+
+@dataclass(frozen=True)
+class NextRevision:
+    """The revision after this release's head, as the next release will ship it."""
+
+    down: str
+    id: str
+    folder: Path
+
+    def write(self, extra: str = "") -> None:
+        source = NEXT_REVISION.format(id=self.id, down=self.down, extra=extra)
+        (self.folder / f"{self.id}_add_notes.py").write_text(source)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -76,23 +90,26 @@ def _revision(engine: Engine) -> str | None:
 
 
 def _rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of the current schema's tables, ``users.created_at`` left out (set by now())."""
+    """Every row of the previous release's tables, in its columns (``created_at`` left out: set
+    by now()), so the comparison holds whatever later revisions add."""
     found = {}
     with engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in released.metadata.sorted_tables:
+            if table.name == "schema_version":
+                continue
             columns = [column for column in table.columns if column.name != "created_at"]
             found[table.name] = [tuple(row) for row in conn.execute(select(*columns))]
     return found
 
 
 @pytest.fixture
-def scripts_with_a_second_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This release's migrations plus a revision 0002, as the next release will ship them; the
-    test writes 0002 (``SECOND_REVISION``) and then opens stores."""
+def next_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NextRevision:
+    """This release's migrations copied, to be served from; a test writes the next revision."""
     folder = tmp_path / "migrations"
     shutil.copytree(migrations.SCRIPTS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    head = migrations.head()
     monkeypatch.setattr(migrations, "SCRIPTS", folder)
-    return folder / "versions" / "0002_add_notes.py"
+    return NextRevision(down=head, id=f"{int(head) + 1:04d}", folder=folder / "versions")
 
 
 def test_a_new_store_is_built_at_head_and_head_equals_schema_py(url: str, plain: Engine) -> None:
@@ -121,41 +138,38 @@ def test_a_store_of_the_previous_release_is_upgraded_keeping_its_rows(
 
 
 def test_a_store_behind_head_is_refused_then_upgraded(
-    url: str, plain: Engine, scripts_with_a_second_revision: Path
+    url: str, plain: Engine, next_revision: NextRevision
 ) -> None:
-    scripts_with_a_second_revision.write_text(SECOND_REVISION.format(extra=""))
-    with plain.begin() as conn:
-        migrations.upgrade(conn, migrations.Found(None))
-        conn.execute(text("DELETE FROM alembic_version"))
-        conn.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
-        conn.execute(text("DROP TABLE notes"))
+    open_store(url, create=True).dispose()
+    next_revision.write()
     with pytest.raises(
-        StoreError, match=r"revision 0001, this movierec needs 0002; run `movierec db upgrade`"
+        StoreError,
+        match=(
+            f"revision {next_revision.down}, this movierec needs {next_revision.id}; "
+            "run `movierec db upgrade`"
+        ),
     ):
         open_store(url)
     open_store(url, create=True).dispose()
-    assert _revision(plain) == "0002"
+    assert _revision(plain) == next_revision.id
     assert "notes" in inspect(plain).get_table_names()
 
 
 def test_a_failed_upgrade_leaves_the_store_as_it_was(
-    url: str, plain: Engine, scripts_with_a_second_revision: Path
+    url: str, plain: Engine, next_revision: NextRevision
 ) -> None:
-    scripts_with_a_second_revision.unlink(missing_ok=True)
     open_store(url, create=True).dispose()
-    scripts_with_a_second_revision.write_text(
-        SECOND_REVISION.format(extra='raise RuntimeError("the upgrade broke half-way")')
-    )
+    next_revision.write(extra='raise RuntimeError("the upgrade broke half-way")')
     with pytest.raises(RuntimeError, match="half-way"):
         open_store(url, create=True)
-    assert _revision(plain) == "0001"
+    assert _revision(plain) == next_revision.down
     assert "notes" not in inspect(plain).get_table_names()
 
 
 def test_a_failed_adoption_of_a_previous_release_store_keeps_its_version_table(
-    url: str, plain: Engine, scripts_with_a_second_revision: Path
+    url: str, plain: Engine, next_revision: NextRevision
 ) -> None:
-    scripts_with_a_second_revision.write_text(SECOND_REVISION.format(extra="raise RuntimeError"))
+    next_revision.write(extra="raise RuntimeError")
     build_previous_release_store(plain)
     with pytest.raises(RuntimeError):
         open_store(url, create=True)
@@ -190,15 +204,12 @@ def test_a_pre_alembic_version_table_other_than_release_1_is_refused(
         open_store(url, create=True)
 
 
-def test_make_migration_writes_the_next_numbered_revision(
-    tmp_path: Path, scripts_with_a_second_revision: Path
-) -> None:
-    """Nothing changed in data/schema.py: the generated 0002 follows 0001 and does nothing."""
+def test_make_migration_writes_the_next_numbered_revision(next_revision: NextRevision) -> None:
+    """Nothing changed in data/schema.py: the generated revision follows head and does nothing."""
     new_revision("nothing yet")
-    written = scripts_with_a_second_revision.parent / "0002_nothing_yet.py"
-    source = written.read_text()
-    assert "revision = '0002'" in source
-    assert "down_revision = '0001'" in source
+    source = (next_revision.folder / f"{next_revision.id}_nothing_yet.py").read_text()
+    assert f"revision = '{next_revision.id}'" in source
+    assert f"down_revision = '{next_revision.down}'" in source
     upgrade = source.split("def upgrade() -> None:")[1].split("def downgrade")[0]
     assert "    pass" in upgrade
     assert "op." not in upgrade
