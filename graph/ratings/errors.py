@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from data.domain import RATING_SCALE
 from graph.errors import ErrorCode, UserErrorType
 from graph.services.outcomes import Refusal
 
@@ -13,7 +14,7 @@ class MovieNotFound(UserErrorType):
     CODE = ErrorCode.MOVIE_NOT_FOUND
 
 
-@strawberry.type(description="A rating is 0.5 to 5.0 in steps of 0.5.")
+@strawberry.type(description=f"A rating is {RATING_SCALE.describe()}.")
 class InvalidRating(UserErrorType):
     CODE = ErrorCode.INVALID_RATING
 
