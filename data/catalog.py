@@ -22,6 +22,16 @@ Row = Mapping[str, Any]
 _IN_CHUNK = 900
 
 
+def insert_on_conflict(conn: Connection, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that takes ``on_conflict_do_*``: the two dialects spell the same SQL apart."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise StoreError(f"upserts are not implemented for the {dialect} dialect")
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -39,13 +49,7 @@ def upsert(
     """
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        statement = sqlite.insert(table)
-    elif dialect == "postgresql":
-        statement = postgresql.insert(table)
-    else:
-        raise StoreError(f"upserts are not implemented for the {dialect} dialect")
+    statement = insert_on_conflict(conn, table)
     if not update_columns:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     else:

@@ -118,3 +118,17 @@ revoked_tokens = Table(
     Column("expires_at", BigInteger, nullable=False, doc="Unix seconds: the token's expiry."),
     Index("ix_revoked_tokens_expires", "expires_at"),
 )
+
+# Counters behind the attempt limits (failed logins per username and per address, sign-ups per
+# address), in the store so that every worker counts against the same number. One row per key:
+# the attempts since its window opened and when the window closes; a row past ``expires_at``
+# counts nothing and is purged by the next attempt. Keys are short by construction (a limit's
+# name and an address or a username of at most 30 characters, checked in the service).
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", Text, primary_key=True, doc="<limit name>:<username or client address>."),
+    Column("count", Integer, nullable=False, doc="Attempts in the window."),
+    Column("expires_at", BigInteger, nullable=False, doc="Unix seconds: the window's end."),
+    Index("ix_rate_limits_expires", "expires_at"),
+)

@@ -35,5 +35,8 @@ class AppConfig:
     login_failures_per_username: int = 5
     login_failures_per_address: int = 20
     login_window_seconds: int = 300
+    # Sign-up attempts (taken names included) allowed per client address per window.
+    signups_per_address: int = 10
+    signup_window_seconds: int = 3600
     aggregates_ttl_seconds: float = 60.0
     trending_window_days: int = 90

@@ -15,6 +15,7 @@ from strawberry.fastapi import BaseContext
 
 from graph.loaders import Loaders
 from graph.services.bundle import Services
+from graph.services.ratelimit import MAX_VALUE_LENGTH
 from graph.threads import BlockingCalls
 
 T = TypeVar("T")
@@ -77,5 +78,11 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 
 def client_address(connection: HTTPConnection) -> str:
-    """The peer's address, the key of the per-address failed-login limit on both front ends."""
-    return connection.client.host if connection.client else "unknown"
+    """The client's address, the key of the per-address limits on both front ends.
+
+    Headers are never read here: the address is the TCP peer's, or what uvicorn's proxy
+    middleware put in its place for a peer named in ``trusted_proxies`` (graph/server.py).
+    Cut to the limits' key length, as a trusted proxy's header is still text of any length.
+    """
+    host = connection.client.host if connection.client else "unknown"
+    return host[:MAX_VALUE_LENGTH]

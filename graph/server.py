@@ -1,4 +1,9 @@
-"""Running the app under uvicorn: uvloop, httptools, JSON logs, metrics shared by the workers."""
+"""Running the app under uvicorn: uvloop, httptools, JSON logs, metrics shared by the workers.
+
+Proxy headers are believed only from ``trusted_proxies``: uvicorn's own default trusts
+127.0.0.1 (and the ``FORWARDED_ALLOW_IPS`` variable), which let any client on the same host
+pick its address, and so a fresh per-address limit, with each X-Forwarded-For value.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from graph.logs import log_config
 from graph.metrics import MULTIPROCESS_DIR_VARIABLE
 
 
-def run_server(app: str, *, host: str, port: int, workers: int, log_level: str) -> None:
+def run_server(
+    app: str, *, host: str, port: int, workers: int, log_level: str, trusted_proxies: str = ""
+) -> None:
     """Serve the factory ``app`` ("module:function"), called once in every worker process.
 
     uvicorn applies the logging config in this process and again in each worker it starts
@@ -33,6 +40,8 @@ def run_server(app: str, *, host: str, port: int, workers: int, log_level: str) 
             log_config=log_config(log_level),
             log_level=log_level,
             timeout_graceful_shutdown=10,
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=trusted_proxies,
         )
 
 

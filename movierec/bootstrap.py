@@ -45,6 +45,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
         port=port or settings.port,
         workers=workers or settings.workers,
         log_level=settings.log_level,
+        trusted_proxies=settings.trusted_proxies,
     )
     return 0
 
@@ -116,6 +117,8 @@ def app_config(settings: Settings) -> AppConfig:
         login_failures_per_username=settings.login_failures_per_username,
         login_failures_per_address=settings.login_failures_per_address,
         login_window_seconds=settings.login_window_seconds,
+        signups_per_address=settings.signups_per_address,
+        signup_window_seconds=settings.signup_window_seconds,
     )
 
 

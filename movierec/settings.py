@@ -54,6 +54,16 @@ class Settings(BaseSettings):
         20, ge=1, description="Failed logins per client address per window."
     )
     login_window_seconds: int = Field(300, ge=1, description="Failed-login window, seconds.")
+    signups_per_address: int = Field(
+        10, ge=1, description="Sign-up attempts (taken names included) per address per window."
+    )
+    signup_window_seconds: int = Field(3600, ge=1, description="Sign-up window, seconds.")
+    trusted_proxies: str = Field(
+        "",
+        description="Reverse proxies whose X-Forwarded-For/-Proto headers are believed: "
+        "comma-separated IPs or networks, or '*'. Default none: the client address (the key "
+        "of the per-address limits) is always the TCP peer's.",
+    )
 
     tmdb_api_token: str | None = Field(
         None,

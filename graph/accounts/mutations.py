@@ -30,7 +30,7 @@ LoginResult = Annotated[
     AuthPayload | InvalidCredentials | TooManyAttempts, strawberry.union("LoginResult")
 ]
 SignUpResult = Annotated[
-    AuthPayload | UsernameTaken | InvalidUsername | PasswordTooShort,
+    AuthPayload | UsernameTaken | InvalidUsername | PasswordTooShort | TooManyAttempts,
     strawberry.union("SignUpResult"),
 ]
 
@@ -60,14 +60,16 @@ class AccountMutations:
         return _auth_result(info, outcome)
 
     @strawberry.mutation(
-        description="Create an account: [a-z0-9_]{3,30}, password >= 8.", graphql_type=SignUpResult
+        description="Create an account: [a-z0-9_]{3,30}, password >= 8; attempts are "
+        "rate-limited per client address.",
+        graphql_type=SignUpResult,
     )
     async def sign_up(
         self, info: Info, username: str, password: str
     ) -> AuthPayload | UserErrorType:
         context = info.context
         outcome = await context.threads.run_password_work(
-            context.services.accounts.sign_up, username, password
+            context.services.accounts.sign_up, username, password, context.client
         )
         return _auth_result(info, outcome)
 

@@ -17,7 +17,7 @@ from data.users import UsernameTakenError, UserRow
 from graph import metrics
 from graph.services.errors import InvalidInputError
 from graph.services.outcomes import Refusal, Rejected
-from graph.services.ratelimit import FailureWindow
+from graph.services.ratelimit import AttemptLimits, Limit
 from graph.services.tokens import IssuedToken, TokenSigner
 
 MAX_USERNAME_LENGTH = 30
@@ -39,25 +39,31 @@ class Accounts:
         engine: Engine,
         signer: TokenSigner,
         *,
-        per_username: FailureWindow,
-        per_address: FailureWindow,
+        limits: AttemptLimits,
+        logins_per_username: Limit,
+        logins_per_address: Limit,
+        signups_per_address: Limit,
     ) -> None:
         self._engine = engine
         self.signer = signer
-        self._per_username = per_username
-        self._per_address = per_address
+        self._limits = limits
+        self._per_username = logins_per_username
+        self._per_address = logins_per_address
+        self._signups = signups_per_address
 
     def login(self, username: str, password: str, client: str) -> Authenticated | Rejected:
-        """Check a password in constant time, whether or not the user exists."""
-        name_key = username.lower()
-        wait = max(self._per_username.retry_after(name_key), self._per_address.retry_after(client))
+        """Check a password in constant time, whether or not the user exists.
+
+        The attempt is counted before the password is checked (a burst cannot overshoot the
+        limit) and uncounted when it succeeds. A name longer than any account's is no account's,
+        so it is counted against the address only.
+        """
+        attempt = [(self._per_address, client)]
+        if len(username) <= MAX_USERNAME_LENGTH:
+            attempt.append((self._per_username, username.lower()))
+        wait = self._limits.take(*attempt)
         if wait:
-            metrics.RATE_LIMITED.labels("login").inc()
-            return Rejected(
-                Refusal.TOO_MANY_ATTEMPTS,
-                f"too many failed logins; try again in {wait} seconds",
-                retry_after_seconds=wait,
-            )
+            return _too_many("login", "failed logins", wait)
         user = None
         matches = False
         # No account has a longer name or password, so oversized input fails without hashing.
@@ -66,15 +72,21 @@ class Accounts:
                 user = queries.user_by_username(conn, username)
             matches = verify_password(user.password_hash if user else DUMMY_HASH, password)
         if user is None or not matches:
-            self._per_username.record_failure(name_key)
-            self._per_address.record_failure(client)
             metrics.LOGIN_FAILURES.inc()
             return Rejected(Refusal.INVALID_CREDENTIALS, "unknown username or wrong password")
-        self._per_username.reset(name_key)
+        self._limits.clear(self._per_username, username.lower())  # short: an account's name
+        self._limits.give_back(self._per_address, client)
         return Authenticated(user, self.signer.issue(user.id))
 
-    def sign_up(self, username: str, password: str) -> Authenticated | Rejected:
-        """Create an account; a taken name (any case) is reported before its spelling rules."""
+    def sign_up(self, username: str, password: str, client: str) -> Authenticated | Rejected:
+        """Create an account; a taken name (any case) is reported before its spelling rules.
+
+        Every attempt counts against the address's sign-up limit, taken names included: that
+        caps both account creation and probing which names exist (README, "enumeration").
+        """
+        wait = self._limits.take((self._signups, client))
+        if wait:
+            return _too_many("signup", "sign-ups from this address", wait)
         taken = Rejected(Refusal.USERNAME_TAKEN, f"the username {username[:40]!r} is taken")
         if len(username) <= MAX_USERNAME_LENGTH:
             with self._engine.connect() as conn:
@@ -108,3 +120,12 @@ class Accounts:
     def user(self, user_id: int) -> UserRow | None:
         with self._engine.connect() as conn:
             return queries.user_by_id(conn, user_id)
+
+
+def _too_many(limit: str, what: str, wait: int) -> Rejected:
+    metrics.RATE_LIMITED.labels(limit).inc()
+    return Rejected(
+        Refusal.TOO_MANY_ATTEMPTS,
+        f"too many {what}; try again in {wait} seconds",
+        retry_after_seconds=wait,
+    )

@@ -10,7 +10,7 @@ from data.db import open_store
 from graph.config import AppConfig
 from graph.services.accounts import Accounts
 from graph.services.catalog import Catalog
-from graph.services.ratelimit import FailureWindow
+from graph.services.ratelimit import AttemptLimits, Limit
 from graph.services.ratings import Ratings
 from graph.services.recommendations import Recommendations, load_recommender
 from graph.services.tokens import RevokedTokens, TokenSigner
@@ -38,8 +38,12 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
     accounts = Accounts(
         engine,
         TokenSigner(config.secret_key, config.token_ttl_seconds, RevokedTokens(engine)),
-        per_username=FailureWindow(config.login_failures_per_username, window),
-        per_address=FailureWindow(config.login_failures_per_address, window),
+        limits=AttemptLimits(engine),
+        logins_per_username=Limit("login-user", config.login_failures_per_username, window),
+        logins_per_address=Limit("login-addr", config.login_failures_per_address, window),
+        signups_per_address=Limit(
+            "signup-addr", config.signups_per_address, config.signup_window_seconds
+        ),
     )
     return Services(
         engine=engine,

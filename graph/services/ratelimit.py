@@ -1,61 +1,68 @@
-"""Sliding-window limit on failed logins, per username and per client address.
+"""Attempt limits (failed logins, sign-ups) kept in the store, so they hold across workers.
 
-In-process: with several workers each keeps its own window, so the effective limit is up to
-``workers`` times the configured one. A shared store (Redis, a table) is the growth path.
+Each attempt is counted before the work it guards, by the same statement that returns the new
+count (``data.ratelimits``): a burst of concurrent attempts lets exactly ``max_attempts``
+through, whatever the number of workers or threads. A window opens with a key's first attempt
+and closes ``window_seconds`` later; closed windows are purged by the next attempt, so the table
+holds at most the keys seen in the last window. Keys are ``<limit>:<value>`` with the value at
+most ``MAX_VALUE_LENGTH`` characters: a 20 MB username must never become a key.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
-# Past this many tracked keys, a failure first drops every key whose window has emptied.
-_SWEEP_AT = 10_000
+from sqlalchemy import Engine
+
+from data import ratelimits as queries
+
+# Longer than any username (30) and any textual IP address (45, IPv6 with IPv4 tail).
+MAX_VALUE_LENGTH = 64
 
 
-class FailureWindow:
-    def __init__(
-        self,
-        max_failures: int,
-        window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._max = max_failures
-        self._window = window_seconds
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``max_attempts`` per ``window_seconds`` for each value (a username, an address)."""
+
+    name: str
+    max_attempts: int
+    window_seconds: int
+
+    def key(self, value: str) -> str:
+        if len(value) > MAX_VALUE_LENGTH:
+            raise ValueError(f"a {self.name} key is at most {MAX_VALUE_LENGTH} characters")
+        return f"{self.name}:{value}"
+
+
+class AttemptLimits:
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may try again; 0 when it may try now."""
-        with self._lock:
-            recent = self._recent(key)
-            if len(recent) < self._max:
-                return 0
-            return max(1, math.ceil(recent[0] + self._window - self._clock()))
+    def take(self, *attempts: tuple[Limit, str]) -> int:
+        """Count one attempt under each (limit, value), in one transaction; the seconds to wait
+        when any of them is over its limit, else 0. A refused attempt still counts (it cannot
+        lengthen the window, which is fixed when it opens)."""
+        now = int(self._clock())
+        wait = 0
+        with self._engine.begin() as conn:
+            queries.purge_expired(conn, now)
+            for limit, value in attempts:
+                count, expires_at = queries.count_attempt(
+                    conn, limit.key(value), now, limit.window_seconds
+                )
+                if count > limit.max_attempts:
+                    wait = max(wait, expires_at - now, 1)
+        return wait
 
-    def record_failure(self, key: str) -> None:
-        with self._lock:
-            if len(self._failures) >= _SWEEP_AT:
-                for stale in list(self._failures):
-                    self._recent(stale)
-            recent = self._recent(key)
-            recent.append(self._clock())
-            self._failures[key] = recent
+    def give_back(self, limit: Limit, value: str) -> None:
+        """Uncount one attempt: it succeeded, and the limit is about failures."""
+        with self._engine.begin() as conn:
+            queries.uncount_attempt(conn, limit.key(value))
 
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _recent(self, key: str) -> deque[float]:
-        """The key's failures inside the window; keys with none are forgotten (bounded memory)."""
-        recent = self._failures.get(key, deque())
-        cutoff = self._clock() - self._window
-        while recent and recent[0] <= cutoff:
-            recent.popleft()
-        if not recent:
-            self._failures.pop(key, None)
-        return recent
+    def clear(self, limit: Limit, value: str) -> None:
+        """Forget every attempt of ``value`` in the window (a user who got their password right)."""
+        with self._engine.begin() as conn:
+            queries.forget(conn, limit.key(value))

@@ -1,10 +1,13 @@
 """Signed, expiring bearer tokens (HS256 JWTs) naming a user id, revocable by signing out.
 
 The signature and expiry need only the shared secret, so every worker checks them alone; what
-they cannot tell is that the token was signed out. ``logout`` therefore records the token's id
-(``jti``) in the store until the token expires, and resolving a token costs one primary-key
-look-up, made only for a request whose token passed the signature check: requests without a
-token, and forged or expired ones, never reach the store.
+they cannot tell is that the token was signed out, or that its user no longer exists (an
+account deleted, a store rebuilt under the same secret). ``logout`` therefore records the token's
+id (``jti``) in the store until the token expires, and resolving a token costs one query of two
+primary-key look-ups (the user, the revocation), made only for a request whose token passed the
+signature check: requests without a token, and forged or expired ones, never reach the store. A
+token that fails either look-up resolves to nobody, so every operation answers it as
+UNAUTHENTICATED rather than failing later on a foreign key.
 """
 
 from __future__ import annotations
@@ -44,9 +47,10 @@ class RevokedTokens:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def contains(self, token_id: str) -> bool:
+    def admits(self, claims: TokenClaims) -> bool:
+        """True when the token's user exists and the token was not signed out."""
         with self._engine.connect() as conn:
-            return queries.is_revoked(conn, token_id)
+            return queries.token_admits(conn, claims.user_id, claims.token_id)
 
     def add(self, claims: TokenClaims) -> None:
         """Revoke a token, and forget the ones that have expired meanwhile."""
@@ -90,9 +94,9 @@ class TokenSigner:
             return None
 
     def user_id(self, token: str) -> int | None:
-        """The user a valid, unexpired token names, unless it was signed out; else None."""
+        """The existing user a valid, unexpired token names, unless it was signed out; else None."""
         claims = self.claims(token)
-        if claims is None or self._revoked.contains(claims.token_id):
+        if claims is None or not self._revoked.admits(claims):
             return None
         return claims.user_id
 

@@ -12,7 +12,6 @@ from sqlalchemy import Engine, func, insert, select
 
 from data.schema import ratings, revoked_tokens, users
 from graph.config import AppConfig
-from graph.services.ratelimit import FailureWindow
 from graph.services.tokens import RevokedTokens, TokenSigner
 from tests.graph.conftest import LOGIN, GraphQL, error_codes
 
@@ -189,21 +188,6 @@ def test_failed_logins_are_limited_per_address(gql: GraphQL, config: AppConfig) 
     assert blocked["__typename"] == "TooManyAttempts"
 
 
-def test_failure_window_slides() -> None:
-    now = [1000.0]
-    window = FailureWindow(2, 60, clock=lambda: now[0])
-    window.record_failure("k")
-    now[0] += 30
-    window.record_failure("k")
-    assert window.retry_after("k") == 30
-    now[0] += 30.5
-    assert window.retry_after("k") == 0
-    window.record_failure("k")
-    assert window.retry_after("k") > 0
-    window.reset("k")
-    assert window.retry_after("k") == 0
-
-
 def test_passwords_are_stored_hashed(gql: GraphQL, store: Engine) -> None:
     gql('mutation { signUp(username: "hashed", password: "secret password") { __typename } }')
     with store.connect() as conn:
@@ -212,3 +196,45 @@ def test_passwords_are_stored_hashed(gql: GraphQL, store: Engine) -> None:
         ).scalar_one()
     assert stored.startswith("$argon2id$")
     assert "secret password" not in stored
+
+
+GONE_USER_OPERATIONS = [
+    "mutation { rateMovie(movieId: 1, rating: 4) { __typename } }",
+    "mutation { removeRating(movieId: 1) { __typename } }",
+    "mutation { logout }",
+    "{ recommendations(first: 3) { id } }",
+]
+
+
+@pytest.mark.parametrize("operation", GONE_USER_OPERATIONS)
+def test_a_token_whose_user_is_gone_is_unauthenticated(
+    gql: GraphQL, store: Engine, operation: str
+) -> None:
+    """An account deleted (or a store rebuilt under the same secret) leaves valid signatures."""
+    token = gql(
+        'mutation { signUp(username: "leaving", password: "long enough") '
+        "{ ... on AuthPayload { token user { id } } } }"
+    )["data"]["signUp"]["token"]
+    assert gql("{ viewer { username } }", token=token)["data"]["viewer"] == {"username": "leaving"}
+    with store.begin() as conn:
+        conn.execute(users.delete().where(users.c.username == "leaving"))
+    assert gql("{ viewer { username } }", token=token) == {"data": {"viewer": None}}
+    result = gql(operation, token=token)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    with store.connect() as conn:
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(ratings)
+                .where(ratings.c.user_id.not_in(select(users.c.id)))
+            ).scalar_one()
+            == 0
+        )
+
+
+def test_the_signer_refuses_a_token_of_a_user_that_never_existed(
+    config: AppConfig, store: Engine
+) -> None:
+    signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
+    assert signer.user_id(signer.issue(8).token) == 8
+    assert signer.user_id(signer.issue(999).token) is None

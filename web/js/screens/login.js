@@ -56,6 +56,7 @@ const SIGN_UP = {
         ... on UsernameTaken { message }
         ... on InvalidUsername { message }
         ... on PasswordTooShort { message }
+        ... on TooManyAttempts { message }
       }
     }
   `,
