@@ -1,29 +1,54 @@
-"""Opening the store: one engine factory for SQLite and PostgreSQL, and the schema check.
+"""Opening the store: one engine factory for SQLite and PostgreSQL, the schema check (Alembic,
+``data.migrations``), and the checks of the store file before use.
 
 SQLite is the embedded default; each connection gets WAL (readers never block the writer),
 enforced foreign keys, and a busy timeout so that concurrent server workers wait instead of
 failing. A PostgreSQL URL needs no special handling beyond the driver.
+
+A SQLite store movierec creates carries its mark in the file header (``PRAGMA application_id``),
+so a file found at the store's path can be told apart from one movierec must not touch: a
+0-byte file, a file that is not SQLite, another application's database, or an empty database
+without the mark is refused with one message, never built over. Stores made before the mark
+existed are recognised by their version table (``alembic_version``, or the pre-Alembic
+``schema_version``) and get the mark at the next ``movierec etl`` or ``movierec db upgrade``.
+Every fault of the file or its folder (truncated, damaged, read-only, unwritable folder) becomes
+a ``StoreError`` naming the file, never a driver traceback.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from data import migrations
 from data.migrations import Found, StoreError
 
+# "mvrc": the header mark of a SQLite file movierec created (PRAGMA application_id).
+APPLICATION_ID = 0x6D767263
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+_APPLICATION_ID_AT = slice(68, 72)
+_TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite, create the file's folder and set the connection pragmas."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    path = sqlite_path(url)
+    if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store's folder {path.parent}: {exc.strerror}"
+            ) from exc
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -38,30 +63,57 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cursor.close()
 
 
-def open_store(url: str, *, create: bool = False) -> Engine:
-    """Open the store and check that its schema is at this code's head revision.
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database or another dialect."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
-    With ``create`` an empty database is built, or an older one (the pre-Alembic release's
-    included) upgraded, in one transaction; without it anything but head is an error, so a
-    server never silently writes a schema of its own. Raises ``StoreError`` with one line
-    saying what was found and which command fixes it.
+
+def open_store(url: str, *, create: bool = False) -> Engine:
+    """Open the store and check its schema version.
+
+    With ``create`` a missing store is created or an older one migrated; without it a missing
+    or outdated schema is an error, so a server never silently writes a schema of its own (and
+    never leaves an empty file behind). Raises ``StoreError`` with a message naming what was
+    found.
     """
+    path = sqlite_path(url)
+    fresh = False
+    if path is not None:
+        check_sqlite_file(path)
+        fresh = not path.exists()
+        if fresh and not create:
+            raise StoreError(
+                f"the store at {_safe(url)} is empty; run `movierec etl` to build it (no file yet)"
+            )
     engine = make_engine(url)
     try:
-        with engine.begin() as conn:
-            try:
-                found = migrations.current(conn)
-            except StoreError as exc:
-                raise StoreError(f"the store at {_safe(url)}: {exc}") from None
-            if found.revision == migrations.head() and not found.legacy:
-                return engine
-            if not create:
-                raise StoreError(_outdated(url, found))
-            migrations.upgrade(conn, found)
+        with _store_errors(url), engine.begin() as conn:
+            _bring_up_to_date(conn, url, create=create, fresh=fresh)
     except Exception:
         engine.dispose()
         raise
     return engine
+
+
+def _bring_up_to_date(conn: Connection, url: str, *, create: bool, fresh: bool) -> None:
+    try:
+        found = migrations.current(conn)
+    except StoreError as exc:
+        raise StoreError(f"the store at {_safe(url)}: {exc}") from None
+    at_head = found.revision == migrations.head() and not found.legacy
+    if at_head and not create:
+        return
+    if not create:
+        raise StoreError(_outdated(url, found))
+    if conn.dialect.name == "sqlite":
+        marked = _refuse_unmarked_empty(conn, url, found.revision, fresh=fresh)
+        if not marked:
+            conn.execute(text(f"PRAGMA application_id = {APPLICATION_ID}"))
+    if not at_head:
+        migrations.upgrade(conn, found)
 
 
 def _outdated(url: str, found: Found) -> str:
@@ -78,19 +130,135 @@ def _outdated(url: str, found: Found) -> str:
     )
 
 
+def _refuse_unmarked_empty(conn: Connection, url: str, found: str | None, *, fresh: bool) -> bool:
+    """Whether the SQLite file carries movierec's mark; raises for an empty database without
+    it that movierec did not just create (someone else's, which building into would take over).
+    """
+    marked = conn.execute(text("PRAGMA application_id")).scalar() == APPLICATION_ID
+    if found is None and not (fresh or marked):
+        raise StoreError(
+            f"{_safe(url)} is an empty SQLite database that movierec did not create; "
+            "movierec leaves it alone: remove it, or set MOVIEREC_DATABASE_URL"
+        )
+    return marked
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse, before SQLite opens (or writes to) it, a file movierec cannot have created.
+
+    SQLite itself treats a 0-byte file as an empty database and would let the ETL build into
+    it; movierec never leaves one (its first write is the header), so one found here is someone
+    else's.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(_HEADER_SIZE)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {path}: {exc.strerror}") from exc
+    keep = "movierec leaves it alone: remove it, or set MOVIEREC_DATABASE_URL"
+    if not header:
+        raise StoreError(f"{path} is an empty file that movierec did not create; {keep}")
+    if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(f"{path} is not a SQLite database (another file, or damaged); {keep}")
+    application_id = int.from_bytes(header[_APPLICATION_ID_AT], "big")
+    if application_id not in (0, APPLICATION_ID):
+        raise StoreError(
+            f"{path} is another application's SQLite database "
+            f"(application_id {application_id:#x}); {keep}"
+        )
+    if application_id == 0:
+        _check_unmarked(path, keep)
+
+
+def _check_unmarked(path: Path, keep: str) -> None:
+    """A SQLite file without the mark is movierec's only if it has a schema version table
+    (Alembic's, or the pre-Alembic ``schema_version``: made before the mark existed).
+    Read-only: even opening it the usual way would switch it to WAL mode, a write to a file that
+    may be someone else's."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            names = [row[0] for row in conn.execute(_TABLE_NAMES)]
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot use the store at {path}: {exc}") from exc
+    if {migrations.VERSION_TABLE, migrations.LEGACY_TABLE} & set(names):
+        return
+    if not names:
+        raise StoreError(f"{path} is an empty SQLite database that movierec did not create; {keep}")
+    shown = ", ".join(names[:5])
+    raise StoreError(f"{path} is not a movierec database (its tables: {shown}); {keep}")
+
+
+def check_usable(engine: Engine) -> None:
+    """Refuse a SQLite store the server could read but not fully use: one it cannot write
+    (a read-only file or folder), or one with damaged pages, which a one-row read does not meet.
+
+    ``PRAGMA quick_check`` reads every page: about 70 ms for the MovieLens small store (README,
+    "Operations"), paid once by ``movierec serve`` before workers start. PostgreSQL checks its
+    own pages and permissions.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    url = str(engine.url)
+    with _store_errors(url), closing(engine.raw_connection()) as conn:
+        cursor = conn.cursor()
+        # A write, rolled back: in WAL mode a read-only file grants even the write lock, and
+        # fails only when a page is changed (here the header's user_version, to its own value).
+        user_version = int(cursor.execute("PRAGMA user_version").fetchone()[0])
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(f"PRAGMA user_version = {user_version}")
+        cursor.execute("ROLLBACK")
+        found = [str(row[0]) for row in cursor.execute("PRAGMA quick_check(3)")]
+    if found != ["ok"]:
+        problems = "; ".join(" ".join(line.split()) for line in found)
+        raise StoreError(
+            f"the store at {_safe(url)} is damaged ({problems}); restore a backup or rebuild it "
+            "with `movierec etl` into a new file"
+        )
+
+
 def store_exists(url: str) -> bool:
-    """True when the database exists and holds a movierec schema of any revision."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and (
-        not parsed.database or not Path(parsed.database).exists()
-    ):
-        return False
+    """True when the database holds a movierec schema; False when there is nothing to keep
+    (no file, an empty PostgreSQL database). Raises ``StoreError`` for anything movierec must
+    not build over: a foreign or unreadable database, an empty one it did not create."""
+    path = sqlite_path(url)
+    if path is not None:
+        check_sqlite_file(path)
+        if not path.exists():
+            return False
     engine = make_engine(url)
     try:
-        tables = set(inspect(engine).get_table_names())
+        with _store_errors(url), engine.connect() as conn:
+            try:
+                found = migrations.current(conn).revision
+            except StoreError as exc:
+                raise StoreError(f"the store at {_safe(url)}: {exc}") from None
+            if conn.dialect.name == "sqlite":
+                _refuse_unmarked_empty(conn, url, found, fresh=False)
+            return found is not None
     finally:
         engine.dispose()
-    return bool(tables & {migrations.VERSION_TABLE, migrations.LEGACY_TABLE})
+
+
+@contextmanager
+def _store_errors(url: str) -> Iterator[None]:
+    """A driver error while opening the store becomes one line naming the store and the cause."""
+    try:
+        yield
+    except (DBAPIError, sqlite3.Error) as exc:  # the latter from raw connections
+        reason = describe(exc)
+        hint = ""
+        if "readonly" in reason or "unable to open" in reason:
+            hint = " (the file and its folder must be writable by this user)"
+        raise StoreError(f"cannot use the store at {_safe(url)}: {reason}{hint}") from exc
+
+
+def describe(exc: Exception) -> str:
+    """The driver's own one-line reason ("database disk image is malformed"), without the SQL."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    lines = str(cause).splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _safe(url: str) -> str:

@@ -15,16 +15,18 @@ import secrets
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
-from data.db import open_store, store_exists
+from data.db import check_usable, open_store, store_exists
 from data.migrations import StoreError
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.logs import log_config
 from graph.server import run_server
+from graph.services.recommendations import load_trained
 from graph.services.tokens import MIN_SECRET_LENGTH
 from movierec.settings import Settings
-from recommender.artifact import LATEST
+from recommender.artifact import LATEST, ArtifactError
 
 log = logging.getLogger(__name__)
 
@@ -53,35 +55,59 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
 def prepare(settings: Settings) -> int:
     """Build the store and train the model when missing, and make sure a secret exists.
 
-    Whatever would stop a worker is checked here, once, in the parent: a store of another
-    schema revision or a secret too short to sign with would otherwise fail inside every worker
-    process, as a traceback, while uvicorn kept restarting them.
+    Whatever would stop a worker is checked here, once, in the parent: a store movierec did not
+    create, cannot read or finds damaged, a damaged model, a data folder it cannot write, a store
+    of another schema revision or a secret too short to sign with would otherwise fail inside
+    every worker process, as a traceback, while uvicorn kept restarting them. Each is one log
+    line and exit code 2 here.
     """
-    if not store_exists(settings.resolved_database_url):
+    try:
+        return _prepare(settings)
+    except (StoreError, ArtifactError, OSError) as exc:
+        log.error("cannot serve: %s", exc)
+        return 2
+
+
+def _prepare(settings: Settings) -> int:
+    url = settings.resolved_database_url
+    if not store_exists(url):
         from etl.commands import run_etl
 
         log.info("no store yet: loading MovieLens (first start)")
         status = run_etl(settings)
         if status != 0:
-            log.error("could not build the store; fix the ETL error above and retry")
-            return status
-    if not (settings.resolved_models_dir / LATEST).is_file():
-        from etl.training import run_train
-
-        log.info("no model yet: training (first start)")
-        if run_train(settings, seed=TRAINING_SEED) != 0:
-            log.warning("training failed: serving the popularity ranking until `movierec train`")
+            return status  # the ETL logged why
+    engine = open_store(url)
     try:
-        open_store(settings.resolved_database_url).dispose()
-    except StoreError as exc:
-        log.error("cannot serve: %s", exc)
-        return 2
+        check_usable(engine)  # before training reads it: a damaged store is one message
+        latest = settings.resolved_models_dir / LATEST
+        if not latest.is_file():
+            from etl.training import run_train
+
+            log.info("no model yet: training (first start)")
+            if run_train(settings, seed=TRAINING_SEED) != 0:
+                log.warning("training failed: the workers fall back to the most-rated movies")
+        if latest.is_file():
+            _check_model(engine, settings.resolved_models_dir)
+    finally:
+        engine.dispose()
     if len(token_secret(settings)) < MIN_SECRET_LENGTH:
         log.error(
             "cannot serve: MOVIEREC_SECRET_KEY must be at least %d characters", MIN_SECRET_LENGTH
         )
         return 2
     return 0
+
+
+def _check_model(engine: Engine, models_dir: Path) -> None:
+    """A model that was trained must load: serving popularity instead would hide the fault."""
+    try:
+        load_trained(engine, models_dir)
+    except ArtifactError as exc:
+        raise ArtifactError(
+            f"the model cannot be used: {exc} (or delete {models_dir / LATEST} to serve the "
+            "popularity ranking)"
+        ) from exc
 
 
 def token_secret(settings: Settings) -> str:

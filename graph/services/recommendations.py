@@ -23,12 +23,20 @@ from recommender.serving import Recommender, UserRatings
 log = logging.getLogger(__name__)
 
 
-def load_recommender(engine: Engine, models_dir: Path) -> Recommender:
-    """The trained model, or the popularity ranking (with a warning) when it cannot be loaded."""
+def load_trained(engine: Engine, models_dir: Path) -> Recommender:
+    """The trained model for the store's catalogue; raises ArtifactError when it cannot be used.
+
+    ``movierec serve`` calls it once before workers start, so a damaged model stops the start.
+    """
     with engine.connect() as conn:
         catalog_ids = np.array(catalog_movie_ids(conn), dtype=np.int64)
+    return Recommender.load(models_dir, catalog_movie_ids=catalog_ids)
+
+
+def load_recommender(engine: Engine, models_dir: Path) -> Recommender:
+    """The trained model, or the popularity ranking (with a warning) when it cannot be loaded."""
     try:
-        return Recommender.load(models_dir, catalog_movie_ids=catalog_ids)
+        return load_trained(engine, models_dir)
     except ArtifactError as exc:
         log.warning("serving the popularity ranking: the model could not be loaded: %s", exc)
     with engine.connect() as conn:

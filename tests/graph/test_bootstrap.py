@@ -15,8 +15,7 @@ from data.db import open_store
 from data.migrations import head
 from movierec import bootstrap
 from movierec.settings import Settings
-from recommender.artifact import LATEST
-from tests.graph.conftest import populate
+from tests.graph.conftest import populate, save_small_model
 
 
 @pytest.fixture
@@ -36,8 +35,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def run_train(settings: Settings, seed: int) -> int:
         made.append(f"train(seed={seed})")
-        settings.resolved_models_dir.mkdir(parents=True)
-        (settings.resolved_models_dir / LATEST).write_text("missing-folder\n")
+        engine = open_store(settings.resolved_database_url)
+        save_small_model(engine, settings.resolved_models_dir, seed)
+        engine.dispose()
         return 0
 
     monkeypatch.setattr(etl.commands, "run_etl", run_etl)
