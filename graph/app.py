@@ -6,11 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import text
 from starlette.staticfiles import StaticFiles
 
+from data.health import StoreHealth, store_health
 from graph import metrics
 from graph.access_log import AccessLog
 from graph.config import AppConfig
@@ -72,18 +73,21 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         return {"status": "alive"}
 
     @app.get("/readyz")
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
+        """Ready when every main table answers a one-row read within the configured time."""
         recommender = services.recommendations.recommender
         model = {"kind": recommender.kind, "algorithm": recommender.algorithm}
         try:
-            with services.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("readiness: the store is unreachable")
-            return JSONResponse(
-                {"status": "unavailable", "store": "unreachable", "model": model}, 503
-            )
-        return JSONResponse({"status": "ready", "store": "ok", "model": model})
+            with anyio.fail_after(config.readiness_timeout_seconds):
+                health = await threads.run_abandonable(store_health, services.engine)
+        except TimeoutError:
+            seconds = config.readiness_timeout_seconds
+            health = StoreHealth("timeout", {"store": f"no answer within {seconds:g} s"})
+        if health.state == "ok":
+            return JSONResponse({"status": "ready", "store": "ok", "model": model})
+        log.error("readiness: the store is %s: %s", health.state, health.problems)
+        body = {"status": "unavailable", "store": health.state, "problems": health.problems}
+        return JSONResponse({**body, "model": model}, 503)
 
     app.add_route("/metrics", metrics.scrape, methods=["GET"], include_in_schema=False)
 

@@ -39,4 +39,6 @@ class AppConfig:
     signups_per_address: int = 10
     signup_window_seconds: int = 3600
     aggregates_ttl_seconds: float = 60.0
+    # /readyz answers "timeout" when the store's reads take longer than this.
+    readiness_timeout_seconds: float = 2.0
     trending_window_days: int = 90

@@ -25,6 +25,11 @@ class BlockingCalls:
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         return await anyio.to_thread.run_sync(fn, *args)
 
+    async def run_abandonable(self, fn: Callable[..., T], *args: object) -> T:
+        """Like ``run``, but a cancelled caller (a timeout) returns at once, leaving the thread
+        to finish alone: a probe must answer on time even when the store hangs."""
+        return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+
     async def run_password_work(self, fn: Callable[..., T], *args: object) -> T:
         if self._password_limiter is None:  # created on first use, inside the event loop
             self._password_limiter = anyio.CapacityLimiter(self._password_slots)
