@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+import graph.app
 from data.movies import catalog_movie_ids
 from graph.app import create_app
 from graph.config import AppConfig
@@ -46,6 +48,53 @@ def test_readyz_reports_an_unreachable_store(
     response = http.get("/readyz")
     assert response.status_code == 503
     assert response.json()["store"] == "unreachable"
+
+
+def test_readyz_reads_every_main_table_and_names_the_damaged_one(
+    http: TestClient, services: Services, store_url: str
+) -> None:
+    """``SELECT 1`` still answers on a store whose movies table is damaged; ``/readyz`` must not."""
+    if not store_url.startswith("sqlite"):
+        pytest.skip("damages a SQLite file")
+    assert http.get("/readyz").status_code == 200
+    with services.engine.connect() as conn:
+        root = conn.execute(
+            text("SELECT rootpage FROM sqlite_master WHERE name = 'movies'")
+        ).scalar_one()
+        page_size = conn.execute(text("PRAGMA page_size")).scalar_one()
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))  # every page in the main file
+    services.engine.dispose()  # no connection keeps the page cached
+    path = Path(store_url.removeprefix("sqlite:///"))
+    with path.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+    response = http.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["store"] == "unreadable"
+    assert set(body["problems"]) == {"movies"}
+    assert "malformed" in body["problems"]["movies"]
+
+
+def test_readyz_answers_in_bounded_time_when_the_store_hangs(
+    config: AppConfig, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def hanging(_engine: Engine) -> None:
+        release.wait(timeout=30)
+
+    monkeypatch.setattr(graph.app, "store_health", hanging)
+    app = create_app(replace(config, readiness_timeout_seconds=0.05), services)
+    try:
+        with TestClient(app) as client:
+            response = client.get("/readyz")
+    finally:
+        release.set()
+    assert response.status_code == 503
+    assert response.json()["store"] == "timeout"
+    assert response.json()["problems"] == {"store": "no answer within 0.05 s"}
 
 
 def test_missing_model_falls_back_to_popularity(
