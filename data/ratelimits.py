@@ -22,16 +22,16 @@ def count_attempt(conn: Connection, key: str, now: int, window_seconds: int) -> 
     A key whose window has closed starts a new one at ``now``: the window opens with the first
     attempt, not on a wall-clock boundary.
     """
-    statement = insert_on_conflict(conn, rate_limits).values(
+    insert = insert_on_conflict(conn, rate_limits).values(
         key=key, count=1, expires_at=now + window_seconds
     )
     closed = rate_limits.c.expires_at <= _NOW
-    statement = statement.on_conflict_do_update(
+    statement = insert.on_conflict_do_update(
         index_elements=[rate_limits.c.key],
         set_={
             "count": case((closed, 1), else_=rate_limits.c.count + 1),
             "expires_at": case(
-                (closed, statement.excluded.expires_at), else_=rate_limits.c.expires_at
+                (closed, insert.excluded.expires_at), else_=rate_limits.c.expires_at
             ),
         },
     ).returning(rate_limits.c.count, rate_limits.c.expires_at)
