@@ -17,7 +17,8 @@ class InvalidCredentials(UserErrorType):
 
 
 @strawberry.type(
-    description="Too many failed logins for this username or address: wait retryAfterSeconds."
+    description="Too many failed logins for this username or address, or sign-ups from this "
+    "address: wait retryAfterSeconds."
 )
 class TooManyAttempts(UserErrorType):
     CODE = ErrorCode.TOO_MANY_ATTEMPTS

@@ -25,7 +25,7 @@ from tests.test_architecture import imported_modules
 def test_sign_up_refusals(
     services: Services, username: str, password: str, reason: Refusal
 ) -> None:
-    outcome = services.accounts.sign_up(username, password)
+    outcome = services.accounts.sign_up(username, password, "10.0.0.1")
     assert isinstance(outcome, Rejected)
     assert outcome.reason is reason
     assert outcome.message
