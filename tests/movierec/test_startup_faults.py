@@ -3,6 +3,7 @@ movierec did not create is never written to. Every broken file is made in tmp_pa
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -15,7 +16,7 @@ import pytest
 
 from data.db import APPLICATION_ID, open_store
 from movierec import bootstrap, cli
-from recommender.artifact import LATEST
+from recommender.artifact import FORMAT_VERSION, LATEST
 from tests.etl.conftest import write_movielens
 from tests.graph.conftest import populate
 
@@ -226,7 +227,9 @@ def write_model(data_dir: Path, arrays: bytes | None) -> Path:
     (models / LATEST).write_text("v1\n")
     if arrays is not None:
         (models / "v1").mkdir()
-        (models / "v1" / "meta.json").write_text('{"format_version": 2, "arrays_sha256": "0"}')
+        (models / "v1" / "meta.json").write_text(
+            json.dumps({"format_version": FORMAT_VERSION, "arrays_sha256": "0"})
+        )
         (models / "v1" / "arrays.npz").write_bytes(arrays)
     return models
 
