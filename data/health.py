@@ -33,10 +33,12 @@ _READS = {
 
 @dataclass(frozen=True)
 class StoreHealth:
-    """``state`` is ok, unreachable (no connection) or unreadable (``problems`` says where)."""
+    """``state`` is ok, unreachable (no connection) or unreadable (``problems`` says where);
+    ``error`` is the first failure itself, for the log's traceback."""
 
     state: str
     problems: dict[str, str] = field(default_factory=dict)
+    error: Exception | None = None
 
 
 def store_health(engine: Engine) -> StoreHealth:
@@ -44,8 +46,9 @@ def store_health(engine: Engine) -> StoreHealth:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except DBAPIError as exc:
-        return StoreHealth("unreachable", {"connection": describe(exc)})
+        return StoreHealth("unreachable", {"connection": describe(exc)}, exc)
     problems = {}
+    first: Exception | None = None
     # A connection each: on PostgreSQL a failed statement spoils its transaction for the rest.
     for name, statement in _READS.items():
         try:
@@ -53,4 +56,5 @@ def store_health(engine: Engine) -> StoreHealth:
                 conn.execute(statement).first()
         except DBAPIError as exc:
             problems[name] = describe(exc)
-    return StoreHealth("unreadable" if problems else "ok", problems)
+            first = first or exc
+    return StoreHealth("unreadable" if problems else "ok", problems, first)

@@ -85,7 +85,9 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             health = StoreHealth("timeout", {"store": f"no answer within {seconds:g} s"})
         if health.state == "ok":
             return JSONResponse({"status": "ready", "store": "ok", "model": model})
-        log.error("readiness: the store is %s: %s", health.state, health.problems)
+        log.error(
+            "readiness: the store is %s: %s", health.state, health.problems, exc_info=health.error
+        )
         body = {"status": "unavailable", "store": health.state, "problems": health.problems}
         return JSONResponse({**body, "model": model}, 503)
 

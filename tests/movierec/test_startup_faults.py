@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import os
 import shutil
 import sqlite3
@@ -30,6 +31,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MOVIEREC_MOVIELENS_DIR", str(write_movielens(tmp_path / "movielens")))
     monkeypatch.setenv("MOVIEREC_SECRET_KEY", "s" * 40)
     monkeypatch.setattr(bootstrap, "run_server", lambda *_args, **_kwargs: None)
+    # serve's JSON logging would close pytest's capturing handlers (tests/graph/test_logs.py
+    # covers that format); the lines and exit codes are what is under test here.
+    monkeypatch.setattr(logging.config, "dictConfig", lambda _config: None)
     return tmp_path / "data"
 
 
