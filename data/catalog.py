@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data.migrations import StoreError
@@ -127,10 +127,6 @@ def upsert_ratings(conn: Connection, rows: Sequence[Row]) -> None:
 def upsert_tags(conn: Connection, rows: Sequence[Row]) -> None:
     """Tags keyed by (user, movie, tag); the source's timestamp follows on a rerun."""
     upsert(conn, tags, rows, key=["user_id", "movie_id", "tag"], update_columns=["tagged_at"])
-
-
-def count_rows(conn: Connection, table: Table) -> int:
-    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def sync_user_id_sequence(conn: Connection) -> None:

@@ -16,8 +16,6 @@ from sqlalchemy import Connection, delete, func, select
 from data.catalog import upsert
 from data.schema import ratings
 
-RATINGS_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
-
 
 def ratings_frame(conn: Connection) -> pd.DataFrame:
     """Every rating as a frame with columns ``user_id, movie_id, rating, timestamp``.

@@ -125,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API server (builds store and model if missing)")
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 5000)")
-    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        # From the setting itself, so the help cannot drift from the default again.
+        help=f"worker processes (default {Settings.model_fields['workers'].default})",
+    )
     serve.set_defaults(handler=_serve)
     return parser
 

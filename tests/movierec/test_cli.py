@@ -75,3 +75,9 @@ def test_db_upgrade_refuses_a_newer_store_with_exit_code_2(
     assert main(["db", "upgrade"]) == 2
     assert "cannot upgrade: the store at" in caplog.text
     assert "schema revision 9999 is newer than this movierec knows" in caplog.text
+
+
+def test_workers_help_names_the_settings_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "worker processes (default 2)" in capsys.readouterr().out
