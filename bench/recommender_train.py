@@ -18,7 +18,7 @@ import logging
 import resource
 import time
 
-from etl.training import run_train
+from movierec.commands.training import run_train
 from movierec.settings import Settings
 
 

@@ -1,7 +1,9 @@
-"""Aggregate read queries behind the data report, TMDB enrichment and the home-screen rails.
+"""Reads behind the data report, TMDB enrichment and the home-screen rails.
 
-Each query aggregates in the database and returns a few hundred rows at most, so the report
-and the rails cost the same whatever the number of ratings.
+The report's analysis is pure (``recommender.analysis``, frames in); ``movies_frame`` and
+``movie_genres_frame`` hand it the catalogue side, beside ``data.ratings.ratings_frame`` for the
+ratings. The rails' queries aggregate in the database and return a few hundred rows at most, so
+they cost the same whatever the number of ratings.
 
 The rails count people, not ratings, and anchor their windows on how many people are in them,
 never on the newest rating alone: a handful of accounts rating the same movie today must not
@@ -11,90 +13,31 @@ rows is a count of distinct raters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Connection, distinct, func, select
+import pandas as pd
+from sqlalchemy import Connection, func, select
 
 from data.schema import genres, movie_genres, movies, ratings
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    users: int
-    movies: int
-    rated_movies: int
-    ratings: int
-
-
-@dataclass(frozen=True, slots=True)
-class MovieRatings:
-    movie_id: int
-    title: str
-    count: int
-    mean: float
-
-
-def counts(conn: Connection) -> Counts:
-    """Users who rated, catalog movies, movies with a rating, ratings."""
-    rated = conn.execute(
-        select(
-            func.count(distinct(ratings.c.user_id)),
-            func.count(distinct(ratings.c.movie_id)),
-            func.count(),
-        )
-    ).one()
-    catalog = conn.execute(select(func.count()).select_from(movies)).scalar_one()
-    return Counts(users=rated[0], movies=catalog, rated_movies=rated[1], ratings=rated[2])
-
-
-def rating_counts(conn: Connection) -> dict[float, int]:
-    """How many ratings have each value (0.5 .. 5.0), ascending by value."""
-    query = (
-        select(ratings.c.rating, func.count()).group_by(ratings.c.rating).order_by(ratings.c.rating)
+def movies_frame(conn: Connection) -> pd.DataFrame:
+    """Every movie as ``movie_id, title`` (MovieLens' title) and ``tmdb_id`` (NA when unknown)."""
+    query = select(movies.c.id, movies.c.movielens_title, movies.c.tmdb_id).order_by(movies.c.id)
+    rows = conn.execute(query).all()
+    return pd.DataFrame(
+        {
+            "movie_id": pd.array([row.id for row in rows], dtype="int64"),
+            "title": pd.array([row.movielens_title for row in rows], dtype="object"),
+            "tmdb_id": pd.array([row.tmdb_id for row in rows], dtype="Int64"),
+        }
     )
-    return {float(value): int(n) for value, n in conn.execute(query)}
 
 
-def movies_per_genre(conn: Connection) -> list[tuple[str, int]]:
-    """Genres with their number of movies, most common first."""
-    n = func.count(movie_genres.c.movie_id)
-    query = (
-        select(genres.c.name, n)
-        .join(movie_genres, movie_genres.c.genre_id == genres.c.id)
-        .group_by(genres.c.name)
-        .order_by(n.desc(), genres.c.name)
+def movie_genres_frame(conn: Connection) -> pd.DataFrame:
+    """One ``movie_id, genre`` row per movie and genre it is listed under."""
+    query = select(movie_genres.c.movie_id, genres.c.name).join(
+        genres, movie_genres.c.genre_id == genres.c.id
     )
-    return [(name, int(count)) for name, count in conn.execute(query)]
-
-
-def most_rated(conn: Connection, limit: int) -> list[MovieRatings]:
-    """The movies with the most ratings (ties by title)."""
-    return _movie_ratings(conn, order="count", min_ratings=0, limit=limit)
-
-
-def best_rated(conn: Connection, *, min_ratings: int, limit: int) -> list[MovieRatings]:
-    """The best mean rating among movies with more than ``min_ratings`` ratings."""
-    return _movie_ratings(conn, order="mean", min_ratings=min_ratings, limit=limit)
-
-
-def _movie_ratings(
-    conn: Connection, *, order: str, min_ratings: int, limit: int
-) -> list[MovieRatings]:
-    n = func.count().label("n")
-    mean = func.avg(ratings.c.rating).label("mean")
-    first, second = (n, mean) if order == "count" else (mean, n)
-    query = (
-        select(movies.c.id, movies.c.movielens_title, n, mean)
-        .join(ratings, ratings.c.movie_id == movies.c.id)
-        .group_by(movies.c.id, movies.c.movielens_title)
-        .having(n > min_ratings)
-        .order_by(first.desc(), second.desc(), movies.c.movielens_title)
-        .limit(limit)
-    )
-    return [
-        MovieRatings(movie_id=row.id, title=row.movielens_title, count=row.n, mean=float(row.mean))
-        for row in conn.execute(query)
-    ]
+    return pd.DataFrame(conn.execute(query).all(), columns=["movie_id", "genre"])
 
 
 def trending_movie_ids(
@@ -146,16 +89,6 @@ def newly_added_movie_ids(conn: Connection, limit: int, *, min_raters: int) -> l
         .limit(limit)
     )
     return list(conn.execute(query).scalars())
-
-
-def movies_without_tmdb_id(conn: Connection) -> list[tuple[int, str]]:
-    """(id, MovieLens title) of the movies no TMDB id is known for."""
-    query = (
-        select(movies.c.id, movies.c.movielens_title)
-        .where(movies.c.tmdb_id.is_(None))
-        .order_by(movies.c.id)
-    )
-    return [(row.id, row.movielens_title) for row in conn.execute(query)]
 
 
 def tmdb_ids(conn: Connection) -> dict[int, int]:

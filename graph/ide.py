@@ -2,9 +2,9 @@
 
 Strawberry's own GraphiQL page loads React and GraphiQL from unpkg, so offline (CI, this
 project's machines) it is a blank page. This router renders the same IDE from the copies in
-``web/vendor/graphiql`` (versions, licences and checksums in its README) and serves those files
-next to the endpoint, at ``<endpoint>/graphiql/<file>``: the IDE works whether or not the web
-app is served at /.
+``graph/web/vendor/graphiql`` (package data; versions, licences and checksums in its README)
+and serves those files next to the endpoint, at ``<endpoint>/graphiql/<file>``: the IDE works
+whether or not the web app is served at /.
 
 The page's Content-Security-Policy lets it load scripts only from this server (plus its one
 inline script, by hash) and talk only to this server, so the browser itself enforces "no CDN".
@@ -23,10 +23,12 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from strawberry.fastapi import GraphQLRouter
 
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "web" / "vendor" / "graphiql"
+from graph.assets import graphiql_dir, web_app_dir
+
+ASSETS_DIR = graphiql_dir()
 # The web app's icon, also served at /favicon.ico: browsers ask for that path on every page
 # without an icon link (GraphiQL, the JSON probes), and a 404 per visit is noise in the log.
-FAVICON = ASSETS_DIR.parents[1] / "favicon.svg"
+FAVICON = web_app_dir() / "favicon.svg"
 ASSET_ROUTE = "graphiql-asset"
 SCRIPTS = (
     "react.production.min.js",

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from data.db import check_usable, open_store, store_exists
 from data.migrations import StoreError
 from graph.app import create_app
+from graph.assets import web_app_dir
 from graph.config import AppConfig
 from graph.logs import log_config
 from graph.server import run_server
@@ -71,7 +72,7 @@ def prepare(settings: Settings) -> int:
 def _prepare(settings: Settings) -> int:
     url = settings.resolved_database_url
     if not store_exists(url):
-        from etl.commands import run_etl
+        from movierec.commands.ingest import run_etl
 
         log.info("no store yet: loading MovieLens (first start)")
         status = run_etl(settings)
@@ -82,7 +83,7 @@ def _prepare(settings: Settings) -> int:
         check_usable(engine)  # before training reads it: a damaged store is one message
         latest = settings.resolved_models_dir / LATEST
         if not latest.is_file():
-            from etl.training import run_train
+            from movierec.commands.training import run_train
 
             log.info("no model yet: training (first start)")
             if run_train(settings, seed=TRAINING_SEED) != 0:
@@ -139,7 +140,7 @@ def app_config(settings: Settings) -> AppConfig:
         secret_key=token_secret(settings),
         token_ttl_seconds=settings.token_ttl_seconds,
         legacy_api=settings.legacy_api,
-        web_dir=settings.web_dir,
+        web_dir=settings.web_dir or web_app_dir(),
         login_failures_per_username=settings.login_failures_per_username,
         login_failures_per_address=settings.login_failures_per_address,
         login_window_seconds=settings.login_window_seconds,

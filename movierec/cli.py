@@ -1,7 +1,7 @@
 """The ``movierec`` command: parses arguments, reads settings, calls into the packages.
 
-No logic lives here. Each subcommand is a function in the package that owns the concern; this
-module only wires arguments and settings to it and turns known errors into exit codes.
+No logic lives here. Each subcommand is a function of the command layer (``movierec.commands``,
+``movierec.bootstrap`` for ``serve``); this module only wires arguments and settings to it.
 """
 
 from __future__ import annotations
@@ -21,37 +21,37 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def _etl(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.commands import run_etl
+    from movierec.commands.ingest import run_etl
 
     return run_etl(settings, movielens_dir=args.movielens)
 
 
 def _enrich(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.commands import run_enrich
+    from movierec.commands.ingest import run_enrich
 
     return run_enrich(settings, limit=args.limit, concurrency=args.concurrency)
 
 
 def _download(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.commands import run_download
+    from movierec.commands.ingest import run_download
 
     return run_download(settings, dataset=args.dataset, dest=args.dest)
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.commands import run_report
+    from movierec.commands.report import run_report
 
     return run_report(settings, out=args.out)
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.training import run_train
+    from movierec.commands.training import run_train
 
     return run_train(settings, seed=args.seed)
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.training import run_evaluate
+    from movierec.commands.training import run_evaluate
 
     return run_evaluate(settings, out=args.out, seed=args.seed, quick=args.quick)
 
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(handler=_db_upgrade)
 
     report = sub.add_parser("report", help="charts and a Markdown summary of the data")
-    report.add_argument("--out", type=Path, default=Path("data/report"), help="output folder")
+    report.add_argument("--out", type=Path, help="output folder (default: <data dir>/report)")
     report.set_defaults(handler=_report)
 
     train = sub.add_parser("train", help="fit the served models on every rating in the store")
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_train)
 
     evaluate = sub.add_parser("evaluate", help="compare models: rating error and top-N ranking")
-    evaluate.add_argument("--out", type=Path, default=Path("data/evaluation"), help="folder")
+    evaluate.add_argument("--out", type=Path, help="output folder (default: <data dir>/evaluation)")
     evaluate.add_argument("--seed", type=int, default=42)
     evaluate.add_argument("--quick", action="store_true", help="fewer models and folds")
     evaluate.set_defaults(handler=_evaluate)

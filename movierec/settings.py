@@ -1,19 +1,27 @@
 """Settings, read once from the environment and passed down as plain values.
 
-Every knob has a default that lets a fresh clone run with no configuration at all: an embedded
-SQLite store and model artifacts under ``data/``, the server on 127.0.0.1:5000 (the address the
-shipped iOS app calls).
+Every knob has a default that runs with no configuration at all: an embedded SQLite store and
+model artifacts in the data folder, the server on 127.0.0.1:5000 (the address the shipped iOS
+app calls).
+
+The data folder never defaults to anything beside the code: an installed package lives in a
+read-only site-packages shared by every user, so runtime state goes to the user's data folder
+(``~/.local/share/movierec`` on Linux). A checkout gets its git-ignored ``var/`` from the
+Makefile, which sets ``MOVIEREC_DATA_DIR``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from platformdirs import user_data_path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+def default_data_dir() -> Path:
+    """The per-user data folder, looked up when settings are read (``XDG_DATA_HOME`` counts)."""
+    return user_data_path("movierec", appauthor=False)
 
 
 class Settings(BaseSettings):
@@ -21,7 +29,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MOVIEREC_", env_ignore_empty=True, frozen=True)
 
-    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Runtime state: store, models, caches.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Runtime state: store, models, caches."
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/movierec.sqlite3."
     )
@@ -46,7 +56,9 @@ class Settings(BaseSettings):
     )
     token_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     legacy_api: bool = Field(True, description="Serve the original iOS app's REST endpoints.")
-    web_dir: Path = Field(PROJECT_ROOT / "web", description="Static web app served at /.")
+    web_dir: Path | None = Field(
+        None, description="Static web app served at /; default the one shipped in graph/web."
+    )
     login_failures_per_username: int = Field(
         5, ge=1, description="Failed logins per username per window before TooManyAttempts."
     )
@@ -91,3 +103,11 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.data_dir / "report"
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.data_dir / "evaluation"

@@ -28,13 +28,15 @@ KEPT_VARIABLES = {"MOVIEREC_TEST_POSTGRES_URL"}
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Hide the caller's movierec settings from every test.
 
     `make` exports MOVIEREC_MOVIELENS_DIR pointing at the shared, irreplaceable MovieLens
     folder; a test that builds ``Settings()`` and writes would otherwise write *there*. Tests
-    name every folder they use instead (``movielens_dir`` for the real data, read-only).
+    name every folder they use instead (``movielens_dir`` for the real data, read-only). The
+    default data folder is the user's, so it points into the test's own folder too.
     """
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     for name in list(os.environ):
         if (
             name.startswith("MOVIEREC_") and name not in KEPT_VARIABLES

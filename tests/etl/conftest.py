@@ -1,11 +1,17 @@
-"""A tiny MovieLens folder with the real files' quirks, a full dump of a store to compare, and a
-fake TMDB server on 127.0.0.1."""
+"""A tiny MovieLens folder with the real files' quirks, a full dump of a store to compare, fake
+TMDB and GroupLens servers on 127.0.0.1, and one load of the real MovieLens per session.
+
+``tests/movierec/commands`` uses these fixtures too (its conftest imports them)."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import stat
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +23,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import Engine, select
 
+from data.db import open_store
 from data.schema import metadata
+from etl.load import LoadSummary, load_movielens
+from etl.metadata import Metadata
 
 CRLF = "\r\n"
 COMBINED_HEADER = (
@@ -192,3 +201,77 @@ def tmdb() -> Iterator[FakeTmdb]:
     fake = FakeTmdb()
     with serving(fake.server):
         yield fake
+
+
+class FakeGroupLens:
+    """Serves ``files`` (URL path → bytes); anything else is a 404. ``requests`` lists paths."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        files, requests = self.files, self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                requests.append(self.path)
+                body = files.get(self.path)
+                self.send_response(404 if body is None else 200)
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/datasets/movielens"
+
+    def publish(self, dataset: str, archive: bytes, md5: str | None = None) -> None:
+        digest = md5 or hashlib.md5(archive).hexdigest()
+        self.files[f"/datasets/movielens/{dataset}.zip"] = archive
+        self.files[f"/datasets/movielens/{dataset}.zip.md5"] = (
+            f"MD5 ({dataset}.zip) = {digest}\n".encode()
+        )
+
+
+@pytest.fixture
+def grouplens() -> Iterator[FakeGroupLens]:
+    fake = FakeGroupLens()
+    with serving(fake.server):
+        yield fake
+
+
+def build_zip(members: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+    return buffer.getvalue()
+
+
+GOOD = {
+    "ml-test/": b"",
+    "ml-test/ratings.csv": b"userId,movieId,rating,timestamp\r\n",
+    "ml-test/movies.csv": b"movieId,title,genres\r\n",
+    "ml-test/README.txt": b"readme",
+}
+
+
+def _no_cache(_tmdb_id: int) -> Metadata | None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_store(
+    tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path
+) -> Iterator[tuple[Engine, LoadSummary]]:
+    """One real load per test session, shared by every test using it (read-only)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('real') / 'store.sqlite3'}"
+    engine = open_store(url, create=True)
+    summary = load_movielens(engine, movielens_dir, cached=_no_cache)
+    yield engine, summary
+    engine.dispose()

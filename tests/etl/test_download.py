@@ -3,79 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import stat
-import zipfile
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from etl.commands import run_download
 from etl.download import MARKER, download
 from etl.errors import EtlError
-from movierec.settings import Settings
-from tests.etl.conftest import serving
-
-
-class FakeGroupLens:
-    """Serves ``files`` (URL path → bytes); anything else is a 404. ``requests`` lists paths."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        files, requests = self.files, self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                requests.append(self.path)
-                body = files.get(self.path)
-                self.send_response(404 if body is None else 200)
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/datasets/movielens"
-
-    def publish(self, dataset: str, archive: bytes, md5: str | None = None) -> None:
-        digest = md5 or hashlib.md5(archive).hexdigest()
-        self.files[f"/datasets/movielens/{dataset}.zip"] = archive
-        self.files[f"/datasets/movielens/{dataset}.zip.md5"] = (
-            f"MD5 ({dataset}.zip) = {digest}\n".encode()
-        )
-
-
-@pytest.fixture
-def grouplens() -> Iterator[FakeGroupLens]:
-    fake = FakeGroupLens()
-    with serving(fake.server):
-        yield fake
-
-
-def build_zip(members: dict[str, bytes], *, links: tuple[str, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-        for name in links:
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(info, "/etc/passwd")
-    return buffer.getvalue()
-
-
-GOOD = {
-    "ml-test/": b"",
-    "ml-test/ratings.csv": b"userId,movieId,rating,timestamp\r\n",
-    "ml-test/movies.csv": b"movieId,title,genres\r\n",
-    "ml-test/README.txt": b"readme",
-}
+from tests.etl.conftest import GOOD, FakeGroupLens, build_zip
 
 
 def test_downloads_verifies_and_replaces_its_own_folder(
@@ -167,14 +102,3 @@ def test_published_checksum_must_match_the_pinned_one(
 def test_bad_dataset_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(EtlError, match="not a MovieLens data set name"):
         download(name, tmp_path, base_url="http://127.0.0.1:9")
-
-
-def test_command_uses_the_settings_url_and_exit_codes(
-    grouplens: FakeGroupLens, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    grouplens.publish("ml-test", build_zip(GOOD))
-    settings = Settings(data_dir=tmp_path, grouplens_url=grouplens.url)
-    assert run_download(settings, dataset="ml-test") == 0
-    assert (tmp_path / "movielens" / "ratings.csv").is_file()
-    assert run_download(settings, dataset="ml-missing") == 1
-    assert "ml-missing.zip.md5 answered HTTP 404" in caplog.text

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import PROJECT_ROOT
+from graph.assets import graphiql_dir
 
-VENDOR_README = PROJECT_ROOT / "web" / "vendor" / "graphiql" / "README.md"
+VENDOR_README = graphiql_dir() / "README.md"
 CONTENT_TYPES = {"script": "text/javascript", "stylesheet": "text/css"}
 
 
@@ -56,7 +56,7 @@ def graphiql_page(http: TestClient) -> tuple[str, PageParts, str]:
 
 
 def vendored_sha256() -> dict[str, str]:
-    """File name -> sha256, from the table in web/vendor/graphiql/README.md."""
+    """File name -> sha256, from the table in graph/web/vendor/graphiql/README.md."""
     rows = re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", VENDOR_README.read_text(), re.M)
     return dict(rows)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from etl.commands import run_etl
 from graph.app import create_app
 from graph.config import AppConfig
+from movierec.commands.ingest import run_etl
 from movierec.settings import Settings
 
 pytestmark = pytest.mark.movielens

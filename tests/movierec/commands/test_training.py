@@ -1,3 +1,5 @@
+"""``movierec train`` and ``movierec evaluate``: store to frames to artifact and report."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from data.schema import movies, ratings, users
-from etl.training import run_evaluate, run_train
+from movierec.commands.training import run_evaluate, run_train
 from movierec.settings import Settings
 from recommender.models.puresvd import PureSVDParams
 from recommender.serving import Recommender, UserRatings

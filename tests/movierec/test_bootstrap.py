@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-import etl.commands
-import etl.training
+import movierec.commands.ingest
+import movierec.commands.training
 from data.db import open_store
 from data.migrations import head
 from movierec import bootstrap
@@ -40,8 +40,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         engine.dispose()
         return 0
 
-    monkeypatch.setattr(etl.commands, "run_etl", run_etl)
-    monkeypatch.setattr(etl.training, "run_train", run_train)
+    monkeypatch.setattr(movierec.commands.ingest, "run_etl", run_etl)
+    monkeypatch.setattr(movierec.commands.training, "run_train", run_train)
     return made
 
 
@@ -62,7 +62,7 @@ def test_first_start_builds_store_model_and_secret_once(
 def test_failed_etl_stops_the_start(
     settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(etl.commands, "run_etl", lambda _settings: 3)
+    monkeypatch.setattr(movierec.commands.ingest, "run_etl", lambda _settings: 3)
     assert bootstrap.prepare(settings) == 3
     assert not settings.resolved_models_dir.exists()
 
@@ -70,7 +70,7 @@ def test_failed_etl_stops_the_start(
 def test_failed_training_still_serves_popularity(
     settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(etl.training, "run_train", lambda _settings, seed: 1)
+    monkeypatch.setattr(movierec.commands.training, "run_train", lambda _settings, seed: 1)
     assert bootstrap.prepare(settings) == 0
     app = bootstrap.create_app(bootstrap.app_config(settings))
     with TestClient(app) as client:

@@ -1,8 +1,7 @@
-"""The ETL's command-line entry points, called by ``movierec.cli``; each returns an exit code.
+"""``movierec etl``, ``movierec etl enrich`` and ``movierec data download``: sources into the store.
 
-Thin on purpose: they resolve settings, call one function, print its summary, and turn the
-errors a user can fix (bad input, missing store, network trouble) into one log line and exit
-code 1 instead of a traceback.
+Thin on purpose: they resolve settings into folders, URLs and a token, call one ``etl``
+function with those plain values, and print its summary.
 """
 
 from __future__ import annotations
@@ -15,10 +14,9 @@ from pathlib import Path
 from data import stats
 from data.db import open_store
 from etl.download import download
-from etl.errors import EtlError, guarded
 from etl.load import apply_cached_metadata, load_movielens
-from etl.report import collect, write_report
 from etl.tmdb import TmdbCache, enrich
+from movierec.commands.guard import CommandError, guarded, print_lines
 from movierec.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +28,7 @@ def run_etl(settings: Settings, *, movielens_dir: Path | None = None) -> int:
     def work() -> int:
         directory = movielens_dir or settings.resolved_movielens_dir
         if not (directory / "ratings.csv").is_file():
-            raise EtlError(
+            raise CommandError(
                 f"no MovieLens data in {directory} (no ratings.csv); run `movierec data "
                 "download` or pass --movielens DIR"
             )
@@ -40,7 +38,9 @@ def run_etl(settings: Settings, *, movielens_dir: Path | None = None) -> int:
             summary = load_movielens(engine, directory, cached=_cache(settings).metadata)
         finally:
             engine.dispose()
-        _print([f"loaded {directory} in {time.perf_counter() - started:.1f} s", *summary.lines()])
+        print_lines(
+            [f"loaded {directory} in {time.perf_counter() - started:.1f} s", *summary.lines()]
+        )
         return 0
 
     return guarded(work)
@@ -52,7 +52,7 @@ def run_enrich(settings: Settings, *, limit: int | None = None, concurrency: int
     def work() -> int:
         token = settings.tmdb_api_token
         if not token:
-            raise EtlError(
+            raise CommandError(
                 "TMDB_API_TOKEN is not set; without it `movierec etl` uses combined_movies.csv"
             )
         cache = _cache(settings)
@@ -73,7 +73,7 @@ def run_enrich(settings: Settings, *, limit: int | None = None, concurrency: int
             updated = apply_cached_metadata(engine, tmdb_ids, cache.metadata)
         finally:
             engine.dispose()
-        _print([*report.lines(), f"movies updated from the TMDB cache: {updated:,}"])
+        print_lines([*report.lines(), f"movies updated from the TMDB cache: {updated:,}"])
         if report.failed:
             log.error("%d movies failed; rerun to retry them", sum(report.failed.values()))
             return 1
@@ -88,23 +88,7 @@ def run_download(settings: Settings, *, dataset: str, dest: Path | None = None) 
     def work() -> int:
         target = dest or settings.resolved_movielens_dir
         md5 = download(dataset, target, base_url=settings.grouplens_url)
-        _print([f"{dataset} (MD5 {md5}) is in {target}"])
-        return 0
-
-    return guarded(work)
-
-
-def run_report(settings: Settings, *, out: Path) -> int:
-    """Write the data report (charts + report.md) for what the store holds."""
-
-    def work() -> int:
-        engine = open_store(settings.resolved_database_url)
-        try:
-            with engine.connect() as conn:
-                data = collect(conn)
-        finally:
-            engine.dispose()
-        _print([f"report written to {write_report(data, out)}"])
+        print_lines([f"{dataset} (MD5 {md5}) is in {target}"])
         return 0
 
     return guarded(work)
@@ -112,7 +96,3 @@ def run_report(settings: Settings, *, out: Path) -> int:
 
 def _cache(settings: Settings) -> TmdbCache:
     return TmdbCache(settings.cache_dir / "tmdb")
-
-
-def _print(lines: list[str]) -> None:
-    print("\n".join(lines), flush=True)

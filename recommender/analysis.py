@@ -1,7 +1,10 @@
-"""``movierec report``: the original notebook's analysis as PNG charts and a Markdown summary.
+"""The data report: the original notebook's analysis of the ratings, as PNG charts and Markdown.
 
-Figures come from aggregate queries on the store (``data.stats``), so the report describes what
-was loaded, fixes included. Charts are drawn on bare ``Figure`` objects (Agg, no pyplot state),
+Pure analysis, like the rest of this package: frames in (the same ratings frame training reads,
+plus the catalogue's titles, TMDB ids and genres), figures and files out; it never sees the
+store, so ``movierec report`` does the reading. It lives beside the models because it describes
+what they learn from (sparsity, the rating scale, the popularity skew the ranking has to beat),
+not how the data got in. Charts are drawn on bare ``Figure`` objects (Agg, no pyplot state),
 which works headless and in any thread.
 """
 
@@ -10,24 +13,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
-from sqlalchemy import Connection
-
-from data import stats
-from etl.errors import EtlError
 
 MOST_RATED = 20
 BEST_RATED = 10
 BEST_RATED_MIN_RATINGS = 100
 
 
+@dataclass(frozen=True, slots=True)
+class Counts:
+    users: int
+    movies: int
+    rated_movies: int
+    ratings: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovieRatings:
+    movie_id: int
+    title: str
+    count: int
+    mean: float
+
+
 @dataclass(frozen=True)
 class ReportData:
-    counts: stats.Counts
+    counts: Counts
     histogram: dict[float, int]
     genres: list[tuple[str, int]]
-    most_rated: list[stats.MovieRatings]
-    best_rated: list[stats.MovieRatings]
+    most_rated: list[MovieRatings]
+    best_rated: list[MovieRatings]
     without_tmdb_id: list[tuple[int, str]]
 
     @property
@@ -52,19 +69,62 @@ class ReportData:
         return 1 - self.counts.ratings / cells
 
 
-def collect(conn: Connection) -> ReportData:
-    """Every figure the report shows; the store must hold at least one rating."""
-    counts = stats.counts(conn)
-    if counts.ratings == 0:
-        raise EtlError("the store has no ratings; run `movierec etl` first")
-    return ReportData(
-        counts=counts,
-        histogram=stats.rating_counts(conn),
-        genres=stats.movies_per_genre(conn),
-        most_rated=stats.most_rated(conn, MOST_RATED),
-        best_rated=stats.best_rated(conn, min_ratings=BEST_RATED_MIN_RATINGS, limit=BEST_RATED),
-        without_tmdb_id=stats.movies_without_tmdb_id(conn),
+def summarize(
+    ratings: pd.DataFrame, movies: pd.DataFrame, movie_genres: pd.DataFrame
+) -> ReportData:
+    """Every figure the report shows.
+
+    ``ratings`` has ``user_id, movie_id, rating``; ``movies`` has ``movie_id, title, tmdb_id``
+    (missing ids as NA) for the whole catalogue; ``movie_genres`` has ``movie_id, genre``, one
+    row per pair. Ties rank by title, so the same data gives the same report.
+    """
+    if ratings.empty:
+        raise ValueError("no ratings to report on")
+    values = ratings["rating"].astype(np.float64)
+    histogram = values.value_counts().sort_index()
+    genres = movie_genres.groupby("genre").size().rename("n").reset_index()
+    genres = genres.sort_values(["n", "genre"], ascending=[False, True])
+    per_movie = (
+        values.groupby(ratings["movie_id"])
+        .agg(n="size", mean="mean")
+        .join(movies.set_index("movie_id")["title"], how="inner")
+        .reset_index()
     )
+    without = movies[movies["tmdb_id"].isna()].sort_values("movie_id")
+    return ReportData(
+        counts=Counts(
+            users=int(ratings["user_id"].nunique()),
+            movies=len(movies),
+            rated_movies=int(ratings["movie_id"].nunique()),
+            ratings=len(ratings),
+        ),
+        histogram={float(value): int(n) for value, n in histogram.items()},
+        genres=[(str(name), int(n)) for name, n in genres.itertuples(index=False)],
+        most_rated=_ranked(per_movie, by=("n", "mean"), limit=MOST_RATED),
+        best_rated=_ranked(
+            per_movie[per_movie["n"] > BEST_RATED_MIN_RATINGS],
+            by=("mean", "n"),
+            limit=BEST_RATED,
+        ),
+        without_tmdb_id=[
+            (int(movie_id), str(title))
+            for movie_id, title in without[["movie_id", "title"]].itertuples(index=False)
+        ],
+    )
+
+
+def _ranked(per_movie: pd.DataFrame, *, by: tuple[str, str], limit: int) -> list[MovieRatings]:
+    """The first ``limit`` movies by ``by`` (both descending), ties by title."""
+    top = per_movie.sort_values([*by, "title"], ascending=[False, False, True]).head(limit)
+    return [
+        MovieRatings(
+            movie_id=int(row.movie_id),
+            title=str(row.title),
+            count=int(row.n),
+            mean=float(row.mean),
+        )
+        for row in top.itertuples(index=False)
+    ]
 
 
 def write_report(data: ReportData, out: Path) -> Path:
@@ -168,7 +228,7 @@ def _markdown(data: ReportData) -> str:
     return "\n".join(lines)
 
 
-def _movie_table(rows: list[stats.MovieRatings]) -> list[str]:
+def _movie_table(rows: list[MovieRatings]) -> list[str]:
     return [
         "| # | title | ratings | mean |",
         "| --- | --- | --- | --- |",

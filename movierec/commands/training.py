@@ -1,7 +1,7 @@
 """``movierec train`` and ``movierec evaluate``: read the store, hand frames to the recommender.
 
-These are the only places where the recommender meets the store. The recommender itself never
-sees a session; it gets the ratings frame and the catalogue's movie ids.
+The recommender never sees a session: these read the ratings frame and the catalogue's movie
+ids from the store and pass them, with the seed and the output folder, as plain values.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from data.db import open_store
-from data.migrations import StoreError
 from data.movies import catalog_movie_ids
-from data.ratings import ratings_frame
-from etl.errors import EtlError, guarded
+from movierec.commands.guard import CommandError, guarded
+from movierec.commands.store import nonempty_ratings
 from movierec.settings import Settings
 from recommender.artifact import catalog_fingerprint
 from recommender.comparison import run_comparison
@@ -33,16 +32,14 @@ from recommender.training import ServedConfig, fit_recommender
 log = logging.getLogger(__name__)
 
 
-def _read_store(settings: Settings) -> tuple[pd.DataFrame, np.ndarray]:
-    engine = open_store(settings.resolved_database_url)
+def _read_store(database_url: str) -> tuple[pd.DataFrame, np.ndarray]:
+    engine = open_store(database_url)
     try:
         with engine.connect() as conn:
-            frame = ratings_frame(conn)
+            frame = nonempty_ratings(conn)
             catalog = np.asarray(catalog_movie_ids(conn), dtype=np.int64)
     finally:
         engine.dispose()
-    if frame.empty:
-        raise StoreError("the store holds no ratings; run `movierec etl` first")
     return frame, catalog
 
 
@@ -67,7 +64,7 @@ def run_train(settings: Settings, *, seed: int) -> int:
     """Fit the served models on every rating in the store and write a new artifact."""
 
     def work() -> int:
-        frame, catalog = _read_store(settings)
+        frame, catalog = _read_store(settings.resolved_database_url)
         config = ServedConfig()
         started = time.perf_counter()
         with _unfittable(frame):
@@ -106,20 +103,22 @@ def run_train(settings: Settings, *, seed: int) -> int:
     return guarded(work)
 
 
-def run_evaluate(settings: Settings, *, out: Path, seed: int, quick: bool) -> int:
-    """Compare every model on the store's ratings; write evaluation.md and .json to ``out``."""
+def run_evaluate(settings: Settings, *, out: Path | None = None, seed: int, quick: bool) -> int:
+    """Compare every model on the store's ratings; write evaluation.md and .json to ``out``
+    (default ``<data dir>/evaluation``)."""
 
     def work() -> int:
-        frame, catalog = _read_store(settings)
+        folder = out or settings.evaluation_dir
+        frame, catalog = _read_store(settings.resolved_database_url)
         with _unfittable(frame):
             results = run_comparison(frame, seed=seed, quick=quick, catalog_movie_ids=catalog)
         command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"
         markdown = to_markdown(results, command=command)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "evaluation.md").write_text(markdown)
-        (out / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "evaluation.md").write_text(markdown)
+        (folder / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
         print(markdown)
-        log.info("wrote %s and %s", out / "evaluation.md", out / "evaluation.json")
+        log.info("wrote %s and %s", folder / "evaluation.md", folder / "evaluation.json")
         return 0
 
     return guarded(work)
@@ -132,6 +131,6 @@ def _unfittable(frame: pd.DataFrame) -> Iterator[None]:
     try:
         yield
     except ValueError as exc:
-        raise EtlError(
+        raise CommandError(
             f"cannot fit the models on the store's {len(frame):,} ratings: {exc}"
         ) from exc

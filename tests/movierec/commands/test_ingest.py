@@ -1,4 +1,5 @@
-"""The ``movierec`` ETL commands end to end: exit codes, messages, enrichment reaching the store."""
+"""``movierec etl``, ``etl enrich`` and ``data download`` end to end: exit codes, messages,
+enrichment reaching the store."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ from sqlalchemy import select
 
 from data.db import open_store
 from data.schema import movies
-from etl.commands import run_enrich, run_etl, run_report
 from movierec.cli import main
+from movierec.commands.ingest import run_download, run_enrich, run_etl
 from movierec.settings import Settings
-from tests.etl.conftest import FILES, FakeTmdb, Reply, dump, write_movielens
+from tests.etl.conftest import (
+    FILES,
+    GOOD,
+    FakeGroupLens,
+    FakeTmdb,
+    Reply,
+    build_zip,
+    dump,
+    write_movielens,
+)
 
 
 @pytest.fixture
@@ -87,12 +97,12 @@ def test_enrich_failures_exit_1_and_rerun_retries(
     assert len(tmdb.requests_for(862)) == 1
 
 
-def test_report_needs_ratings_then_writes_charts(
-    settings: Settings, movielens_small: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_command_uses_the_settings_url_and_exit_codes(
+    grouplens: FakeGroupLens, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert run_report(settings, out=tmp_path / "report") == 1
-    assert "is empty; run `movierec etl` to build it" in caplog.text
-    assert run_etl(settings, movielens_dir=movielens_small) == 0
-    assert run_report(settings, out=tmp_path / "report") == 0
-    written = sorted(path.name for path in (tmp_path / "report").iterdir())
-    assert written == ["best_rated.png", "genres.png", "most_rated.png", "ratings.png", "report.md"]
+    grouplens.publish("ml-test", build_zip(GOOD))
+    settings = Settings(data_dir=tmp_path, grouplens_url=grouplens.url)
+    assert run_download(settings, dataset="ml-test") == 0
+    assert (tmp_path / "movielens" / "ratings.csv").is_file()
+    assert run_download(settings, dataset="ml-missing") == 1
+    assert "ml-missing.zip.md5 answered HTTP 404" in caplog.text
