@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# A checkout keeps its runtime state (store, models, secret, caches, reports) in the git-ignored
+# var/ at the project root; an installed movierec uses the user's data folder instead.
+export MOVIEREC_DATA_DIR ?= $(CURDIR)/var
 # The shared MovieLens folder beside the project, when there is one; otherwise the settings'
-# default (data/movielens, which `movierec data download` fills on a machine with internet).
+# default (var/movielens, which `movierec data download` fills on a machine with internet).
 SHARED_MOVIELENS := $(abspath ../shared/movielens)
 ifneq ($(wildcard $(SHARED_MOVIELENS)/ratings.csv),)
 export MOVIEREC_MOVIELENS_DIR ?= $(SHARED_MOVIELENS)
