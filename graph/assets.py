@@ -14,7 +14,7 @@ from pathlib import Path
 
 def packaged_folder(*parts: str) -> Path:
     """``graph/web/<parts>`` as a path on the file system."""
-    folder = files(__package__).joinpath("web", *parts)
+    folder = files("graph").joinpath("web", *parts)
     if not isinstance(folder, Path):
         raise RuntimeError(f"{folder} is not on the file system; install movierec unpacked")
     return folder
