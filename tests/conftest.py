@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: a fresh store, and the real MovieLens folder."""
+"""Fixtures shared by every test package: a fresh store, the real MovieLens folder, and one load
+of it per session."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from sqlalchemy import Engine, MetaData
 
 from data.db import make_engine, open_store
+from etl.load import LoadSummary, load_movielens
+from etl.metadata import Metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,4 +89,20 @@ def engine(store_url: str) -> Iterator[Engine]:
     """An empty store at the head schema revision, in a temporary folder."""
     engine = open_store(store_url, create=True)
     yield engine
+    engine.dispose()
+
+
+def _no_cache(_tmdb_id: int) -> Metadata | None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_store(
+    tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path
+) -> Iterator[tuple[Engine, LoadSummary]]:
+    """One real load per test session, shared by the ETL and report tests (read-only)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('real') / 'store.sqlite3'}"
+    engine = open_store(url, create=True)
+    summary = load_movielens(engine, movielens_dir, cached=_no_cache)
+    yield engine, summary
     engine.dispose()

@@ -1,5 +1,5 @@
-"""A tiny MovieLens folder with the real files' quirks, a full dump of a store to compare, fake
-TMDB and GroupLens servers on 127.0.0.1, and one load of the real MovieLens per session.
+"""A tiny MovieLens folder with the real files' quirks, a full dump of a store to compare, and
+fake TMDB and GroupLens servers on 127.0.0.1.
 
 ``tests/movierec/commands`` uses these fixtures too (its conftest imports them)."""
 
@@ -23,10 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import Engine, select
 
-from data.db import open_store
 from data.schema import metadata
-from etl.load import LoadSummary, load_movielens
-from etl.metadata import Metadata
 
 CRLF = "\r\n"
 COMBINED_HEADER = (
@@ -259,19 +256,3 @@ GOOD = {
     "ml-test/movies.csv": b"movieId,title,genres\r\n",
     "ml-test/README.txt": b"readme",
 }
-
-
-def _no_cache(_tmdb_id: int) -> Metadata | None:
-    return None
-
-
-@pytest.fixture(scope="session")
-def real_store(
-    tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path
-) -> Iterator[tuple[Engine, LoadSummary]]:
-    """One real load per test session, shared by every test using it (read-only)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('real') / 'store.sqlite3'}"
-    engine = open_store(url, create=True)
-    summary = load_movielens(engine, movielens_dir, cached=_no_cache)
-    yield engine, summary
-    engine.dispose()
