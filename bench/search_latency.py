@@ -34,9 +34,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from etl.commands import run_etl
 from graph.app import create_app
 from graph.config import AppConfig
+from movierec.commands.ingest import run_etl
 from movierec.settings import Settings
 
 TYPED = ["toy story", "star wars", "matrix", "godfather", "amelie"]

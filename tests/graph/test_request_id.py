@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph.app import create_app
+from graph.assets import web_app_dir
 from graph.config import AppConfig
 from graph.request_id import MAX_LENGTH, choose_request_id
 from graph.services.bundle import Services
-from tests.conftest import PROJECT_ROOT
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -19,7 +19,7 @@ GENERATED = re.compile(r"[0-9a-f]{32}")
 @pytest.fixture
 def everything(config: AppConfig, services: Services) -> TestClient:
     """The app with the web folder too, so static files are among the routes."""
-    web = AppConfig(**{**config.__dict__, "web_dir": PROJECT_ROOT / "web"})
+    web = AppConfig(**{**config.__dict__, "web_dir": web_app_dir()})
     return TestClient(create_app(web, services))
 
 
