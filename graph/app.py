@@ -8,18 +8,21 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from data.health import StoreHealth, store_health
 from graph import metrics
 from graph.access_log import AccessLog
+from graph.body_limit import BodyLimit
 from graph.config import AppConfig
 from graph.context import Context, bearer_token, client_address
 from graph.ide import FAVICON
+from graph.legacy import error as legacy_error
 from graph.legacy import legacy_routes
+from graph.limits import RequestBudget
 from graph.request_id import HEADER, RequestId, current_request_id
-from graph.router import JSONErrorsRouter
+from graph.router import JSONErrorsRouter, request_error
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
 from graph.threads import BlockingCalls
@@ -52,6 +55,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             threads,
             viewer_id=viewer_id,
             client=client_address(request),
+            budget=RequestBudget(config.limits.max_nodes),
         )
 
     # The prefix set on the router, not on include_router: each route then carries its full
@@ -61,6 +65,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         prefix="/graphql",
         context_getter=context,
         graphql_ide="graphiql",
+        deadline_seconds=config.limits.deadline_seconds,
     )
     app.include_router(graphql)
 
@@ -105,12 +110,20 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             headers={HEADER: request_id} if request_id else None,
         )
 
-    if config.legacy_api:
-        app.router.routes.extend(legacy_routes(services, threads))
+    legacy = legacy_routes(services, threads) if config.legacy_api else []
+    app.router.routes.extend(legacy)
     if config.web_dir is not None and (config.web_dir / "index.html").is_file():
         app.mount("/", StaticFiles(directory=config.web_dir, html=True), name="web")
     else:
         log.info("no web app at %s: / is not served", config.web_dir)
+
+    def too_large(path: str, message: str) -> Response:
+        """The legacy app's envelope on its paths; GraphQL's error shape everywhere else."""
+        if any(route.path_regex.match(path) for route in legacy):
+            return legacy_error(413, message)
+        return request_error(413, message)
+
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes, refuse=too_large)
     app.add_middleware(AccessLog)
     app.add_middleware(RequestId)  # outermost: the access line carries the request's id
     return app

@@ -19,7 +19,12 @@ class GraphQLLimits:
     max_batch_operations: int = 10
     # Objects a query may ask for through sized lists (graph/limits.py); the web app's largest
     # screen asks for ~300, `movies(first: 100) { similar(first: 10) }` for 1,100.
+    # Per HTTP request: a batch's operations share it (graph/limits.py).
     max_nodes: int = 5000
+    # Seconds one HTTP request to /graphql may take, a whole batch included (graph/router.py).
+    deadline_seconds: float = 5.0
+    # Bytes of any request body, on every route, counted as they arrive (graph/body_limit.py).
+    max_body_bytes: int = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import strawberry
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
+from graph.limits import RequestBudget
 from graph.loaders import Loaders
 from graph.services.bundle import Services
 from graph.services.ratelimit import MAX_VALUE_LENGTH
@@ -23,7 +24,12 @@ T = TypeVar("T")
 
 class Context(BaseContext):
     def __init__(
-        self, services: Services, threads: BlockingCalls, viewer_id: int | None, client: str
+        self,
+        services: Services,
+        threads: BlockingCalls,
+        viewer_id: int | None,
+        client: str,
+        budget: RequestBudget,
     ) -> None:
         super().__init__()
         self.services = services
@@ -31,6 +37,8 @@ class Context(BaseContext):
         self.viewer_id = viewer_id
         self.client = client
         self._own_accounts: set[int] = set() if viewer_id is None else {viewer_id}
+        # One per HTTP request, shared by a batch's operations (graph.limits).
+        self.budget = budget
 
     @cached_property
     def loaders(self) -> Loaders:

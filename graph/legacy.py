@@ -23,7 +23,7 @@ from starlette.routing import Route
 from data.domain import NO_GENRES
 from data.movies import MovieRow
 from graph.context import client_address
-from graph.json_body import loads
+from graph.json_body import NotUnicodeError, loads
 from graph.services.accounts import Authenticated
 from graph.services.bundle import Services
 from graph.services.outcomes import Refusal
@@ -85,6 +85,8 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
         body = await request.body()
         try:
             payload = loads(body)
+        except NotUnicodeError as exc:
+            return error(400, str(exc))
         except ValueError:
             return error(400, 'Request body must be JSON: {"username": ..., "password": ...}')
         if not isinstance(payload, dict):

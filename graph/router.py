@@ -7,11 +7,16 @@ Out of the box a body of ``null`` or ``[1, 2]`` raises inside Strawberry (a 500)
 request errors come back as plain text. Here each is a 4xx JSON body in GraphQL's error shape,
 ``{"errors": [{"message", "extensions": {"code": "BAD_REQUEST"}}]}``, so clients parse one format.
 
+Each request has a deadline (``GraphQLLimits.deadline_seconds``, one for a whole batch): past it
+the request is cancelled and answers 503 with ``extensions.code`` TIMEOUT, so no query holds the
+worker. Blocking calls it was waiting for finish in their thread, their results dropped.
+
 GET /graphql from a browser is GraphiQL, served without a CDN: see ``graph.ide``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from cross_web import HTTPException
@@ -24,17 +29,28 @@ from strawberry.types.unset import UNSET
 from graph import metrics
 from graph.errors import ErrorCode, coded
 from graph.ide import LocalGraphiQLRouter
-from graph.json_body import loads
+from graph.json_body import NotUnicodeError, loads
 
-MAX_BODY_BYTES = 1_000_000
+
+def request_error(
+    status: int, message: str, code: ErrorCode = ErrorCode.BAD_REQUEST
+) -> JSONResponse:
+    """A request refused as a whole, in GraphQL's error shape (the body limit answers so too)."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]}, status_code=status
+    )
 
 
 class JSONErrorsRouter(LocalGraphiQLRouter):
+    def __init__(self, *args: Any, deadline_seconds: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline_seconds = deadline_seconds
+
     def parse_json(self, data: str | bytes) -> Any:
-        if len(data) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"request body over {MAX_BODY_BYTES:,} bytes")
         try:
             parsed = loads(data)
+        except NotUnicodeError as exc:
+            raise HTTPException(400, str(exc)) from exc
         except ValueError as exc:  # bad syntax, invalid UTF-8, nesting too deep alike
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         operations = parsed if isinstance(parsed, list) else [parsed]
@@ -56,15 +72,20 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
     async def run(  # type: ignore[override]
         self, request: Request, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response:
+        deadline = asyncio.timeout(self.deadline_seconds)
         try:
-            return await super().run(request, context=context, root_value=root_value)
+            async with deadline:
+                return await super().run(request, context=context, root_value=root_value)
         except HTTPException as exc:
             metrics.graphql_error(ErrorCode.BAD_REQUEST.value)
-            return JSONResponse(
-                {
-                    "errors": [
-                        {"message": exc.reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}
-                    ]
-                },
-                status_code=exc.status_code,
+            return request_error(exc.status_code, exc.reason)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # some library's own timeout: a bug to log, not the client's deadline
+            metrics.graphql_error(ErrorCode.TIMEOUT.value)
+            return request_error(
+                503,
+                f"the request took longer than its {self.deadline_seconds:g} s deadline and was "
+                "stopped; ask for less (lower `first`, fewer operations) or retry later",
+                ErrorCode.TIMEOUT,
             )

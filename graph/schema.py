@@ -10,10 +10,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -22,7 +20,7 @@ from strawberry.tools import merge_types
 from graph.accounts.mutations import AccountMutations
 from graph.accounts.queries import AccountQueries
 from graph.config import GraphQLLimits
-from graph.limits import MaxNodesLimiter
+from graph.limits import MaxNodesLimiter, shape_rule
 from graph.metrics import OperationMetrics
 from graph.movies.queries import BrowseQueries, MovieQueries
 from graph.ratings.mutations import RatingMutations
@@ -46,10 +44,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
     The limit rules are built once here, so they are the same objects in every request and the
     validation cache (keyed by document and rules) hits for the queries clients repeat.
     """
-    rules = [
-        *QueryDepthLimiter(max_depth=limits.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-    ]
+    rules = [shape_rule(max_depth=limits.max_query_depth, max_aliases=limits.max_aliases)]
     return _Schema(
         query=Query,
         mutation=Mutation,
@@ -58,7 +53,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         extensions=[
             OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            lambda: MaxNodesLimiter(max_nodes=limits.max_nodes),
+            MaxNodesLimiter,  # against the request's budget: see Context.budget
             lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),

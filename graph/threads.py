@@ -23,7 +23,9 @@ class BlockingCalls:
         self._password_limiter: anyio.CapacityLimiter | None = None
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
-        return await anyio.to_thread.run_sync(fn, *args)
+        """Abandoned on cancel: a request past its deadline answers at once, its call finishing
+        in the thread unobserved (a write it was making may still commit)."""
+        return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
 
     async def run_abandonable(self, fn: Callable[..., T], *args: object) -> T:
         """Like ``run``, but a cancelled caller (a timeout) returns at once, leaving the thread
@@ -31,6 +33,7 @@ class BlockingCalls:
         return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
 
     async def run_password_work(self, fn: Callable[..., T], *args: object) -> T:
+        """Waited for even on cancel, so a slot is never freed while its hash still runs."""
         if self._password_limiter is None:  # created on first use, inside the event loop
             self._password_limiter = anyio.CapacityLimiter(self._password_slots)
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._password_limiter)

@@ -54,23 +54,21 @@ class Accounts:
     def login(self, username: str, password: str, client: str) -> Authenticated | Rejected:
         """Check a password in constant time, whether or not the user exists.
 
-        The attempt is counted before the password is checked (a burst cannot overshoot the
-        limit) and uncounted when it succeeds. A name longer than any account's is no account's,
-        so it is counted against the address only.
+        No account has a longer name or password, so oversized input fails first: before the
+        failed-login windows see it (a 20 MB username would otherwise become a key), the store is
+        asked or anything is hashed. Otherwise the attempt is counted before the password is
+        checked (a burst cannot overshoot the limit) and uncounted when it succeeds.
         """
-        attempt = [(self._per_address, client)]
-        if len(username) <= MAX_USERNAME_LENGTH:
-            attempt.append((self._per_username, username.lower()))
-        wait = self._limits.take(*attempt)
+        if len(username) > MAX_USERNAME_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+            return Rejected(Refusal.INVALID_CREDENTIALS, "unknown username or wrong password")
+        wait = self._limits.take(
+            (self._per_address, client), (self._per_username, username.lower())
+        )
         if wait:
             return _too_many("login", "failed logins", wait)
-        user = None
-        matches = False
-        # No account has a longer name or password, so oversized input fails without hashing.
-        if len(username) <= MAX_USERNAME_LENGTH and len(password) <= MAX_PASSWORD_LENGTH:
-            with self._engine.connect() as conn:
-                user = queries.user_by_username(conn, username)
-            matches = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        with self._engine.connect() as conn:
+            user = queries.user_by_username(conn, username)
+        matches = verify_password(user.password_hash if user else DUMMY_HASH, password)
         if user is None or not matches:
             metrics.LOGIN_FAILURES.inc()
             return Rejected(Refusal.INVALID_CREDENTIALS, "unknown username or wrong password")

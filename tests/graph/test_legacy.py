@@ -221,3 +221,51 @@ def test_unexpected_errors_are_a_json_500(
     assert response.status_code == 500
     assert response.json() == {"message": "Internal server error.", "movies": [], "status": 500}
     assert b"SELECT" not in response.content
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": "user1\\ud800", "password": "pass"}',
+        b'{"username": "user1", "password": "\\udfffpass"}',
+        b'{"username": "user1", "password": "pass", "\\ud800": 1}',
+    ],
+    ids=["username", "password", "key"],
+)
+def test_login_with_lone_surrogates_is_a_json_400(
+    http: TestClient, body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a 500: SQLite and argon2 cannot encode a lone surrogate; now nothing sees it."""
+    monkeypatch.setattr("graph.services.accounts.verify_password", pytest.fail)
+    response = http.post("/login", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    envelope = decode_like_the_ios_app(response.content)
+    assert envelope["status"] == 400
+    assert "lone UTF-16 surrogate" in envelope["message"]
+
+
+def test_oversized_credentials_leave_no_failed_login_behind(
+    http: TestClient, config: AppConfig
+) -> None:
+    """Length limits come before the failed-login windows: a 100 KB name is no key to keep."""
+    for _ in range(config.login_failures_per_address + 1):
+        response = http.post("/login", json={"username": "u" * 100_000, "password": "p"})
+        assert response.status_code == 400
+    response = http.post("/login", json={"username": "user1", "password": "pass"})
+    assert response.status_code == 200
+
+
+def test_login_bodies_are_capped_while_they_arrive(http: TestClient, config: AppConfig) -> None:
+    limit = config.limits.max_body_bytes
+
+    def streamed() -> Any:
+        yield b'{"username": "'
+        for _ in range(limit // 65_536 + 1):
+            yield b"u" * 65_536
+        yield b'", "password": "pass"}'
+
+    response = http.post("/login", content=streamed(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.content == (
+        b'{"message":"request body over %s bytes","movies":[],"status":413}' % f"{limit:,}".encode()
+    )

@@ -4,6 +4,7 @@ defaults included, across fragments, before anything executes."""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from graphql import parse
 
 from graph.config import AppConfig, GraphQLLimits
@@ -67,3 +68,24 @@ def test_the_limit_reads_variables(gql: GraphQL, config: AppConfig) -> None:
     big = gql(query, {"n": 100})
     assert error_codes(big) == ["GRAPHQL_VALIDATION_FAILED"]
     assert nodes(query, {"n": 100}) > config.limits.max_nodes >= nodes(query, {"n": 3})
+
+
+def test_a_batch_shares_one_budget(http: TestClient, config: AppConfig) -> None:
+    """Each operation fits the cap; together they pass it, so the one that overdraws is refused."""
+    limit = config.limits.max_nodes
+    each = "{ movie(id: 1) { similar(first: 50) { similar(first: 50) { id } } } }"
+    assert nodes(each) == 2550
+    assert nodes(each) <= limit < 2 * nodes(each)
+    response = http.post("/graphql", json=[{"query": each}, {"query": each}])
+    assert response.status_code == 200
+    results = response.json()
+    refused = [r for r in results if "errors" in r]
+    answered = [r for r in results if "errors" not in r]
+    assert len(refused) == 1
+    assert len(answered) == 1
+    assert answered[0]["data"]["movie"]["similar"]
+    assert error_codes(refused[0]) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert f"the limit is {limit:,} per request" in refused[0]["errors"][0]["message"]
+    # Each on its own request is answered: the budget is per request, not per connection.
+    for _ in range(2):
+        assert "errors" not in http.post("/graphql", json={"query": each}).json()
