@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from graphql import (
     DefinitionNode,
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -40,7 +40,7 @@ from graphql import (
     ValidationRule,
     get_named_type,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import ErrorCode
@@ -65,7 +65,7 @@ def spreads_in(selection_set: SelectionSetNode) -> Iterator[FragmentSpreadNode]:
         for selection in stack.pop().selections:
             if isinstance(selection, FragmentSpreadNode):
                 yield selection
-            elif selection.selection_set is not None:
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
                 stack.append(selection.selection_set)
 
 
@@ -127,7 +127,7 @@ def shape_of(selection_set: SelectionSetNode, fragments: Mapping[str, Shape]) ->
                     depth = max(depth, level + spread.depth)
             elif isinstance(selection, InlineFragmentNode):
                 stack.append((selection.selection_set, level))
-            else:
+            elif isinstance(selection, FieldNode):
                 aliases += selection.alias is not None
                 if selection.selection_set is None:
                     continue
@@ -215,7 +215,7 @@ def _objects(
     schema: GraphQLSchema,
     parent: GraphQLNamedType,
     selection_set: SelectionSetNode,
-    variables: dict[str, Any],
+    variables: VariableValues,
     fragments: Mapping[str, int],
 ) -> int:
     """Objects below one selection set for one object above it (a count scales linearly)."""
@@ -231,8 +231,10 @@ def _objects(
                 target = schema.get_type(condition.name.value) if condition else parent
                 if target is not None:
                     stack.append((target, selection.selection_set, factor))
-            elif isinstance(parent, GraphQLObjectType) and not selection.name.value.startswith(
-                "__"
+            elif (
+                isinstance(selection, FieldNode)
+                and isinstance(parent, GraphQLObjectType)
+                and not selection.name.value.startswith("__")
             ):
                 definition: GraphQLField | None = parent.fields.get(selection.name.value)
                 if definition is None:

@@ -21,7 +21,7 @@ from data.db import check_usable, open_store, store_exists
 from data.migrations import StoreError
 from graph.app import create_app
 from graph.assets import web_app_dir
-from graph.config import AppConfig
+from graph.config import AppConfig, GraphQLLimits
 from graph.logs import log_config
 from graph.server import run_server
 from graph.services.recommendations import load_trained
@@ -146,6 +146,7 @@ def app_config(settings: Settings) -> AppConfig:
         login_window_seconds=settings.login_window_seconds,
         signups_per_address=settings.signups_per_address,
         signup_window_seconds=settings.signup_window_seconds,
+        limits=GraphQLLimits(deadline_seconds=settings.request_deadline_seconds),
     )
 
 

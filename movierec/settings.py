@@ -76,6 +76,9 @@ class Settings(BaseSettings):
         "comma-separated IPs or networks, or '*'. Default none: the client address (the key "
         "of the per-address limits) is always the TCP peer's.",
     )
+    request_deadline_seconds: float = Field(
+        5.0, gt=0, description="Seconds a GraphQL request (a whole batch) may take: then TIMEOUT."
+    )
 
     tmdb_api_token: str | None = Field(
         None,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 
 import movierec.commands.ingest
@@ -90,6 +91,15 @@ def test_app_config_carries_the_settings(settings: Settings, calls: list[str]) -
     assert config.models_dir == settings.resolved_models_dir
     assert config.legacy_api is True
     assert config.web_dir == settings.web_dir
+
+
+def test_the_request_deadline_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOVIEREC_REQUEST_DEADLINE_SECONDS", "2.5")
+    settings = Settings(data_dir=tmp_path, secret_key="configured-" + "s" * 40)
+    assert bootstrap.app_config(settings).limits.deadline_seconds == 2.5
+    monkeypatch.setenv("MOVIEREC_REQUEST_DEADLINE_SECONDS", "0")
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, secret_key="configured-" + "s" * 40)
 
 
 def test_a_too_short_secret_stops_the_start_with_a_message(
