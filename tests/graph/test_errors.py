@@ -3,10 +3,15 @@ share one interface (UserError) instead of each repeating its fields."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from threading import Event
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
 from graph.accounts.errors import ACCOUNT_ERRORS
+from graph.app import create_app
 from graph.config import AppConfig
 from graph.errors import ErrorCode, UserErrorType
 from graph.ratings.errors import RATING_ERRORS
@@ -106,6 +111,7 @@ def sent_codes(
     monkeypatch.setattr(services.catalog, "genres", broken)
     results.append(gql("{ genres }"))
     results.append(run_spy(services, "{ user(id: 3) { ratingCount } }", viewer_id=1))
+    results.append(timed_out(services, config, monkeypatch))
     codes: set[str] = set()
     for result in results:
         codes.update(error["extensions"]["code"] for error in result.get("errors", []))
@@ -115,6 +121,28 @@ def sent_codes(
 
 
 E = " fragment E on UserError { code message }"
+
+
+def timed_out(
+    services: Services, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """A request whose resolver blocks past a tiny deadline: the whole request is TIMEOUT."""
+    release = Event()
+
+    def blocked() -> list[str]:
+        release.wait()
+        return []
+
+    monkeypatch.setattr(services.catalog, "genres", blocked)
+    impatient = replace(config, limits=replace(config.limits, deadline_seconds=0.05))
+    try:
+        with TestClient(create_app(impatient, services)) as client:
+            response = client.post("/graphql", json={"query": "{ genres }"})
+    finally:
+        release.set()
+    assert response.status_code == 503
+    result: dict[str, Any] = response.json()
+    return result
 
 
 def test_error_code_lists_exactly_the_codes_the_server_sends(

@@ -17,6 +17,7 @@ from data.schema import ratings
 from graph.accounts.user import User
 from graph.config import GraphQLLimits
 from graph.context import Context, Info
+from graph.limits import RequestBudget
 from graph.permissions import IsAuthenticated, IsOwnAccount
 from graph.schema import Mutation, Query, build_schema
 from graph.services.bundle import Services
@@ -113,7 +114,13 @@ SPY_SCHEMA = strawberry.Schema(query=merge_types("Query", (Query, AnyUserQuery))
 
 def run_spy(services: Services, query: str, viewer_id: int | None) -> dict[str, Any]:
     """``query`` against the schema plus ``user(id:)``, as ``viewer_id`` (None: signed out)."""
-    context = Context(services, BlockingCalls(), viewer_id=viewer_id, client="test")
+    context = Context(
+        services,
+        BlockingCalls(),
+        viewer_id=viewer_id,
+        client="test",
+        budget=RequestBudget(GraphQLLimits().max_nodes),
+    )
     result = asyncio.run(SPY_SCHEMA.execute(query, context_value=context))
     errors = [{"path": e.path, "extensions": e.extensions} for e in result.errors or []]
     return {"data": result.data, "errors": errors}
@@ -147,7 +154,22 @@ def test_own_account_through_the_same_field_is_readable(services: Services) -> N
 def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
     services: Services,
 ) -> None:
-    context = Context(services, BlockingCalls(), viewer_id=None, client="test")
+    context = Context(
+        services,
+        BlockingCalls(),
+        viewer_id=None,
+        client="test",
+        budget=RequestBudget(GraphQLLimits().max_nodes),
+    )
     with pytest.raises(PermissionError, match="IsAuthenticated"):
         _ = context.authenticated_id
-    assert Context(services, BlockingCalls(), viewer_id=7, client="test").authenticated_id == 7
+    assert (
+        Context(
+            services,
+            BlockingCalls(),
+            viewer_id=7,
+            client="test",
+            budget=RequestBudget(GraphQLLimits().max_nodes),
+        ).authenticated_id
+        == 7
+    )
