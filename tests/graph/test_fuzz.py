@@ -61,6 +61,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
         # High enough that every fuzzed login reaches the store and the hasher.
         login_failures_per_username=10**9,
         login_failures_per_address=10**9,
+        # A deadline no example meets on a slow machine (TIMEOUT is a deliberate 503, tested in
+        # test_limits), and a small object cap, so examples stay cheap and CI time steady.
+        limits=GraphQLLimits(deadline_seconds=3600, max_nodes=500),
     )
     engine = open_store(config.database_url, create=True)
     populate(engine)
