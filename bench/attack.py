@@ -16,10 +16,17 @@ next twice: 2^22 spreads in 900 bytes), depth, aliases and objects at their limi
 operations at the object cap, 1 MB bodies (a 1 MB search string, a 1 MB comment, 1 MB of nested
 JSON), a 5 MB body streamed without Content-Length, 1 MB legacy usernames, lone surrogates.
 
-Measured 2026-12-01 on this 2-core machine shared with other jobs (load average about 6),
+Measured 2026-12-01 on this 2-core machine shared with other jobs (load average about 12),
 ml-latest-small, `movierec serve --workers 2`
-(`.venv/bin/python bench/attack.py --runs 3 --duration 8 --concurrency 4`): see README.md
-("What a client can rely on") for the figures.
+(`MOVIEREC_DATA_DIR=<store> .venv/bin/python bench/attack.py --runs 3 --repeat 3 --duration 8
+--concurrency 4`); worst of 9 sends alone:
+    fragment bomb 116 ms (was 42 s); aliased bomb 40 ms, refused; depth 10 at 1,022 objects
+    974 ms; 15 aliases x movies(100) 3,636 ms; 5,000 objects 8,120 ms or TIMEOUT at 5 s; batch
+    of 10 at the cap 6,401 ms (one answered, nine refused); 1,990 identical fields 1,056 ms and
+    1 MB of tokens 1,248 ms, both refused; every body, surrogate and legacy attack <= 106 ms.
+    /healthz p99 36 ms idle, 197 ms under attack (runs 69-3,617 ms).
+The allowed heavy queries miss the issue's targets (1 s per request, /healthz p99 100 ms): see
+README.md, Performance.
 """
 
 from __future__ import annotations
