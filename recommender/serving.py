@@ -29,6 +29,7 @@ from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData, index_of
 from recommender.models.contract import (
+    Explainable,
     ItemVectors,
     Model,
     NeighbourLists,
@@ -41,7 +42,7 @@ from recommender.models.popularity import Popularity, PopularityMethod, Populari
 from recommender.models.rating import RatingModel
 from recommender.models.registry import RANKERS, RATING_PREDICTORS
 
-__all__ = ["ArtifactError", "Recommender", "UserRatings"]
+__all__ = ["ArtifactError", "Contribution", "Explanation", "Recommender", "UserRatings"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,28 @@ class UserRatings:
     def from_frame(cls, frame: pd.DataFrame) -> UserRatings:
         """The ratings of one user from rows with ``movie_id`` and ``rating`` columns."""
         return cls(frame["movie_id"].to_numpy(np.int64), frame["rating"].to_numpy(np.float32))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one of the user's rated movies adds to a recommended movie's score, and its share
+    of that score (negative when the rated movie argues against the recommendation)."""
+
+    movie_id: int
+    rating: float
+    contribution: float
+    share: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A movie's ranking score and the rated movies that contributed most to it, largest
+    first. The contributions of *all* rated movies sum to the score exactly (the ranker's score
+    is linear in the user's ratings), so the shares of the listed ones are true parts of it."""
+
+    movie_id: int
+    score: float
+    because: list[Contribution]
 
 
 M = TypeVar("M", bound=Model)
@@ -197,6 +220,45 @@ class Recommender:
         items, ratings = self._known(user)
         model = self.ranker if len(items) else self.cold_start
         return self._best(model.scores(items, ratings), items, allowed, n)
+
+    def explain(
+        self, user: UserRatings, movie_ids: np.ndarray, *, top: int | None = 3
+    ) -> list[Explanation]:
+        """Why each of ``movie_ids`` scores as it does for the user: their ``top`` rated movies
+        by contribution to its ranking score (all of them with ``top=None``).
+
+        Movies the model cannot rank (unknown, never rated in training) are left out. When the
+        score is not a sum over the user's ratings (a user without ratings the model knows gets
+        the cold-start ranking; a ranker that is not :class:`Explainable`), no rated movie
+        explains it and ``because`` is empty. Costs one ``rated x len(movie_ids)`` product, so it
+        is cheap for a top-10 list.
+        """
+        if top is not None and top < 1:
+            raise ValueError(f"top must be at least 1 or None, got {top}")
+        items, ratings = self._known(user)
+        positions, present = index_of(self.movie_ids, np.asarray(movie_ids, dtype=np.int64))
+        targets = positions[present]
+        targets = targets[np.asarray(self.rating.known, dtype=bool)[targets]]
+        if len(items) == 0 or not isinstance(self.ranker, Explainable):
+            model = self.ranker if len(items) else self.cold_start
+            scores = model.scores(items, ratings)
+            return [Explanation(int(self.movie_ids[t]), float(scores[t]), []) for t in targets]
+        parts = self.ranker.contributions(items, ratings, targets).astype(np.float64)
+        explanations = []
+        for column, target in enumerate(targets):
+            score = float(parts[:, column].sum())
+            order = np.argsort(-parts[:, column], kind="stable")[:top]
+            because = [
+                Contribution(
+                    movie_id=int(self.movie_ids[items[row]]),
+                    rating=float(ratings[row]),
+                    contribution=float(parts[row, column]),
+                    share=float(parts[row, column] / score) if score else 0.0,
+                )
+                for row in order
+            ]
+            explanations.append(Explanation(int(self.movie_ids[target]), score, because))
+        return explanations
 
     def predict(self, user: UserRatings, movie_ids: np.ndarray) -> np.ndarray:
         """Predicted ratings in [0.5, 5] for ``movie_ids``; NaN for movies the model lacks."""

@@ -86,6 +86,18 @@ class NeighbourLists(Protocol):
 
 
 @runtime_checkable
+class Explainable(Protocol):
+    """A ranker whose score is a sum over the user's rated movies (``explain`` shows the terms)."""
+
+    def contributions(
+        self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray
+    ) -> np.ndarray:
+        """Rated movies x ``targets``: each rated movie's term in each target's score; every
+        column sums to that target's entry of ``scores``."""
+        ...
+
+
+@runtime_checkable
 class ItemVectors(Protocol):
     """A model with a vector per movie (``similar`` fills its lists by their cosine)."""
 

@@ -11,6 +11,7 @@ import pytest
 from recommender.artifact import FORMAT_VERSION, LATEST, ArtifactError, catalog_fingerprint
 from recommender.models.popularity import Popularity
 from recommender.serving import Recommender, UserRatings
+from tests.recommender.conftest import SMALL
 
 CATALOG = np.arange(1, 1000, dtype=np.int64)
 
@@ -122,7 +123,12 @@ def test_meta_names_the_registered_class_of_each_role(model: Recommender, tmp_pa
         "rating": "svd-knn-blend",
         "cold_start": "popularity",
     }
-    assert models["ranker"]["meta"]["params"] == {"factors": 5, "beta": 0.0, "shift": 2.0}
+    assert models["ranker"]["meta"]["params"] == {
+        "factors": 5,
+        "beta": 0.0,
+        "shift": 2.0,
+        "shrinkage": SMALL.ranker.shrinkage,
+    }
     roles = {name.split(".")[0] for name in stored_arrays(folder)}
     assert roles == {"movie_ids", "ranker", "rating", "cold_start"}
 

@@ -89,14 +89,17 @@ def test_every_registered_model_is_under_the_contract_tests() -> None:
     assert set(RANKERS.values()) | set(RATING_PREDICTORS.values()) <= tested
 
 
+PURESVD = {"factors": 5, "beta": 0.0, "shift": 2.0, "shrinkage": 10.0}
+
+
 @pytest.mark.parametrize(
     ("params", "error"),
     [
-        ({"factors": "5", "beta": 0.0, "shift": 2.0}, "'params.factors' is '5', expected int"),
-        ({"factors": 5.0, "beta": 0.0, "shift": 2.0}, "'params.factors' is 5.0, expected int"),
-        ({"factors": 5, "beta": True, "shift": 2.0}, "'params.beta' is True, expected float"),
+        ({**PURESVD, "factors": "5"}, "'params.factors' is '5', expected int"),
+        ({**PURESVD, "factors": 5.0}, "'params.factors' is 5.0, expected int"),
+        ({**PURESVD, "beta": True}, "'params.beta' is True, expected float"),
         ({"factors": 5, "beta": 0.0}, "has fields"),
-        ({"factors": 5, "beta": 0.0, "shift": 2.0, "extra": 1}, "has fields"),
+        ({**PURESVD, "extra": 1}, "has fields"),
     ],
 )
 def test_hyper_parameters_of_the_wrong_type_are_refused(params: dict[str, object], error: str):
