@@ -18,6 +18,8 @@ PARAMS = BlendParams(
     neighbours=NeighbourParams(neighbours=10, stored=20),
     bias_regs=(1.0, 5.0),
     factor_regs=(1.0, 10.0),
+    svd_reg_alternatives=(),
+    neighbour_count_alternatives=(),
 )
 
 
@@ -53,12 +55,10 @@ def test_the_choice_ignores_ratings_outside_the_training_frame(frame: pd.DataFra
     scrambled.loc[scrambled.index[split], "rating"] = 5.5 - frame["rating"].to_numpy()[split]
     config = replace(SMALL, blend=PARAMS)
     catalog = np.unique(frame["movie_id"])
-    scores, chosen = rating_scores(frame, split, config, 3, quick=True, catalog_movie_ids=catalog)
-    other, other_chosen = rating_scores(
-        scrambled, split, config, 3, quick=True, catalog_movie_ids=catalog
-    )
-    assert chosen == other_chosen
-    assert scores[SERVED] != other[SERVED]
+    first = rating_scores(frame, split, config, 3, quick=True, catalog_movie_ids=catalog)
+    other = rating_scores(scrambled, split, config, 3, quick=True, catalog_movie_ids=catalog)
+    assert first.validation == other.validation
+    assert first.scores[SERVED] != other.scores[SERVED]
 
 
 def test_predict_is_the_clipped_weighted_sum_of_the_components(frame: pd.DataFrame):
@@ -97,3 +97,23 @@ def test_the_fit_does_not_depend_on_row_order(frame: pd.DataFrame):
     np.testing.assert_array_equal(
         model.predict(items, values, targets), shuffled.predict(items, values, targets)
     )
+
+
+def test_svd_and_neighbour_candidates_are_chosen_on_the_carve_and_served(frame: pd.DataFrame):
+    params = replace(PARAMS, svd_reg_alternatives=(0.5,), neighbour_count_alternatives=(3,))
+    data = TrainingData.from_frame(frame, np.unique(frame["movie_id"]))
+    svd_params = SVDParams(n_factors=5, n_epochs=15)
+    model = BlendedRating(svd_params, params, seed=2).fit(data)
+    grid, chosen = model.validation["grid"], model.validation["chosen"]
+    # 2 SVD candidates x 2 neighbour candidates x 2 x 2 penalties.
+    assert len(grid) == 16
+    assert {(t["svd"], t["neighbours"]) for t in grid} == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert chosen["blend_rmse"] == min(t["blend_rmse"] for t in grid)
+    assert chosen["svd_params"]["reg_all"] == (svd_params.reg_all, 0.5)[chosen["svd"]]
+    assert chosen["neighbour_params"]["neighbours"] == (10, 3)[chosen["neighbours"]]
+    assert model.neighbours.params.neighbours == chosen["neighbour_params"]["neighbours"]
+    # The served SVD is the chosen candidate refitted on every rating of the frame.
+    reference = BlendedRating(
+        replace(svd_params, reg_all=chosen["svd_params"]["reg_all"]), PARAMS, seed=2
+    ).fit(data)
+    np.testing.assert_array_equal(model.svd.item_factors, reference.svd.item_factors)
