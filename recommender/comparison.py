@@ -1,11 +1,18 @@
 """The model comparison behind ``movierec evaluate``: both tasks, every model, one seed.
 
 Rating prediction uses the original's random 80/20 split and k-fold cross-validation; ranking
-uses the temporal protocol of :mod:`recommender.evaluate`. The served models' hyper-parameters
-are searched on validation splits carved from the training parts only, and the table says so:
-the ranker's here, the rating predictor's fold-in penalties and blend weights inside every fit
-(:mod:`recommender.models.blended`). Every stochastic step (splits, SVD initialisation, fold
-assignment, validation carves) takes the seed.
+uses the temporal protocol of :mod:`recommender.evaluate`, and rating prediction is also scored
+on that time-based split (each user's latest 20 %). The served models' hyper-parameters are
+searched on validation splits carved from the training parts only, and the output records the
+search: the ranker's and the cold-start popularity's here, on the temporal validation split of
+the ranking train part; the rating predictor's SVD and neighbour hyper-parameters, fold-in
+penalties and blend weights inside every fit (:mod:`recommender.models.blended`). Every
+stochastic step (splits, SVD initialisation, fold assignment, validation carves) takes the seed;
+the 80/20 split and the folds draw from independent streams spawned from it, so the 80/20 test
+part is not one of the folds.
+
+The served models are compared with the previously served ones (``PREVIOUS``) user by user,
+on the ranking split and on the 80/20 and time-based rating splits, with 95 % intervals.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -27,14 +34,18 @@ from recommender.evaluate import (
     RankingTask,
     SimilarMethod,
     SimilarTask,
+    latest_rows,
+    paired_difference,
+    per_user_ranking,
+    per_user_squared_error,
     rmse_mae,
     temporal_split,
     top_k_rows,
 )
-from recommender.models.blended import BlendedRating
-from recommender.models.popularity import popularity_scores
-from recommender.models.puresvd import PureSVD, PureSVDParams
-from recommender.models.rating import RatingModel, to_trainset
+from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.popularity import PopularityMethod, popularity_scores
+from recommender.models.puresvd import PureSVD, PureSVDParams, Spectrum
+from recommender.models.rating import RatingModel, SVDParams, to_trainset
 from recommender.serving import Recommender, UserRatings
 from recommender.training import ServedConfig, fit_recommender
 
@@ -43,7 +54,21 @@ SERVED_COMPONENTS = (
     "served component: SVD tuned, users folded in (ridge)",
     "served component: item KNNBaseline, top-100 sparse neighbours",
 )
-RANKER_GRID = {"factors": (15, 20, 30, 50), "beta": (-0.2, -0.1, 0.0, 0.2), "shift": (0, 2, 2.5, 3)}
+# Factorised once per (factors, beta, shift); every shrinkage is tried on that spectrum. Factors
+# stop at 200: 300 scored no better on validation and costs half again per request.
+RANKER_GRID = {
+    "factors": (50, 100, 200),
+    "beta": (0.0, 0.1),
+    "shift": (2.0, 2.5, 3.0),
+    "shrinkage": (0.0, 300.0, 1000.0, 3000.0),
+}
+# The models served before this evaluation's choices, for the paired comparison.
+PREVIOUS = ServedConfig(
+    ranker=PureSVDParams(factors=20, beta=-0.1, shift=2.5, shrinkage=0.0),
+    rating=SVDParams(),
+    blend=BlendParams(svd_reg_alternatives=(), neighbour_count_alternatives=()),
+)
+PREVIOUS_RANKER = "PureSVD k=20 beta=-0.1 shift=2.5 (served before)"
 
 
 def surprise_models(config: ServedConfig, *, quick: bool) -> dict[str, Callable[[int], AlgoBase]]:
@@ -80,14 +105,20 @@ def served_parts(recommender: Recommender) -> tuple[PureSVD, BlendedRating]:
     return ranker, rating
 
 
+def _streams(seed: int) -> list[np.random.SeedSequence]:
+    """Independent random streams for the 80/20 split and the folds, from one seed."""
+    return np.random.SeedSequence(seed).spawn(2)
+
+
 def random_folds(n: int, folds: int, seed: int) -> list[np.ndarray]:
     """Row positions of each test fold, a seeded shuffle cut in ``folds`` parts."""
-    return np.array_split(np.random.default_rng(seed).permutation(n), folds)
+    return np.array_split(np.random.default_rng(_streams(seed)[1]).permutation(n), folds)
 
 
 def holdout(n: int, seed: int) -> np.ndarray:
-    """The original's split: a random 20 % of rows are test."""
-    return random_holdout(n, 0.2, seed)
+    """The original's split: a random 20 % of rows are test, drawn independently of the folds
+    (sharing a permutation made the 80/20 test part equal to the last fold)."""
+    return random_holdout(n, 0.2, _streams(seed)[0])
 
 
 def served_predictions(
@@ -116,6 +147,17 @@ def served_predictions(
     }
 
 
+@dataclass(frozen=True)
+class SplitScores:
+    """One rating split's (RMSE, MAE, fit seconds) per model (component rows have no fit time
+    of their own), what the served fit's validation carve chose, and the served model's mean
+    squared error per test user (sorted ids) for the paired comparison."""
+
+    scores: dict[str, tuple[float, float, float | None]]
+    validation: dict[str, Any]
+    served_user_mse: np.ndarray
+
+
 def rating_scores(
     frame: pd.DataFrame,
     split: np.ndarray,
@@ -124,9 +166,8 @@ def rating_scores(
     *,
     quick: bool,
     catalog_movie_ids: np.ndarray,
-) -> tuple[dict[str, tuple[float, float, float | None]], dict[str, Any]]:
-    """(RMSE, MAE, fit seconds) of every rating model on one train/test split, and what the
-    served model's validation carve chose (component rows have no fit time of their own)."""
+) -> SplitScores:
+    """Every rating model fitted on ``frame`` without the rows ``split`` and scored on them."""
     train, test = split_rows(frame, split)
     results: dict[str, tuple[float, float, float | None]] = {}
     pairs = list(zip(test["user_id"], test["movie_id"], test["rating"], strict=True))
@@ -139,9 +180,21 @@ def rating_scores(
     started = time.perf_counter()
     recommender = fit_recommender(train, config, seed=seed, catalog_movie_ids=catalog_movie_ids)
     fitted = time.perf_counter() - started
-    for name, predicted in served_predictions(recommender, train, test).items():
+    predictions = served_predictions(recommender, train, test)
+    for name, predicted in predictions.items():
         results[name] = (*rmse_mae(predicted, test["rating"]), fitted if name == SERVED else None)
-    return results, served_parts(recommender)[1].validation
+    errors = per_user_squared_error(test["user_id"].to_numpy(), predictions[SERVED], test["rating"])
+    return SplitScores(results, served_parts(recommender)[1].validation, errors)
+
+
+def previous_rating_user_mse(
+    frame: pd.DataFrame, split: np.ndarray, seed: int, catalog_movie_ids: np.ndarray
+) -> np.ndarray:
+    """The previously served rating model's mean squared error per test user (sorted ids)."""
+    train, test = split_rows(frame, split)
+    model = fit_recommender(train, PREVIOUS, seed=seed, catalog_movie_ids=catalog_movie_ids)
+    predicted = served_predictions(model, train, test)[SERVED]
+    return per_user_squared_error(test["user_id"].to_numpy(), predicted, test["rating"])
 
 
 def ranking_rows(
@@ -151,9 +204,10 @@ def ranking_rows(
     served_fit_seconds: float,
     config: ServedConfig,
     seed: int,
-) -> dict[str, dict[str, float]]:
-    """Ranking metrics and fit time of each ranking model on one temporal split; ``served`` is
-    the served model fitted on its train part (its row counts that fit's time too)."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    """Ranking metrics, exposure, activity buckets and fit time of each ranking model on one
+    temporal split (``served`` is the served model fitted on its train part, and its row counts
+    that fit's time too), and the served model's per-user NDCG against the previous ranker's."""
     data, users = task.train, task.users
 
     def original() -> dict[int, np.ndarray]:
@@ -165,8 +219,8 @@ def ranking_rows(
         estimates = np.stack([model.estimate(side, everything) for side in sides])
         return task.top_k(np.clip(estimates, *RATING_SCALE.bounds))
 
-    def plain_puresvd() -> dict[int, np.ndarray]:
-        return task.top_k(_puresvd_scores(data, task.rows, PureSVDParams(50, 0.0, 0.0), seed))
+    def puresvd(params: PureSVDParams) -> Callable[[], dict[int, np.ndarray]]:
+        return lambda: task.top_k(_puresvd_scores(data, task.rows, params, seed))
 
     def served_top() -> dict[int, np.ndarray]:
         return {
@@ -174,6 +228,7 @@ def ranking_rows(
             for user, g in train[train["user_id"].isin(users)].groupby("user_id")
         }
 
+    served_name = f"served: PureSVD {_describe(config.ranker)}"
     models: dict[str, tuple[Callable[[], dict[int, np.ndarray]], float]] = {
         "popularity (count)": (lambda: task.top_k(popularity_scores(data.matrix, "count")), 0.0),
         "popularity (Bayesian mean)": (
@@ -181,16 +236,21 @@ def ranking_rows(
             0.0,
         ),
         "SVD top predicted (original)": (original, 0.0),
-        "PureSVD k=50 (plain)": (plain_puresvd, 0.0),
-        f"served: PureSVD {_describe(config.ranker)}": (served_top, served_fit_seconds),
+        "PureSVD k=50 (plain)": (puresvd(PureSVDParams(50, 0.0, 0.0)), 0.0),
+        PREVIOUS_RANKER: (puresvd(PREVIOUS.ranker), 0.0),
+        served_name: (served_top, served_fit_seconds),
     }
-    table = {}
+    table, lists = {}, {}
     for name, (run, fitted) in models.items():
         started = time.perf_counter()
-        recommended = run()
+        lists[name] = run()
         seconds = fitted + time.perf_counter() - started
-        table[name] = {**asdict(task.metrics(recommended)), "seconds": seconds}
-    return table
+        table[name] = {**task.report(lists[name]), "seconds": seconds}
+    ndcg = {
+        name: per_user_ranking(lists[name], task.relevant)["ndcg"]
+        for name in (served_name, PREVIOUS_RANKER)
+    }
+    return table, paired_difference(ndcg[served_name], ndcg[PREVIOUS_RANKER])
 
 
 SERVED_SIMILAR = "served: neighbour list, then PureSVD cosine"
@@ -264,29 +324,55 @@ def _by_scores(movie_ids: np.ndarray, scores: Callable[[int], np.ndarray]) -> Si
 def _puresvd_scores(
     data: TrainingData, rows: np.ndarray, params: PureSVDParams, seed: int
 ) -> np.ndarray:
-    """Batch PureSVD scores for many users at once (the validation search's fast path)."""
-    model = PureSVD(params, seed=seed).fit(data)
+    """Batch PureSVD scores for many users at once."""
+    return _batch_scores(data, rows, PureSVD(params, seed=seed).fit(data))
+
+
+def _batch_scores(data: TrainingData, rows: np.ndarray, model: PureSVD) -> np.ndarray:
+    """``model``'s scores for the users ``rows`` of ``data``: the serving formula, one product
+    for all users (the validation search's fast path)."""
     shifted = data.matrix[rows].astype(np.float32)
-    shifted.data -= params.shift
+    shifted.data -= model.params.shift
     return np.asarray(shifted.multiply(model.column_weights).tocsr() @ model.item_factors) @ (
         model.item_factors.T
     )
 
 
 def _describe(params: PureSVDParams) -> str:
-    return f"k={params.factors} beta={params.beta:g} shift={params.shift:g}"
+    return (
+        f"k={params.factors} beta={params.beta:g} shift={params.shift:g} "
+        f"lambda={params.shrinkage:g}"
+    )
 
 
-def search_ranker(train: pd.DataFrame, seed: int, *, quick: bool) -> list[dict[str, Any]]:
-    """NDCG@10 of every PureSVD variant on the temporal validation split of ``train``."""
+def search_ranker(train: pd.DataFrame, seed: int, *, quick: bool) -> dict[str, Any]:
+    """The served ranker's and cold-start list's hyper-parameters, chosen by NDCG@10 on the
+    temporal validation split of ``train`` (the ranking train part): every PureSVD variant of
+    ``RANKER_GRID`` (each spectrum computed once, every shrinkage tried on it) and both
+    popularity methods. Returns the chosen values and every trial."""
     task = RankingTask.from_split(*temporal_split(train))
-    grid = itertools.product(*RANKER_GRID.values())
-    results = []
-    for factors, beta, shift in itertools.islice(grid, 2 if quick else None):
-        params = PureSVDParams(factors, beta, float(shift))
-        recommended = task.top_k(_puresvd_scores(task.train, task.rows, params, seed))
-        results.append({**asdict(params), "validation_ndcg": task.metrics(recommended).ndcg})
-    return sorted(results, key=lambda r: -r["validation_ndcg"])
+    spectra = itertools.product(RANKER_GRID["factors"], RANKER_GRID["beta"], RANKER_GRID["shift"])
+    trials = []
+    for factors, beta, shift in itertools.islice(spectra, 2 if quick else None):
+        base = PureSVDParams(factors, beta, float(shift))
+        spectrum = Spectrum.of(task.train.matrix, base, seed=seed)
+        for shrinkage in RANKER_GRID["shrinkage"]:
+            params = replace(base, shrinkage=float(shrinkage))
+            top = task.top_k(
+                _batch_scores(task.train, task.rows, spectrum.shrunk(params, seed=seed))
+            )
+            trials.append({**asdict(params), "validation_ndcg": task.metrics(top).ndcg})
+    trials.sort(key=lambda r: -r["validation_ndcg"])
+    popularity = {
+        method: task.metrics(task.top_k(popularity_scores(task.train.matrix, method))).ndcg
+        for method in get_args(PopularityMethod)
+    }
+    return {
+        "ranker": {key: trials[0][key] for key in asdict(PureSVDParams())},
+        "popularity": max(popularity, key=lambda method: popularity[method]),
+        "ranker_trials": trials,
+        "popularity_validation_ndcg": popularity,
+    }
 
 
 def run_comparison(
@@ -305,24 +391,37 @@ def run_comparison(
     )
     config = ServedConfig()
     ranking_train, ranking_test = temporal_split(frame)
-    ranker_search = search_ranker(ranking_train, seed, quick=quick)
-    best_ranker = {k: ranker_search[0][k] for k in ("factors", "beta", "shift")}
-    chosen = ServedConfig(
-        ranker=PureSVDParams(**best_ranker),
-        rating=config.rating,
-        blend=config.blend,
-        popularity=config.popularity,
+    search = search_ranker(ranking_train, seed, quick=quick)
+    chosen = replace(
+        config, ranker=PureSVDParams(**search["ranker"]), popularity=search["popularity"]
     )
     folds = 2 if quick else 5
-    scored = [
-        rating_scores(frame, rows, chosen, seed, quick=quick, catalog_movie_ids=catalog)
-        for rows in [holdout(len(frame), seed), *random_folds(len(frame), folds, seed)]
-    ]
-    (split, split_validation), cv = scored[0], [fold for fold, _ in scored[1:]]
+    splits = {
+        "holdout_80_20": holdout(len(frame), seed),
+        "time_based": latest_rows(frame),
+        **{f"fold_{i + 1}": rows for i, rows in enumerate(random_folds(len(frame), folds, seed))},
+    }
+    scored = {
+        name: rating_scores(frame, rows, chosen, seed, quick=quick, catalog_movie_ids=catalog)
+        for name, rows in splits.items()
+    }
+    cv = [scored[name].scores for name in splits if name.startswith("fold_")]
+    rating_pairs = {
+        name: paired_difference(
+            scored[name].served_user_mse,
+            scored[name].served_user_mse
+            if _same_rating(chosen, PREVIOUS)
+            else previous_rating_user_mse(frame, splits[name], seed, catalog),
+        )
+        for name in ("holdout_80_20", "time_based")
+    }
     ranking = RankingTask.from_split(ranking_train, ranking_test)
     started = time.perf_counter()
     served = fit_recommender(ranking_train, chosen, seed=seed, catalog_movie_ids=catalog)
     served_fit = time.perf_counter() - started
+    ranking_table, ranking_pair = ranking_rows(
+        ranking, ranking_train, served, served_fit, chosen, seed
+    )
     return {
         "seed": seed,
         "quick": quick,
@@ -332,22 +431,36 @@ def run_comparison(
             "movies": int(frame["movie_id"].nunique()),
         },
         "validation": {
-            "ranker_top5": ranker_search[:5],
-            "chosen": {"ranker": best_ranker},
+            "ranker_top5": search["ranker_trials"][:5],
+            "ranker_search": search,
+            "chosen": {"ranker": search["ranker"], "popularity": search["popularity"]},
             "served_defaults_match": chosen == config,
-            "rating_blend_holdout_80_20": split_validation,
-            "rating_blend_cv_chosen": [v.get("chosen") for _, v in scored[1:]],
+            "rating_blend_holdout_80_20": scored["holdout_80_20"].validation,
+            "rating_blend_time_based": scored["time_based"].validation,
+            "rating_blend_cv_chosen": [
+                scored[name].validation.get("chosen") for name in splits if name.startswith("fold_")
+            ],
         },
         "rating": {
-            "holdout_80_20": {
+            split: {
                 name: dict(zip(("rmse", "mae", "seconds"), v, strict=True))
-                for name, v in split.items()
-            },
-            f"cv_{folds}_fold": {name: _summary([fold[name] for fold in cv]) for name in cv[0]},
+                for name, v in scored[split].scores.items()
+            }
+            for split in ("holdout_80_20", "time_based")
+        }
+        | {f"cv_{folds}_fold": {name: _summary([fold[name] for fold in cv]) for name in cv[0]}},
+        "ranking": ranking_table,
+        "paired": {
+            "ranking_ndcg_temporal": ranking_pair,
+            **{f"rating_user_mse_{name}": pair for name, pair in rating_pairs.items()},
         },
-        "ranking": ranking_rows(ranking, ranking_train, served, served_fit, chosen, seed),
         "similar": similar_rows(SimilarTask.from_ranking(ranking, ranking_train), served),
     }
+
+
+def _same_rating(config: ServedConfig, other: ServedConfig) -> bool:
+    """Whether two configurations fit the same rating predictor (the ranker aside)."""
+    return (config.rating, config.blend) == (other.rating, other.blend)
 
 
 def _summary(scores: list[tuple[float, float, float | None]]) -> dict[str, float | None]:

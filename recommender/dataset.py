@@ -110,8 +110,9 @@ def check_frame(frame: pd.DataFrame) -> None:
         raise ValueError(f"ratings frame lacks columns {missing}; needs {list(RATING_COLUMNS)}")
 
 
-def random_holdout(n: int, fraction: float, seed: int) -> np.ndarray:
-    """Row positions of a seeded random ``fraction`` of ``n`` rows (the held-out part)."""
+def random_holdout(n: int, fraction: float, seed: int | np.random.SeedSequence) -> np.ndarray:
+    """Row positions of a seeded random ``fraction`` of ``n`` rows (the held-out part); the seed
+    may be a spawned stream, so that two splits of one seed are independent."""
     order = np.random.default_rng(seed).permutation(n)
     return order[int((1.0 - fraction) * n) :]
 

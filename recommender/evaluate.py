@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from recommender.dataset import TrainingData, check_frame, index_of
 
@@ -26,12 +28,26 @@ K = 10
 
 def temporal_split(frame: pd.DataFrame, train_fraction: float = 0.8) -> tuple[pd.DataFrame, ...]:
     """Per user, the earliest ``train_fraction`` of ratings (by time) and the rest."""
+    is_test = np.zeros(len(frame), dtype=bool)
+    is_test[latest_rows(frame, train_fraction)] = True
+    order = ["user_id", "timestamp", "movie_id"]
+    return tuple(
+        part.sort_values(order, kind="stable").reset_index(drop=True)
+        for part in (frame[~is_test], frame[is_test])
+    )
+
+
+def latest_rows(frame: pd.DataFrame, train_fraction: float = 0.8) -> np.ndarray:
+    """Row positions of each user's latest ``1 - train_fraction`` of ratings (by time; ties by
+    movie id), position >= int(train_fraction * n): the time-based test part."""
     check_frame(frame)
-    ordered = frame.sort_values(["user_id", "timestamp", "movie_id"], kind="stable")
+    ordered = frame.reset_index(drop=True).sort_values(
+        ["user_id", "timestamp", "movie_id"], kind="stable"
+    )
     position = ordered.groupby("user_id").cumcount().to_numpy()
     counts = ordered.groupby("user_id")["movie_id"].transform("size").to_numpy()
     is_test = position >= (train_fraction * counts).astype(np.int64)
-    return ordered[~is_test].reset_index(drop=True), ordered[is_test].reset_index(drop=True)
+    return np.sort(ordered.index.to_numpy()[is_test])
 
 
 def relevant_items(test: pd.DataFrame) -> dict[int, np.ndarray]:
@@ -63,21 +79,21 @@ class RankingScores:
     users: int
 
 
-def ranking_metrics(
-    recommended: Mapping[int, np.ndarray], relevant: Mapping[int, np.ndarray], n_movies: int
-) -> RankingScores:
-    """Precision, recall, NDCG, MAP and hit rate (share of users with any hit) at k, averaged
-    over users with relevant items.
+PER_USER_METRICS = ("precision", "recall", "ndcg", "map", "hit_rate")
+
+
+def per_user_ranking(
+    recommended: Mapping[int, np.ndarray], relevant: Mapping[int, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Each user's precision, recall, NDCG, MAP and hit (any hit) at k, in ``relevant``'s order:
+    the per-user values that means, buckets and paired comparisons are all taken from.
 
     Recall divides by all of the user's relevant items; MAP and the ideal DCG by at most k.
-    Coverage is the share of the ``n_movies`` catalogue recommended to anyone.
     """
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
     rows = []
-    shown: set[int] = set()
     for user, liked in relevant.items():
         top = np.asarray(recommended.get(user, np.empty(0, dtype=np.int64)))[:K]
-        shown.update(top.tolist())
         hits = np.isin(top, liked).astype(np.float64)
         ideal = min(len(liked), K)
         precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
@@ -90,8 +106,68 @@ def ranking_metrics(
                 float(hits.any()),
             )
         )
-    means = np.mean(rows, axis=0) if rows else np.zeros(5)
-    return RankingScores(*map(float, means), len(shown) / max(n_movies, 1), len(rows))
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(PER_USER_METRICS))
+    return {name: table[:, i] for i, name in enumerate(PER_USER_METRICS)}
+
+
+def ranking_metrics(
+    recommended: Mapping[int, np.ndarray], relevant: Mapping[int, np.ndarray], n_movies: int
+) -> RankingScores:
+    """The per-user metrics averaged over users with relevant items, plus coverage: the share
+    of the ``n_movies`` catalogue recommended to any of them."""
+    per_user = per_user_ranking(recommended, relevant)
+    shown: set[int] = set()
+    for user in relevant:
+        shown.update(np.asarray(recommended.get(user, []))[:K].tolist())
+    means = {name: float(v.mean()) if len(v) else 0.0 for name, v in per_user.items()}
+    return RankingScores(**means, coverage=len(shown) / max(n_movies, 1), users=len(relevant))
+
+
+# Users by their number of training ratings: the cold, the ordinary and the heavy.
+ACTIVITY_BUCKETS = {"<=20": (0, 20), "21-100": (21, 100), ">100": (101, None)}
+MOST_RATED = 100
+
+
+def activity_buckets(
+    per_user: Mapping[str, np.ndarray], activity: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Mean NDCG and precision of the users in each activity bucket (``activity`` is each
+    user's training rating count, in ``per_user``'s order), so cold users are not averaged
+    away by the heavy ones."""
+    buckets = {}
+    for name, (low, high) in ACTIVITY_BUCKETS.items():
+        members = (activity >= low) & (activity <= (np.inf if high is None else high))
+        buckets[name] = {
+            "users": int(members.sum()),
+            "ndcg": float(per_user["ndcg"][members].mean()) if members.any() else 0.0,
+            "precision": float(per_user["precision"][members].mean()) if members.any() else 0.0,
+        }
+    return buckets
+
+
+def exposure(slots: np.ndarray, counts: np.ndarray, n_users: int) -> dict[str, float]:
+    """How a model spreads attention over the catalogue, from everyone's top-k lists.
+
+    ``slots`` holds the movie positions of every list, concatenated; ``counts`` each movie's
+    training rating count, over ``n_users`` training users.
+    Distinct movies listed; the share of slots given to the ``MOST_RATED`` most-rated movies;
+    the Gini coefficient of slots per movie over the whole catalogue (0: every movie listed
+    equally often, 1: one movie takes every slot); mean self-information ``-log2`` of the share
+    of users who rated a listed movie (novelty: higher is less obvious).
+    """
+    if slots.size == 0:
+        return {"distinct": 0, "top100_share": 0.0, "gini": 0.0, "novelty": 0.0}
+    per_movie = np.sort(np.bincount(slots, minlength=len(counts)).astype(np.float64))
+    n = len(per_movie)
+    gini = float(((2 * np.arange(1, n + 1) - n - 1) * per_movie).sum() / (n * per_movie.sum()))
+    popular = np.argsort(-counts, kind="stable")[:MOST_RATED]
+    share = np.maximum(counts[slots], 1) / max(n_users, 1)
+    return {
+        "distinct": len(np.unique(slots)),
+        "top100_share": float(np.isin(slots, popular).mean()),
+        "gini": gini,
+        "novelty": float(-np.log2(share).mean()),
+    }
 
 
 @dataclass(frozen=True)
@@ -126,6 +202,21 @@ class RankingTask:
 
     def metrics(self, recommended: Mapping[int, np.ndarray]) -> RankingScores:
         return ranking_metrics(recommended, self.relevant, len(self.train.movie_ids))
+
+    def report(self, recommended: Mapping[int, np.ndarray]) -> dict[str, Any]:
+        """The metrics, the exposure of the lists and the activity buckets."""
+        per_user = per_user_ranking(recommended, self.relevant)
+        counts = np.diff(self.train.matrix.tocsc().indptr)
+        activity = np.zeros(len(self.relevant), dtype=np.int64)
+        rows, known = index_of(self.train.user_ids, np.fromiter(self.relevant, np.int64))
+        activity[known] = np.diff(self.train.matrix.indptr)[rows[known]]
+        listed = [np.asarray(top, dtype=np.int64)[:K] for top in recommended.values()]
+        slots = index_of(self.train.movie_ids, np.concatenate([np.empty(0, np.int64), *listed]))
+        return {
+            **asdict(self.metrics(recommended)),
+            "exposure": exposure(slots[0][slots[1]], counts, len(self.train.user_ids)),
+            "activity": activity_buckets(per_user, activity),
+        }
 
 
 # A similar-movies method under test: (seed movie id, movie ids to skip) -> movie ids, best first.
@@ -176,6 +267,28 @@ class SimilarTask:
         positions, present = index_of(ranking.train.movie_ids, listed)
         mean_count = float(counts[positions[present]].mean()) if present.any() else 0.0
         return {**asdict(scores), "mean_popularity": mean_count}
+
+
+def paired_difference(served: np.ndarray, previous: np.ndarray) -> dict[str, float]:
+    """Mean of the per-user differences ``served - previous`` with a 95 % t interval.
+
+    Pairing by user removes the between-user spread (a heavy user scores high under any
+    model), which dominates the unpaired standard errors of the two means.
+    """
+    differences = np.asarray(served, dtype=np.float64) - np.asarray(previous, dtype=np.float64)
+    n = len(differences)
+    mean = float(differences.mean()) if n else 0.0
+    half = float(stats.t.ppf(0.975, n - 1) * differences.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    return {"users": n, "mean": mean, "low": mean - half, "high": mean + half}
+
+
+def per_user_squared_error(
+    users: np.ndarray, predicted: np.ndarray, actual: np.ndarray
+) -> np.ndarray:
+    """Each user's mean squared error, users in sorted id order."""
+    _, inverse = np.unique(users, return_inverse=True)
+    errors = (np.asarray(predicted, dtype=np.float64) - np.asarray(actual, np.float64)) ** 2
+    return np.bincount(inverse, weights=errors) / np.bincount(inverse)
 
 
 def rmse_mae(predicted: np.ndarray, actual: np.ndarray) -> tuple[float, float]:

@@ -5,11 +5,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from recommender.comparison import run_comparison
+from recommender.comparison import holdout, random_folds, run_comparison
 from recommender.evaluate import (
     RankingTask,
     SimilarTask,
+    activity_buckets,
+    exposure,
+    latest_rows,
+    paired_difference,
+    per_user_squared_error,
     ranking_metrics,
     relevant_items,
     temporal_split,
@@ -116,3 +122,76 @@ def test_the_same_seed_gives_the_same_evaluation():
     tables = [to_markdown(r, command="c").splitlines() for r in (first, again)]
     rows = [[line.rsplit("|", 2)[0] for line in table] for table in tables]
     assert rows[0] == rows[1]
+
+
+def test_the_80_20_test_part_is_not_a_cv_fold():
+    """Both used to cut one permutation, so the 80/20 test part was the last fold; drawn from
+    independent streams, it shares about a fifth of its rows with each fold."""
+    n = 10_000
+    test = set(holdout(n, 42).tolist())
+    for fold in random_folds(n, 5, 42):
+        shared = len(test & set(fold.tolist())) / len(test)
+        assert 0.15 < shared < 0.25
+    assert sorted(np.concatenate(random_folds(n, 5, 42)).tolist()) == list(range(n))
+
+
+def test_latest_rows_are_each_users_latest_fifth_in_the_frames_own_order():
+    rows = [(1, 10, 4.0, 5), (2, 10, 4.0, 1), (1, 11, 4.0, 1), (1, 12, 3.0, 2)]
+    frame = frame_of([*rows, (1, 13, 4.0, 3), (1, 14, 4.0, 4)])
+    # User 1 has five ratings, the latest (time 5) is row 0; user 2's single rating is test too.
+    assert latest_rows(frame).tolist() == [0, 1]
+    train, test = temporal_split(frame)
+    assert sorted(zip(test["user_id"], test["movie_id"], strict=True)) == [(1, 10), (2, 10)]
+    assert len(train) == 4
+
+
+def test_exposure_on_a_hand_checked_case():
+    counts = np.array([5, 3, 1, 0])
+    seen = exposure(np.array([0, 0, 1, 0]), counts, n_users=8)
+    assert seen["distinct"] == 2
+    # The 100 most-rated are every movie here.
+    assert seen["top100_share"] == pytest.approx(1.0)
+    # Slots per movie sorted (0, 0, 1, 3): Gini = sum((2i - n - 1) x_i) / (n sum x).
+    assert seen["gini"] == pytest.approx(((1 * 1) + (3 * 3)) / (4 * 4))
+    assert seen["novelty"] == pytest.approx((3 * -np.log2(5 / 8) - np.log2(3 / 8)) / 4)
+    assert exposure(np.array([0, 1, 2, 3]), counts, n_users=8)["gini"] == pytest.approx(0.0)
+
+
+def test_activity_buckets_split_users_by_training_ratings():
+    per_user = {"ndcg": np.array([1.0, 0.0, 0.5, 0.25]), "precision": np.zeros(4)}
+    buckets = activity_buckets(per_user, np.array([3, 20, 21, 500]))
+    assert buckets["<=20"] == {"users": 2, "ndcg": 0.5, "precision": 0.0}
+    assert buckets["21-100"]["ndcg"] == 0.5
+    assert buckets[">100"] == {"users": 1, "ndcg": 0.25, "precision": 0.0}
+
+
+def test_paired_difference_is_the_mean_difference_with_a_t_interval():
+    served, previous = np.array([0.5, 0.7, 0.2, 0.4]), np.array([0.4, 0.5, 0.2, 0.1])
+    pair = paired_difference(served, previous)
+    differences = served - previous
+    half = stats.t.ppf(0.975, 3) * differences.std(ddof=1) / 2
+    assert pair["users"] == 4
+    assert pair["mean"] == pytest.approx(0.15)
+    assert (pair["low"], pair["high"]) == pytest.approx((0.15 - half, 0.15 + half))
+    assert paired_difference(served, served)["mean"] == 0.0
+
+
+def test_per_user_squared_error_averages_within_each_user():
+    errors = per_user_squared_error(np.array([7, 3, 7]), np.array([1.0, 2.0, 4.0]), np.ones(3))
+    assert errors.tolist() == [1.0, 4.5]
+
+
+def test_the_report_holds_exposure_buckets_and_the_paired_comparison():
+    frame = synthetic_ratings(n_users=40, n_movies=50, per_user=20, seed=8)
+    results = run_comparison(frame, seed=5, quick=True)
+    served = next(name for name in results["ranking"] if name.startswith("served"))
+    row = results["ranking"][served]
+    assert set(row["exposure"]) == {"distinct", "top100_share", "gini", "novelty"}
+    assert sum(bucket["users"] for bucket in row["activity"].values()) == row["users"]
+    assert set(results["rating"]) == {"holdout_80_20", "time_based", "cv_2_fold"}
+    assert results["paired"]["ranking_ndcg_temporal"]["users"] == row["users"]
+    trials = results["validation"]["ranker_search"]["ranker_trials"]
+    assert results["validation"]["chosen"]["ranker"]["shrinkage"] == trials[0]["shrinkage"]
+    markdown = to_markdown(results, command="c")
+    for heading in ("time-based RMSE", "Gini", "95 % interval", "NDCG <=20"):
+        assert heading in markdown
