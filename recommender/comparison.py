@@ -355,7 +355,7 @@ def search_ranker(train: pd.DataFrame, seed: int, *, quick: bool) -> dict[str, A
     spectra = itertools.product(RANKER_GRID["factors"], RANKER_GRID["beta"], RANKER_GRID["shift"])
     trials = []
     for factors, beta, shift in itertools.islice(spectra, 2 if quick else None):
-        base = PureSVDParams(factors, beta, float(shift))
+        base = PureSVDParams(int(factors), float(beta), float(shift))
         spectrum = Spectrum.of(task.train.matrix, base, seed=seed)
         for shrinkage in RANKER_GRID["shrinkage"]:
             params = replace(base, shrinkage=float(shrinkage))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from recommender.artifact import ArtifactError
 from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.contract import Explainable
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.popularity import Popularity, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
@@ -121,3 +123,14 @@ def test_nested_and_literal_hyper_parameters_are_checked():
     meta = {"params": {"method": "median", "prior": 5.0}}
     with pytest.raises(ArtifactError, match=re.escape("expected one of ['count', 'bayes']")):
         Popularity.from_arrays(popularity.arrays, meta, "")
+
+
+def test_an_explainable_rankers_contributions_add_up_to_its_scores():
+    data = tiny_data()
+    model = TestPureSVD.make(1).fit(data)
+    assert isinstance(model, Explainable)
+    items, ratings = data.interactions.user_row(4)
+    targets = np.arange(model.n_movies)
+    parts = model.contributions(items, ratings, targets)
+    assert parts.shape == (len(items), model.n_movies)
+    np.testing.assert_allclose(parts.sum(axis=0), model.scores(items, ratings), atol=1e-5)
