@@ -22,6 +22,7 @@ from graph.accounts.errors import (
 from graph.accounts.user import User
 from graph.context import Info
 from graph.errors import UserErrorType, unauthenticated
+from graph.fields import mutation
 from graph.permissions import IsAuthenticated, requires
 from graph.services.accounts import Authenticated
 from graph.services.outcomes import Rejected
@@ -49,9 +50,7 @@ def _auth_result(info: Info, outcome: Authenticated | Rejected) -> AuthPayload |
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(
-        description="Sign in; failed attempts are rate-limited.", graphql_type=LoginResult
-    )
+    @mutation(description="Sign in; failed attempts are rate-limited.", graphql_type=LoginResult)
     async def login(self, info: Info, username: str, password: str) -> AuthPayload | UserErrorType:
         context = info.context
         outcome = await context.threads.run_password_work(
@@ -59,7 +58,7 @@ class AccountMutations:
         )
         return _auth_result(info, outcome)
 
-    @strawberry.mutation(
+    @mutation(
         description="Create an account: [a-z0-9_]{3,30}, password >= 8; attempts are "
         "rate-limited per client address.",
         graphql_type=SignUpResult,
@@ -73,7 +72,7 @@ class AccountMutations:
         )
         return _auth_result(info, outcome)
 
-    @strawberry.mutation(
+    @mutation(
         description="Sign out: the token sent with this request stops working at once "
         "(the user's other sessions stay signed in).",
         extensions=requires(IsAuthenticated()),

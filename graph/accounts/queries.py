@@ -6,12 +6,13 @@ import strawberry
 
 from graph.accounts.user import User
 from graph.context import Info
+from graph.fields import field
 from graph.permissions import IsAuthenticated, requires
 
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(
+    @field(
         description="The signed-in user; null without a valid token.",
         extensions=requires(IsAuthenticated(), else_null=True),
     )

@@ -11,6 +11,7 @@ import strawberry
 
 from data.users import UserRow
 from graph.context import Info
+from graph.fields import field
 from graph.movies.movie import Movie
 from graph.permissions import IsOwnAccount, requires
 from graph.ratings.rating import RatingConnection, RatingOrder, rating_connection
@@ -26,11 +27,11 @@ class User:
     def from_row(cls, row: UserRow) -> User:
         return cls(id=row.id, username=row.username)
 
-    @strawberry.field(extensions=requires(IsOwnAccount()))
+    @field(extensions=requires(IsOwnAccount()))
     async def rating_count(self, info: Info) -> int:
         return await info.context.loaders.rating_count.load(self.id)
 
-    @strawberry.field(extensions=requires(IsOwnAccount()))
+    @field(extensions=requires(IsOwnAccount()))
     async def ratings(
         self,
         info: Info,
@@ -40,7 +41,7 @@ class User:
     ) -> RatingConnection:
         return await rating_connection(info, self.id, order=order_by, first=first, after=after)
 
-    @strawberry.field(extensions=requires(IsOwnAccount()))
+    @field(extensions=requires(IsOwnAccount()))
     async def recommendations(
         self, info: Info, first: int = 10, genre: str | None = None
     ) -> list[Movie]:

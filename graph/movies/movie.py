@@ -8,6 +8,7 @@ import strawberry
 
 from data.movies import MovieRow
 from graph.context import Info
+from graph.fields import field
 from graph.movies.image_size import ImageSize, image_url
 from graph.movies.rating_stats import RatingStats
 
@@ -45,15 +46,15 @@ class Movie:
         stats = await info.context.loaders.rating_stats.load(self.id)
         return RatingStats(average=stats.average, count=stats.count)
 
-    @strawberry.field(description="The viewer's own rating; null when not rated or signed out.")
+    @field(description="The viewer's own rating; null when not rated or signed out.")
     async def viewer_rating(self, info: Info) -> float | None:
         return await info.context.loaders.viewer_rating.load(self.id)
 
-    @strawberry.field(description="The model's predicted rating for the viewer; null signed out.")
+    @field(description="The model's predicted rating for the viewer; null signed out.")
     async def predicted_rating(self, info: Info) -> float | None:
         return await info.context.loaders.predicted_rating.load(self.id)
 
-    @strawberry.field(
+    @field(
         description=(
             "Movies like this one: item neighbours by shrunk Pearson similarity of ratings, "
             "filled by item-factor cosine where a movie has few."

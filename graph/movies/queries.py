@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.context import Info
+from graph.fields import field
 from graph.movies.connection import MovieConnection, MovieEdge, MovieOrder
 from graph.movies.movie import Movie
 from graph.pagination import decode_cursor, encode_cursor, page_info
@@ -18,7 +19,7 @@ class MovieQueries:
         row = await info.context.loaders.movie.load(id)
         return Movie.from_row(row) if row else None
 
-    @strawberry.field(description="Search by title (case-insensitive substring) and genre.")
+    @field(description="Search by title (case-insensitive substring) and genre.")
     async def movies(
         self,
         info: Info,
@@ -52,15 +53,15 @@ class BrowseQueries:
     async def genres(self, info: Info) -> list[str]:
         return await info.context.run(info.context.services.catalog.genres)
 
-    @strawberry.field(description="Best Bayesian-averaged rating (prior: 50 ratings at the mean).")
+    @field(description="Best Bayesian-averaged rating (prior: 50 ratings at the mean).")
     async def featured(self, info: Info, first: int = 20) -> list[Movie]:
         return await _rail(info, Rail.FEATURED, first)
 
-    @strawberry.field(description="Most rated in the 90 days before the newest rating.")
+    @field(description="Most rated in the 90 days before the newest rating.")
     async def trending(self, info: Info, first: int = 20) -> list[Movie]:
         return await _rail(info, Rail.TRENDING, first)
 
-    @strawberry.field(description="Most recently first rated: when a movie came into use.")
+    @field(description="Most recently first rated: when a movie came into use.")
     async def newly_added(self, info: Info, first: int = 20) -> list[Movie]:
         return await _rail(info, Rail.NEWLY_ADDED, first)
 

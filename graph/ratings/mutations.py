@@ -9,6 +9,7 @@ import strawberry
 from graph.accounts.user import User
 from graph.context import Info
 from graph.errors import UserErrorType
+from graph.fields import mutation
 from graph.movies.movie import Movie
 from graph.permissions import IsAuthenticated, requires
 from graph.ratings.errors import RATING_ERRORS, InvalidRating, MovieNotFound
@@ -43,7 +44,7 @@ async def _result(
 
 @strawberry.type
 class RatingMutations:
-    @strawberry.mutation(
+    @mutation(
         description="Rate a movie 0.5 to 5.0 in half stars (replaces any rating).",
         graphql_type=RateMovieResult,
         extensions=requires(IsAuthenticated()),
@@ -56,7 +57,7 @@ class RatingMutations:
         outcome = await context.run(ratings.rate, context.authenticated_id, movie_id, rating)
         return await _result(info, outcome, movie_id)
 
-    @strawberry.mutation(graphql_type=RemoveRatingResult, extensions=requires(IsAuthenticated()))
+    @mutation(graphql_type=RemoveRatingResult, extensions=requires(IsAuthenticated()))
     async def remove_rating(self, info: Info, movie_id: int) -> RatingPayload | UserErrorType:
         context = info.context
         ratings = context.services.ratings

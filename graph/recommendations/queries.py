@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.context import Info
+from graph.fields import field
 from graph.movies.movie import Movie, movies_by_ids
 from graph.permissions import IsAuthenticated, requires
 
@@ -20,7 +21,7 @@ async def recommended_movies(
 
 @strawberry.type
 class RecommendationQueries:
-    @strawberry.field(
+    @field(
         description="The viewer's recommendations; UNAUTHENTICATED when signed out.",
         extensions=requires(IsAuthenticated()),
     )
