@@ -17,11 +17,12 @@ GET /graphql from a browser is GraphiQL, served without a CDN: see ``graph.ide``
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, overload
 
 from cross_web import HTTPException
-from fastapi import Request, Response
+from fastapi import Request, Response, WebSocket
 from fastapi.responses import JSONResponse
+from strawberry.fastapi.context import CustomContext
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
@@ -69,9 +70,23 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
                 metrics.graphql_error(str((error.extensions or {})["code"]))
         return await super().process_result(request, result)
 
-    async def run(  # type: ignore[override]
-        self, request: Request, context: Any = UNSET, root_value: Any = UNSET
-    ) -> Response:
+    # The same overloads as Strawberry's: its WebSocket route calls ``run`` too, and a
+    # connection there is neither answered with a JSON body nor held to a request's deadline.
+    @overload
+    async def run(
+        self, request: Request, context: CustomContext = UNSET, root_value: None = UNSET
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: CustomContext = UNSET, root_value: None = UNSET
+    ) -> WebSocket: ...
+
+    async def run(
+        self, request: Request | WebSocket, context: CustomContext = UNSET, root_value: None = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context=context, root_value=root_value)
         deadline = asyncio.timeout(self.deadline_seconds)
         try:
             async with deadline:
