@@ -56,6 +56,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             viewer_id=viewer_id,
             client=client_address(request),
             budget=RequestBudget(config.limits.max_nodes),
+            bearer_token=token,
         )
 
     # The prefix set on the router, not on include_router: each route then carries its full

@@ -30,12 +30,16 @@ class Context(BaseContext):
         viewer_id: int | None,
         client: str,
         budget: RequestBudget,
+        bearer_token: str | None = None,
     ) -> None:
         super().__init__()
         self.services = services
         self.threads = threads
         self.viewer_id = viewer_id
         self.client = client
+        # The token this request was sent with, the one ``viewer_id`` was resolved from
+        # (``logout`` revokes exactly that one).
+        self.bearer_token = bearer_token
         self._own_accounts: set[int] = set() if viewer_id is None else {viewer_id}
         # One per HTTP request, shared by a batch's operations (graph.limits).
         self.budget = budget
@@ -44,11 +48,6 @@ class Context(BaseContext):
     def loaders(self) -> Loaders:
         """Fresh per request, so batching never leaks one user's data into another's answer."""
         return Loaders(self.services, self.viewer_id, run=self.run)
-
-    @property
-    def bearer_token(self) -> str | None:
-        """The token this request was sent with (``logout`` revokes exactly that one)."""
-        return bearer_token(self.request)
 
     @property
     def authenticated_id(self) -> int:
