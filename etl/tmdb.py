@@ -226,7 +226,7 @@ def _keep(tmdb_id: int, content: bytes, cache: TmdbCache, report: EnrichReport) 
 
 
 def _backoff(policy: RetryPolicy, attempt: int) -> float:
-    base = policy.backoff_seconds * 2**attempt
+    base = policy.backoff_seconds * 2.0**attempt
     return base + random.uniform(0, policy.backoff_seconds)
 
 

@@ -8,6 +8,7 @@ order below keeps each root type's fields where ``schema.graphql`` has always li
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -16,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from graph.accounts.mutations import AccountMutations
 from graph.accounts.queries import AccountQueries
@@ -34,7 +36,9 @@ Mutation = merge_types("Mutation", (AccountMutations, RatingMutations))
 
 
 class _Schema(strawberry.Schema):
-    def process_errors(self, errors: list, execution_context: object = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         """Silenced: ``graph.errors.coded`` logs the unexpected errors, with tracebacks, once."""
 
 

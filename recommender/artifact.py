@@ -57,7 +57,8 @@ def save(models_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) 
     created = datetime.now(UTC)
     folder = models_dir / created.strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True, exist_ok=False)
-    np.savez(folder / ARRAYS, **arrays)
+    # Refused on save as on load: an object array would need pickle, which load never allows.
+    np.savez(folder / ARRAYS, allow_pickle=False, **arrays)
     full_meta = {
         **meta,
         "format_version": FORMAT_VERSION,

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
-from data.domain import RATING_SCALE
 from recommender.dataset import TrainingData, index_of, per_user, random_holdout, split_rows
 from recommender.evaluate import (
     K,
@@ -43,9 +42,10 @@ from recommender.evaluate import (
     top_k_rows,
 )
 from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.contract import clip_to_scale
 from recommender.models.popularity import PopularityMethod, popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams, Spectrum
-from recommender.models.rating import RatingModel, SVDParams, to_trainset
+from recommender.models.rating import RatingModel, SVDParams, UserSide, to_trainset
 from recommender.serving import Recommender, UserRatings
 from recommender.training import ServedConfig, fit_recommender
 
@@ -88,11 +88,14 @@ def surprise_models(config: ServedConfig, *, quick: bool) -> dict[str, Callable[
     }
     if not quick:
         for name, user_based in (("UBCF", True), ("IBCF", False)):
-            options = {"name": "cosine", "user_based": user_based}
-            models[f"{name} (KNNBasic cosine)"] = lambda _seed, o=options: KNNBasic(
-                sim_options=o, verbose=False
-            )
+            models[f"{name} (KNNBasic cosine)"] = _knn_cosine(user_based)
     return models
+
+
+def _knn_cosine(user_based: bool) -> Callable[[int], AlgoBase]:
+    """KNNBasic by cosine similarity; it is not randomised, so the seed goes unused."""
+    options = {"name": "cosine", "user_based": user_based}
+    return lambda _seed: KNNBasic(sim_options=options, verbose=False)
 
 
 def served_parts(recommender: Recommender) -> tuple[PureSVD, BlendedRating]:
@@ -141,7 +144,7 @@ def served_predictions(
         parts = np.full((len(rows), len(SERVED_COMPONENTS)), np.nan)
         parts[present] = rating.components(items[known], ratings[known], targets[present])
         for column, name in enumerate(SERVED_COMPONENTS):
-            predicted[name][rows] = np.clip(parts[:, column], *RATING_SCALE.bounds)
+            predicted[name][rows] = clip_to_scale(parts[:, column])
     return {
         name: np.where(np.isnan(values), rating.global_mean, values)
         for name, values in predicted.items()
@@ -215,18 +218,19 @@ def ranking_rows(
         algo = SVD(random_state=seed).fit(to_trainset(train, seed=seed))
         # Trained users only, so the fold-in penalties are never used.
         model = RatingModel.from_surprise(algo, data.movie_ids, bias_reg=0.0, factor_reg=0.0)
-        sides = [RatingModel.trained_user(algo, int(u)) for u in users]
         everything = np.arange(len(data.movie_ids))
-        estimates = np.stack([model.estimate(side, everything) for side in sides])
-        return task.top_k(np.clip(estimates, *RATING_SCALE.bounds))
+        estimates = np.stack([model.estimate(trained(algo, int(u)), everything) for u in users])
+        return task.top_k(clip_to_scale(estimates))
 
     def puresvd(params: PureSVDParams) -> Callable[[], dict[int, np.ndarray]]:
         return lambda: task.top_k(_puresvd_scores(data, task.rows, params, seed))
 
     def served_top() -> dict[int, np.ndarray]:
+        seen = train[train["user_id"].isin(users)]
+        by_user: pd.Series[int] = seen["user_id"]
         return {
             int(user): np.array([m for m, _ in served.top_n(UserRatings.from_frame(g))])
-            for user, g in train[train["user_id"].isin(users)].groupby("user_id")
+            for user, g in seen.groupby(by_user)
         }
 
     served_name = f"served: PureSVD {_describe(config.ranker)}"
@@ -310,6 +314,14 @@ def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, 
     return {name: task.metrics(task.recommend(method)) for name, method in methods.items()}
 
 
+def trained(algo: AlgoBase, user_id: int) -> UserSide:
+    """The user side surprise learned for a user of its training split."""
+    side = RatingModel.trained_user(algo, user_id)
+    if side is None:
+        raise LookupError(f"user {user_id} is not in the split the model was trained on")
+    return side
+
+
 def _by_scores(movie_ids: np.ndarray, scores: Callable[[int], np.ndarray]) -> SimilarMethod:
     """A similar-movies method from a score vector over ``movie_ids`` (the seed's position in)."""
 
@@ -317,7 +329,8 @@ def _by_scores(movie_ids: np.ndarray, scores: Callable[[int], np.ndarray]) -> Si
         values = np.asarray(scores(int(index_of(movie_ids, np.array([seed]))[0][0])), dtype=float)
         excluded = np.isin(movie_ids, skip)
         top = top_k_rows(values[np.newaxis], excluded[np.newaxis])[0]
-        return movie_ids[top[np.isfinite(values[top]) & ~excluded[top]]]
+        similar: np.ndarray = movie_ids[top[np.isfinite(values[top]) & ~excluded[top]]]
+        return similar
 
     return method
 
@@ -334,9 +347,9 @@ def _batch_scores(data: TrainingData, rows: np.ndarray, model: PureSVD) -> np.nd
     for all users (the validation search's fast path)."""
     shifted = data.matrix[rows].astype(np.float32)
     shifted.data -= model.params.shift
-    return np.asarray(shifted.multiply(model.column_weights).tocsr() @ model.item_factors) @ (
-        model.item_factors.T
-    )
+    user_factors = np.asarray(shifted.multiply(model.column_weights).tocsr() @ model.item_factors)
+    scores: np.ndarray = user_factors @ model.item_factors.T
+    return scores
 
 
 def _describe(params: PureSVDParams) -> str:
@@ -468,8 +481,8 @@ def _summary(scores: list[tuple[float, float, float | None]]) -> dict[str, float
     """Mean and standard deviation over folds of RMSE, MAE and fit seconds (None: no own fit)."""
     summary: dict[str, float | None] = {}
     for i, metric in enumerate(("rmse", "mae", "seconds")):
-        values = [fold[i] for fold in scores]
-        present = None not in values
+        values = [value for fold in scores if (value := fold[i]) is not None]
+        present = len(values) == len(scores)
         summary[f"{metric}_mean"] = float(np.mean(values)) if present else None
         summary[f"{metric}_std"] = float(np.std(values)) if present else None
     return summary

@@ -140,4 +140,6 @@ def per_user(
     empty = np.empty(0, dtype=np.int64)
     for user, rows in targets.groupby("user_id").indices.items():
         seen = own.get(user, empty)
-        yield rows, movies[seen], ratings[seen], wanted[rows]
+        # Positions arrive as an ndarray; pandas-stubs also allows an Index or a list here.
+        positions = np.asarray(rows)
+        yield positions, movies[seen], ratings[seen], wanted[positions]

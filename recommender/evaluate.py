@@ -53,9 +53,8 @@ def latest_rows(frame: pd.DataFrame, train_fraction: float = 0.8) -> np.ndarray:
 def relevant_items(test: pd.DataFrame) -> dict[int, np.ndarray]:
     """Each user's relevant test movies (rating >= 4.0); users without any are left out."""
     liked = test[test["rating"] >= RELEVANT_RATING]
-    return {
-        int(user): group.to_numpy(np.int64) for user, group in liked.groupby("user_id")["movie_id"]
-    }
+    users: pd.Series[int] = liked["user_id"]
+    return {int(user): group.to_numpy(np.int64) for user, group in liked["movie_id"].groupby(users)}
 
 
 def top_k_rows(scores: np.ndarray, exclude: np.ndarray, k: int = K) -> np.ndarray:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -33,6 +33,8 @@ TRENDING_MIN_WINDOW_RATERS = 100
 # Newly added lists a movie once this many people rated it: more than a few accounts can muster
 # for a movie nobody else watched (a third of MovieLens' movies have one rating).
 NEWLY_ADDED_MIN_RATERS = 10
+
+T = TypeVar("T")
 
 
 class MovieOrder(Enum):
@@ -165,7 +167,7 @@ class Catalog:
             entry.id,
         )
 
-    def _aggregate(self, key: object, compute: Callable[[Connection], Any]) -> Any:
+    def _aggregate(self, key: object, compute: Callable[[Connection], T]) -> T:
         """``compute``'s result, recomputed when older than the TTL (one caller at a time)."""
         with self._aggregates_lock:
             now = time.monotonic()

@@ -24,10 +24,16 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData, index_of, per_user, random_holdout, split_rows
-from recommender.models.contract import Stored, StoredArrays, meta_int, meta_params, meta_value
+from recommender.models.contract import (
+    Stored,
+    StoredArrays,
+    clip_to_scale,
+    meta_int,
+    meta_params,
+    meta_value,
+)
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.rating import FOLD_IN_REGS, RatingModel, SVDParams
 
@@ -156,7 +162,7 @@ class BlendedRating:
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Blended ratings in the scale for ``targets``, the user given by their rated movies."""
         blended = self.weights[0] + self.components(items, ratings, targets) @ self.weights[1:]
-        return np.clip(blended, *RATING_SCALE.bounds)
+        return clip_to_scale(blended)
 
     def neighbour_lists(self) -> np.ndarray:
         return self.neighbours.neighbour_index
@@ -273,4 +279,4 @@ def _choose(
 
 
 def _rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.clip(predicted, *RATING_SCALE.bounds) - actual) ** 2)))
+    return float(np.sqrt(np.mean((clip_to_scale(predicted) - actual) ** 2)))

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self, TypeVar, 
 
 import numpy as np
 
+from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
 
@@ -74,6 +75,12 @@ class RatingPredictor(Model, Protocol):
         """Ratings in the scale for the movie indices ``targets``, for the user who gave
         ``ratings`` to the movie indices ``items``."""
         ...
+
+
+def clip_to_scale(estimates: np.ndarray) -> np.ndarray:
+    """Estimates clipped to the rating scale: what a :class:`RatingPredictor` promises."""
+    clipped: np.ndarray = np.clip(estimates, *RATING_SCALE.bounds)
+    return clipped
 
 
 @runtime_checkable

@@ -17,10 +17,15 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import sparse
 
-from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
-from recommender.models.contract import Stored, StoredArrays, meta_number, meta_params
+from recommender.models.contract import (
+    Stored,
+    StoredArrays,
+    clip_to_scale,
+    meta_number,
+    meta_params,
+)
 
 # Dense similarity blocks are cut to about this many cells (4 float32 arrays of it in memory).
 BLOCK_CELLS = 1 << 23
@@ -84,7 +89,7 @@ class ItemNeighbours:
         return float(offsets.sum() / (self.params.reg_user + len(items)))
 
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        return np.clip(self.estimate(items, ratings, targets), *RATING_SCALE.bounds)
+        return clip_to_scale(self.estimate(items, ratings, targets))
 
     def estimate(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Unclipped KNNBaseline estimates for ``targets`` (movie indices) from the ratings."""
@@ -99,7 +104,8 @@ class ItemNeighbours:
         total = weights.sum(axis=1)
         weighted = (weights * np.where(rated, found, 0.0)).sum(axis=1)
         term = np.divide(weighted, total, out=np.zeros(len(targets)), where=total > 0)
-        return self.global_mean + bias + self.item_bias[targets] + term
+        estimates: np.ndarray = self.global_mean + bias + self.item_bias[targets] + term
+        return estimates
 
     def neighbour_lists(self) -> np.ndarray:
         return self.neighbour_index

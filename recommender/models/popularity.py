@@ -66,4 +66,5 @@ def popularity_scores(
         raise ValueError(f"unknown popularity method {method!r}; use 'count' or 'bayes'")
     sums = np.asarray(matrix.sum(axis=0)).ravel()
     global_mean = sums.sum() / max(counts.sum(), 1.0)
-    return ((sums + prior * global_mean) / (counts + prior)).astype(np.float32)
+    scores: np.ndarray = ((sums + prior * global_mean) / (counts + prior)).astype(np.float32)
+    return scores

@@ -112,7 +112,8 @@ class PureSVD:
 
     def scores(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Ranking scores for every movie; higher is better, rated movies not yet excluded."""
-        return self.item_factors @ self.user_factors(items, ratings)
+        scores: np.ndarray = self.item_factors @ self.user_factors(items, ratings)
+        return scores
 
     def contributions(
         self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray

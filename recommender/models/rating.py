@@ -23,6 +23,7 @@ from recommender.dataset import TrainingData, index_of
 from recommender.models.contract import (
     Stored,
     StoredArrays,
+    clip_to_scale,
     meta_int,
     meta_number,
     meta_params,
@@ -150,12 +151,13 @@ class RatingModel:
 
     def estimate(self, user: UserSide, items: np.ndarray) -> np.ndarray:
         """Unclipped estimates ``mu + b_u + b_i + q_i . p_u`` for movie indices."""
-        estimate = self.global_mean + user.bias + self.item_bias[items]
-        return estimate + self.item_factors[items] @ user.factors
+        baseline = self.global_mean + user.bias + self.item_bias[items]
+        estimates: np.ndarray = baseline + self.item_factors[items] @ user.factors
+        return estimates
 
     def predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Ratings in the scale for movie indices ``targets``, the user folded in from ratings."""
-        return np.clip(self.estimate(self.fold_in(items, ratings), targets), *RATING_SCALE.bounds)
+        return clip_to_scale(self.estimate(self.fold_in(items, ratings), targets))
 
     def to_arrays(self, prefix: str) -> Stored:
         arrays = {
@@ -208,6 +210,6 @@ def _item_side(algo: SVD, movie_ids: np.ndarray) -> dict[str, Any]:
 
 def _inner_uid(trainset: Trainset, user_id: int) -> int:
     try:
-        return trainset.to_inner_uid(user_id)
+        return int(trainset.to_inner_uid(user_id))
     except ValueError:
         return -1
