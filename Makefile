@@ -12,7 +12,7 @@ ifneq ($(wildcard $(SHARED_MOVIELENS)/ratings.csv),)
 export MOVIEREC_MOVIELENS_DIR ?= $(SHARED_MOVIELENS)
 endif
 
-.PHONY: serve test lint format schema migration bench clean
+.PHONY: serve test lint typecheck format schema migration bench clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,11 +26,17 @@ serve: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Types alone: mypy over the packages pyproject.toml's [tool.mypy] lists (cached in .mypy_cache).
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
@@ -58,4 +64,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/search_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
