@@ -1,7 +1,7 @@
 """Top-10 and predict latency per user: the served NumPy path against the original's loop.
 
 The original asked surprise's ``predict`` for every unrated movie and sorted the estimates; the
-served path folds the user in and ranks the whole catalogue with one matrix-vector product and
+served path folds the user in and ranks the whole catalog with one matrix-vector product and
 ``argpartition``. Both run on the same data in the same process.
 
 Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/recommender_latency.py [ratings.csv]``

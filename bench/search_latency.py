@@ -6,7 +6,7 @@
 The header's search box sends `movies(search: <text>, first: 40)` with the card fields (and
 `viewer { id }`) after each pause in typing. This builds a store from the real MovieLens data,
 then for every prefix of a few titles ("t", "to", "toy", ... ) times that query in-process
-(Starlette's TestClient: HTTP parsing, the GraphQL layer, the catalogue, JSON), each followed by
+(Starlette's TestClient: HTTP parsing, the GraphQL layer, the catalog, JSON), each followed by
 a `{ __typename }` request: the floor that any GraphQL request over this stack costs.
 Each round gives a p50 for both and their ratio; the figure quoted is the median ratio over the
 rounds with its range, since the absolute times move with the machine's load and the ratio much

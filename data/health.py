@@ -1,7 +1,7 @@
 """What the readiness probe reads: one row of each main table, each on its own connection.
 
 ``SELECT 1`` alone proves only that a connection opens; a table whose pages are damaged, or
-that is missing, answers it fine and then fails a third of the catalogue's reads. One row per
+that is missing, answers it fine and then fails a third of the catalog's reads. One row per
 table is cheap (an index-free ``LIMIT 1``) and touches each table's root page. Damage deeper in
 a table is what ``PRAGMA quick_check`` finds at start-up (``data.db.check_integrity``).
 """

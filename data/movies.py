@@ -85,7 +85,7 @@ def movie_ids_in_genre(conn: Connection, name: str) -> list[int]:
 
 
 def catalog_movie_ids(conn: Connection) -> list[int]:
-    """Every movie id, ascending: the catalogue the recommender artifact is checked against."""
+    """Every movie id, ascending: the catalog the recommender artifact is checked against."""
     return list(conn.execute(select(movies.c.id).order_by(movies.c.id)).scalars())
 
 
@@ -117,7 +117,7 @@ def _rating_stats(conn: Connection, *where: ColumnElement[bool]) -> dict[int, Ra
 
 @dataclass(frozen=True, slots=True)
 class SearchEntry:
-    """What searching and sorting the catalogue needs of a movie, lower-cased once."""
+    """What searching and sorting the catalog needs of a movie, lower-cased once."""
 
     id: int
     title: str

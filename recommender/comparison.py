@@ -394,7 +394,7 @@ def run_comparison(
 ) -> dict[str, Any]:
     """Everything ``movierec evaluate`` reports, as JSON-ready data.
 
-    ``catalog_movie_ids`` is the store's catalogue (default: the rated movies): every fit indexes
+    ``catalog_movie_ids`` is the store's catalog (default: the rated movies): every fit indexes
     it, so a test movie without training ratings gets the user's baseline, as in serving.
     """
     frame = frame.reset_index(drop=True)

@@ -59,7 +59,7 @@ def relevant_items(test: pd.DataFrame) -> dict[int, np.ndarray]:
 
 def top_k_rows(scores: np.ndarray, exclude: np.ndarray, k: int = K) -> np.ndarray:
     """Column indices of each row's k best scores (best first), skipping excluded cells; all
-    columns when there are fewer than k (a tiny catalogue still evaluates)."""
+    columns when there are fewer than k (a tiny catalog still evaluates)."""
     k = min(k, scores.shape[1])
     masked = np.where(exclude, -np.inf, scores)
     top = np.argpartition(-masked, k - 1, axis=1)[:, :k]

@@ -152,7 +152,7 @@ def _similar_table(similar: dict[str, Any]) -> list[str]:
         "their latest training movie rated >= 4.0; a method lists 10 movies similar to the seed, "
         "skipping the user's training movies, scored against the user's relevant test movies "
         "(HitRate: share of users with at least one; NDCG as for ranking). Every method is "
-        "fitted on the training part only. Coverage: share of the training catalogue listed to "
+        "fitted on the training part only. Coverage: share of the training catalog listed to "
         "anyone; mean popularity: mean training rating count of the listed movies. This "
         "protocol rewards popular movies whatever the seed (see the popularity row), so the "
         "served method is chosen among the methods that rank by likeness to the seed; most "

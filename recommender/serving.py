@@ -4,9 +4,9 @@ Serving is stateless with respect to users. Every call gets the user's *current*
 the store and folds them in against fixed item factors, so a new rating changes the next answer
 in every worker at once and no worker keeps per-user state. Everything that depends only on the
 movies (normalised factors, the popularity order) is computed once at load time; a call costs a
-few matrix-vector products over the catalogue and one ``argpartition``.
+few matrix-vector products over the catalog and one ``argpartition``.
 
-A model's movie index may hold catalogue movies nobody rated before training: they get the user's
+A model's movie index may hold catalog movies nobody rated before training: they get the user's
 baseline as a predicted rating but are never ranked or offered as similar.
 
 The object knows its models only through the contract (:mod:`recommender.models.contract`): three
@@ -278,7 +278,7 @@ class Recommender:
         co-rated" scores higher, and it is mostly the popularity list: the same blockbusters
         next to every movie. The list holds at most ``NeighbourParams.stored`` (100) movies;
         beyond that, and for movies with few positive neighbours, the cosine fill ranks. Costs
-        O(stored) when the list suffices, one pass over the catalogue's factors otherwise.
+        O(stored) when the list suffices, one pass over the catalog's factors otherwise.
         """
         positions, present = index_of(self.movie_ids, np.array([movie_id]))
         position = positions[0]

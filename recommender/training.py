@@ -41,7 +41,7 @@ def fit_recommender(
 ) -> Recommender:
     """Fit both served models on every rating of ``frame`` over one shared movie index.
 
-    The index is the catalogue plus every rated movie: a catalogue movie nobody has rated yet
+    The index is the catalog plus every rated movie: a catalog movie nobody has rated yet
     gets the user's baseline as its predicted rating (surprise does the same) and is never
     ranked or listed as similar.
     """

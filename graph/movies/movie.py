@@ -1,4 +1,4 @@
-"""A movie of the catalogue, with the signed-in viewer's view of it."""
+"""A movie of the catalog, with the signed-in viewer's view of it."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Movies as the API serves them: cached rows, search, rating stats and the home-screen rails.
 
 Movie rows, genres and the search index change only when the ETL runs again, so each worker
-keeps them in memory (bounded by the catalogue's size; a restart picks up a new load) and
+keeps them in memory (bounded by the catalog's size; a restart picks up a new load) and
 searches without SQL. Aggregates over every rating (the stats that order searches by popularity
 or rating, and the rails) cost a pass over the ratings table, so they are recomputed at most
 every ``aggregates_ttl_seconds``: such an order or a home-screen chip may lag a minute behind a

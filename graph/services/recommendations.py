@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def load_trained(engine: Engine, models_dir: Path) -> Recommender:
-    """The trained model for the store's catalogue; raises ArtifactError when it cannot be used.
+    """The trained model for the store's catalog; raises ArtifactError when it cannot be used.
 
     ``movierec serve`` calls it once before workers start, so a damaged model stops the start.
     """

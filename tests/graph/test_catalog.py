@@ -1,4 +1,4 @@
-"""The catalogue service's caches: what is kept, and how long aggregates may lag."""
+"""The catalog service's caches: what is kept, and how long aggregates may lag."""
 
 from __future__ import annotations
 

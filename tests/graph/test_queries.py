@@ -87,7 +87,7 @@ def test_genres_lists_genres_in_use(gql: GraphQL) -> None:
     assert gql("{ genres }")["data"]["genres"] == sorted(GENRES)
 
 
-def test_movies_pages_cover_the_catalogue_once(gql: GraphQL) -> None:
+def test_movies_pages_cover_the_catalog_once(gql: GraphQL) -> None:
     query = """query($after: String) { movies(first: 7, after: $after, orderBy: TITLE) {
       totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"""
     seen: list[int] = []

@@ -2,7 +2,7 @@
 
 A model's test class inherits :class:`RankerContract` or :class:`RatingPredictorContract`, names
 its ``model_class`` and builds an unfitted estimator in ``make(seed)``; it then gets, on tiny
-data whose movie index also holds catalogue movies nobody rated: fitting, the save/load
+data whose movie index also holds catalog movies nobody rated: fitting, the save/load
 round trip (through a real ``.npz`` without pickles and JSON meta), seeds, refusal of damaged
 arrays and meta, and the handling of movies without training ratings.
 """
@@ -24,7 +24,7 @@ from recommender.models.contract import Model, Ranker, RatingPredictor
 from tests.recommender.synthetic import synthetic_ratings
 
 PREFIX = "role.part."
-# Catalogue movies nobody rated (the synthetic ids are 10 m + 1): in the index, never trained.
+# Catalog movies nobody rated (the synthetic ids are 10 m + 1): in the index, never trained.
 UNRATED = np.array([5, 7], dtype=np.int64)
 USERS = (0, 7, 21)
 

@@ -98,7 +98,7 @@ def test_top_k_rows_skips_excluded_cells():
     assert top_k_rows(scores, exclude, k=2).tolist() == [[1, 3]]
 
 
-def test_top_k_rows_of_a_catalogue_smaller_than_k_is_every_column_best_first():
+def test_top_k_rows_of_a_catalog_smaller_than_k_is_every_column_best_first():
     scores = np.array([[0.1, 0.9, 0.5]])
     assert top_k_rows(scores, np.zeros_like(scores, dtype=bool), k=10).tolist() == [[1, 2, 0]]
 

@@ -79,7 +79,7 @@ def test_puresvd_fold_in_equals_the_trained_user_factor(ratings: pd.DataFrame):
 
 def test_vectorised_svd_component_equals_surprise_predict(ratings: pd.DataFrame):
     """The served SVD component, for trained users, is surprise's own model, movie by movie;
-    a catalogue movie surprise never saw (id 5) gets its baseline, as surprise's predict does."""
+    a catalog movie surprise never saw (id 5) gets its baseline, as surprise's predict does."""
     algo = fit_svd(ratings, SVDParams(n_factors=6, n_epochs=15), seed=3)
     movie_ids = np.unique(np.append(ratings["movie_id"], 5))
     model = RatingModel.from_surprise(algo, movie_ids, bias_reg=1.0, factor_reg=1.0)
@@ -172,7 +172,7 @@ def test_cold_start_serves_the_popularity_rankings_movie_ids(
     assert counts[cold].min() >= counts.drop(cold).max()
 
 
-def test_a_catalogue_movie_nobody_rated_gets_a_baseline_but_is_never_recommended(
+def test_a_catalog_movie_nobody_rated_gets_a_baseline_but_is_never_recommended(
     ratings: pd.DataFrame,
 ):
     model = fit_recommender(ratings, SMALL, seed=7, catalog_movie_ids=np.array([5]))
