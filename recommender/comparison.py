@@ -219,7 +219,7 @@ def ranking_rows(
         # Trained users only, so the fold-in penalties are never used.
         model = RatingModel.from_surprise(algo, data.movie_ids, bias_reg=0.0, factor_reg=0.0)
         everything = np.arange(len(data.movie_ids))
-        estimates = np.stack([model.estimate(trained(algo, int(u)), everything) for u in users])
+        estimates = np.stack([model.estimate(_trained(algo, int(u)), everything) for u in users])
         return task.top_k(clip_to_scale(estimates))
 
     def puresvd(params: PureSVDParams) -> Callable[[], dict[int, np.ndarray]]:
@@ -314,7 +314,7 @@ def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, 
     return {name: task.metrics(task.recommend(method)) for name, method in methods.items()}
 
 
-def trained(algo: AlgoBase, user_id: int) -> UserSide:
+def _trained(algo: AlgoBase, user_id: int) -> UserSide:
     """The user side surprise learned for a user of its training split."""
     side = RatingModel.trained_user(algo, user_id)
     if side is None:
