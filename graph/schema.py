@@ -8,7 +8,7 @@ order below keeps each root type's fields where ``schema.graphql`` has always li
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -48,7 +48,9 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
     The limit rules are built once here, so they are the same objects in every request and the
     validation cache (keyed by document and rules) hits for the queries clients repeat.
     """
-    rules = [shape_rule(max_depth=limits.max_query_depth, max_aliases=limits.max_aliases)]
+    rules: list[type[ASTValidationRule]] = [
+        shape_rule(max_depth=limits.max_query_depth, max_aliases=limits.max_aliases)
+    ]
     return _Schema(
         query=Query,
         mutation=Mutation,

@@ -1,7 +1,7 @@
 """The data report: the original notebook's analysis of the ratings, as PNG charts and Markdown.
 
 Pure analysis, like the rest of this package: frames in (the same ratings frame training reads,
-plus the catalogue's titles, TMDB ids and genres), figures and files out; it never sees the
+plus the catalog's titles, TMDB ids and genres), figures and files out; it never sees the
 store, so ``movierec report`` does the reading. It lives beside the models because it describes
 what they learn from (sparsity, the rating scale, the popularity skew the ranking has to beat),
 not how the data got in. Charts are drawn on bare ``Figure`` objects (Agg, no pyplot state),
@@ -75,7 +75,7 @@ def summarize(
     """Every figure the report shows.
 
     ``ratings`` has ``user_id, movie_id, rating``; ``movies`` has ``movie_id, title, tmdb_id``
-    (missing ids as NA) for the whole catalogue; ``movie_genres`` has ``movie_id, genre``, one
+    (missing ids as NA) for the whole catalog; ``movie_genres`` has ``movie_id, genre``, one
     row per pair. Ties rank by title, so the same data gives the same report.
     """
     if ratings.empty:
@@ -98,7 +98,10 @@ def summarize(
             rated_movies=int(ratings["movie_id"].nunique()),
             ratings=len(ratings),
         ),
-        histogram={float(value): int(n) for value, n in histogram.items()},
+        histogram={
+            float(value): int(n)
+            for value, n in zip(histogram.index.to_numpy(np.float64), histogram, strict=True)
+        },
         genres=[(str(name), int(n)) for name, n in genres.itertuples(index=False)],
         most_rated=_ranked(per_movie, by=("n", "mean"), limit=MOST_RATED),
         best_rated=_ranked(
@@ -116,14 +119,10 @@ def summarize(
 def _ranked(per_movie: pd.DataFrame, *, by: tuple[str, str], limit: int) -> list[MovieRatings]:
     """The first ``limit`` movies by ``by`` (both descending), ties by title."""
     top = per_movie.sort_values([*by, "title"], ascending=[False, False, True]).head(limit)
+    rows = top[["movie_id", "title", "n", "mean"]].itertuples(index=False)
     return [
-        MovieRatings(
-            movie_id=int(row.movie_id),
-            title=str(row.title),
-            count=int(row.n),
-            mean=float(row.mean),
-        )
-        for row in top.itertuples(index=False)
+        MovieRatings(movie_id=int(movie_id), title=str(title), count=int(n), mean=float(mean))
+        for movie_id, title, n, mean in rows
     ]
 
 
