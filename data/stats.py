@@ -1,7 +1,7 @@
 """Reads behind the data report, TMDB enrichment and the home-screen rails.
 
 The report's analysis is pure (``recommender.analysis``, frames in); ``movies_frame`` and
-``movie_genres_frame`` hand it the catalogue side, beside ``data.ratings.ratings_frame`` for the
+``movie_genres_frame`` hand it the catalog side, beside ``data.ratings.ratings_frame`` for the
 ratings. The rails' queries aggregate in the database and return a few hundred rows at most, so
 they cost the same whatever the number of ratings.
 

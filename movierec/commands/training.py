@@ -1,6 +1,6 @@
 """``movierec train`` and ``movierec evaluate``: read the store, hand frames to the recommender.
 
-The recommender never sees a session: these read the ratings frame and the catalogue's movie
+The recommender never sees a session: these read the ratings frame and the catalog's movie
 ids from the store and pass them, with the seed and the output folder, as plain values.
 """
 
