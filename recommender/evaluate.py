@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -113,7 +114,7 @@ def ranking_metrics(
     recommended: Mapping[int, np.ndarray], relevant: Mapping[int, np.ndarray], n_movies: int
 ) -> RankingScores:
     """The per-user metrics averaged over users with relevant items, plus coverage: the share
-    of the ``n_movies`` catalogue recommended to any of them."""
+    of the ``n_movies`` catalog recommended to any of them."""
     per_user = per_user_ranking(recommended, relevant)
     shown: set[int] = set()
     for user in relevant:
@@ -145,12 +146,12 @@ def activity_buckets(
 
 
 def exposure(slots: np.ndarray, counts: np.ndarray, n_users: int) -> dict[str, float]:
-    """How a model spreads attention over the catalogue, from everyone's top-k lists.
+    """How a model spreads attention over the catalog, from everyone's top-k lists.
 
     ``slots`` holds the movie positions of every list, concatenated; ``counts`` each movie's
     training rating count, over ``n_users`` training users.
     Distinct movies listed; the share of slots given to the ``MOST_RATED`` most-rated movies;
-    the Gini coefficient of slots per movie over the whole catalogue (0: every movie listed
+    the Gini coefficient of slots per movie over the whole catalog (0: every movie listed
     equally often, 1: one movie takes every slot); mean self-information ``-log2`` of the share
     of users who rated a listed movie (novelty: higher is less obvious).
     """
@@ -282,7 +283,7 @@ def paired_difference(served: np.ndarray, previous: np.ndarray) -> dict[str, flo
 
 
 def per_user_squared_error(
-    users: np.ndarray, predicted: np.ndarray, actual: np.ndarray
+    users: np.ndarray, predicted: npt.ArrayLike, actual: npt.ArrayLike
 ) -> np.ndarray:
     """Each user's mean squared error, users in sorted id order."""
     _, inverse = np.unique(users, return_inverse=True)
@@ -290,6 +291,6 @@ def per_user_squared_error(
     return np.bincount(inverse, weights=errors) / np.bincount(inverse)
 
 
-def rmse_mae(predicted: np.ndarray, actual: np.ndarray) -> tuple[float, float]:
+def rmse_mae(predicted: npt.ArrayLike, actual: npt.ArrayLike) -> tuple[float, float]:
     error = np.asarray(predicted, dtype=np.float64) - np.asarray(actual, dtype=np.float64)
     return float(np.sqrt(np.mean(error**2))), float(np.mean(np.abs(error)))

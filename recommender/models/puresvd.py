@@ -108,7 +108,8 @@ class PureSVD:
 
     def user_factors(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Fold a user in from their ratings (column indices and values); k floats."""
-        return self._weighted(items, ratings) @ self.item_factors[items]
+        factors: np.ndarray = self._weighted(items, ratings) @ self.item_factors[items]
+        return factors
 
     def scores(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Ranking scores for every movie; higher is better, rated movies not yet excluded."""
@@ -123,10 +124,14 @@ class PureSVD:
         Each column sums to the target's :meth:`scores` (up to float32 round-off).
         """
         similarity = self.item_factors[items] @ self.item_factors[targets].T
-        return self._weighted(items, ratings)[:, np.newaxis] * similarity
+        added: np.ndarray = self._weighted(items, ratings)[:, np.newaxis] * similarity
+        return added
 
     def _weighted(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        return (ratings.astype(np.float32) - self.params.shift) * self.column_weights[items]
+        weighted: np.ndarray = (
+            ratings.astype(np.float32) - self.params.shift
+        ) * self.column_weights[items]
+        return weighted
 
     def item_vectors(self) -> np.ndarray:
         return self.item_factors
