@@ -1,5 +1,10 @@
 """Fitting the served pair of models: PureSVD ranks; SVD fold-in + item neighbours predict ratings.
 
+Above ``ServedConfig.scale_threshold`` ratings the rating role is ALS alone
+(:mod:`recommender.models.als`): surprise's SGD and the neighbour similarities (whose cost grows
+with the sum of squared per-user rating counts) do not fit ML-25M in the time and memory budget
+of one box, while ALS does, at a cost in RMSE that ``movierec evaluate`` reports on small data.
+
 The ranker's hyper-parameters are the ones chosen on the temporal validation split by
 ``movierec evaluate`` (which re-runs the search and reports it); the rating predictor chooses its
 fold-in penalties and blend weights itself, on a validation carve of the ratings it is given.
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.dataset import TrainingData
+from recommender.models.als import ALSParams, ALSRating
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.popularity import Popularity, PopularityMethod, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
@@ -22,6 +28,7 @@ from recommender.models.rating import SVDParams
 from recommender.serving import Recommender
 
 ALGORITHM = "puresvd+svd-knn-blend"
+SCALE_ALGORITHM = "puresvd+als"
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,10 @@ class ServedConfig:
     rating: SVDParams = field(default_factory=SVDParams)
     blend: BlendParams = field(default_factory=BlendParams)
     popularity: PopularityMethod = "count"
+    als: ALSParams = field(default_factory=ALSParams)
+    # More ratings than this and the rating role is ALS alone; ml-latest-small (100k) and
+    # ML-1M stay below, ML-25M-size data above (the blend took over an hour there).
+    scale_threshold: int = 2_000_000
 
 
 def fit_recommender(
@@ -49,10 +60,16 @@ def fit_recommender(
     if catalog_movie_ids is not None:
         movies = np.concatenate([movies, np.asarray(catalog_movie_ids, dtype=np.int64)])
     data = TrainingData.from_frame(frame, movie_ids=np.unique(movies))
+    at_scale = len(frame) > config.scale_threshold
+    rating: ALSRating | BlendedRating = (
+        ALSRating(config.als, seed=seed)
+        if at_scale
+        else BlendedRating(config.rating, config.blend, seed=seed)
+    )
     return Recommender(
         movie_ids=data.movie_ids,
         ranker=PureSVD(config.ranker, seed=seed).fit(data),
-        rating=BlendedRating(config.rating, config.blend, seed=seed).fit(data),
+        rating=rating.fit(data),
         cold_start=Popularity(PopularityParams(config.popularity)).fit(data),
-        algorithm=ALGORITHM,
+        algorithm=SCALE_ALGORITHM if at_scale else ALGORITHM,
     )

@@ -75,50 +75,26 @@ class UserSide:
     factors: np.ndarray
 
 
-@dataclass(frozen=True)
-class RatingModel:
-    """Item side of a biased MF model aligned to a movie index; ``known`` marks trained movies.
+class BiasedFactors:
+    """Serving of a biased matrix-factorisation item side, whoever trained it.
 
-    ``fit`` trains surprise's SVD with the params and the seed and keeps its item side; the
-    fold-in penalties ``bias_reg`` and ``factor_reg`` are hyper-parameters of serving. Movies of
-    the index the model never saw keep zero bias and factors, so their estimate is the user's
-    baseline (global mean plus user bias), as surprise's own ``predict`` gives.
+    The dataclasses that mix this in declare the fields below (a mixin, so each keeps its own
+    field order): the global mean, item biases and factors on our movie index, ``known`` marking
+    trained movies, and the fold-in penalties ``bias_reg`` and ``factor_reg``. Movies of the index
+    the model never saw keep zero bias and factors, so their estimate is the user's baseline
+    (global mean plus user bias), as surprise's own ``predict`` gives.
     """
 
-    name: ClassVar[str] = "surprise-svd"
-
-    params: SVDParams = field(default_factory=SVDParams)
-    seed: int = 0
-    bias_reg: float = FOLD_IN_REGS[0]
-    factor_reg: float = FOLD_IN_REGS[1]
-    global_mean: float = 0.0
-    item_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    known: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    bias_reg: float
+    factor_reg: float
+    global_mean: float
+    item_bias: np.ndarray
+    item_factors: np.ndarray
+    known: np.ndarray
 
     @property
     def n_movies(self) -> int:
         return len(self.item_bias)
-
-    def fit(self, data: TrainingData) -> RatingModel:
-        algo = fit_svd(data.frame, self.params, seed=self.seed)
-        return replace(self, **_item_side(algo, data.movie_ids))
-
-    @classmethod
-    def from_surprise(
-        cls, algo: SVD, movie_ids: np.ndarray, *, bias_reg: float, factor_reg: float
-    ) -> RatingModel:
-        """The item side of a surprise SVD fitted elsewhere (the comparison's other models)."""
-        params = SVDParams(algo.n_factors, algo.n_epochs, algo.lr_bu, algo.reg_bu)
-        return cls(params, bias_reg=bias_reg, factor_reg=factor_reg, **_item_side(algo, movie_ids))
-
-    @staticmethod
-    def trained_user(algo: AlgoBase, user_id: int) -> UserSide | None:
-        """The user side surprise learned, or None for a user it never saw."""
-        trainset = algo.trainset
-        if not trainset.knows_user(inner := _inner_uid(trainset, user_id)):
-            return None
-        return UserSide(float(algo.bu[inner]), np.asarray(algo.pu[inner], dtype=np.float64))
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> UserSide:
         """Ridge fit of the user's bias and factors to their ratings, item side fixed."""
@@ -159,33 +135,84 @@ class RatingModel:
         """Ratings in the scale for movie indices ``targets``, the user folded in from ratings."""
         return clip_to_scale(self.estimate(self.fold_in(items, ratings), targets))
 
-    def to_arrays(self, prefix: str) -> Stored:
+    def item_side_arrays(self, prefix: str) -> Stored:
+        """The arrays and meta every biased-MF model stores; the model adds its own meta."""
         arrays = {
             f"{prefix}item_bias": self.item_bias,
             f"{prefix}item_factors": self.item_factors,
             f"{prefix}known": self.known,
         }
         meta = {
-            "params": asdict(self.params),
-            "seed": self.seed,
             "bias_reg": self.bias_reg,
             "factor_reg": self.factor_reg,
             "global_mean": self.global_mean,
         }
         return Stored(arrays, meta)
 
+    @staticmethod
+    def item_side_from(arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> dict[str, Any]:
+        """The fields :meth:`item_side_arrays` stored, checked, as constructor keywords."""
+        stored = StoredArrays(arrays, prefix)
+        return {
+            "bias_reg": meta_number(meta, "bias_reg"),
+            "factor_reg": meta_number(meta, "factor_reg"),
+            "global_mean": meta_number(meta, "global_mean"),
+            "item_bias": stored.get("item_bias", np.float64, ("movies",)),
+            "item_factors": stored.get("item_factors", np.float64, ("movies", "factors")),
+            "known": stored.get("known", np.bool_, ("movies",)),
+        }
+
+
+@dataclass(frozen=True)
+class RatingModel(BiasedFactors):
+    """Surprise's SVD item side aligned to a movie index, served by :class:`BiasedFactors`.
+
+    ``fit`` trains surprise's SVD with the params and the seed and keeps its item side; the
+    fold-in penalties ``bias_reg`` and ``factor_reg`` are hyper-parameters of serving.
+    """
+
+    name: ClassVar[str] = "surprise-svd"
+
+    params: SVDParams = field(default_factory=SVDParams)
+    seed: int = 0
+    bias_reg: float = FOLD_IN_REGS[0]
+    factor_reg: float = FOLD_IN_REGS[1]
+    global_mean: float = 0.0
+    item_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    known: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def fit(self, data: TrainingData) -> RatingModel:
+        algo = fit_svd(data.frame, self.params, seed=self.seed)
+        return replace(self, **_item_side(algo, data.movie_ids))
+
+    @classmethod
+    def from_surprise(
+        cls, algo: SVD, movie_ids: np.ndarray, *, bias_reg: float, factor_reg: float
+    ) -> RatingModel:
+        """The item side of a surprise SVD fitted elsewhere (the comparison's other models)."""
+        params = SVDParams(algo.n_factors, algo.n_epochs, algo.lr_bu, algo.reg_bu)
+        return cls(params, bias_reg=bias_reg, factor_reg=factor_reg, **_item_side(algo, movie_ids))
+
+    @staticmethod
+    def trained_user(algo: AlgoBase, user_id: int) -> UserSide | None:
+        """The user side surprise learned, or None for a user it never saw."""
+        trainset = algo.trainset
+        if not trainset.knows_user(inner := _inner_uid(trainset, user_id)):
+            return None
+        return UserSide(float(algo.bu[inner]), np.asarray(algo.pu[inner], dtype=np.float64))
+
+    def to_arrays(self, prefix: str) -> Stored:
+        stored = self.item_side_arrays(prefix)
+        meta = {"params": asdict(self.params), "seed": self.seed, **stored.meta}
+        return Stored(stored.arrays, meta)
+
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> RatingModel:
-        stored = StoredArrays(arrays, prefix)
         return cls(
             params=meta_params(SVDParams, meta),
             seed=meta_int(meta, "seed"),
-            bias_reg=meta_number(meta, "bias_reg"),
-            factor_reg=meta_number(meta, "factor_reg"),
-            global_mean=meta_number(meta, "global_mean"),
-            item_bias=stored.get("item_bias", np.float64, ("movies",)),
-            item_factors=stored.get("item_factors", np.float64, ("movies", "factors")),
-            known=stored.get("known", np.bool_, ("movies",)),
+            **cls.item_side_from(arrays, meta, prefix),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from recommender.models.als import ALSRating
 from recommender.models.blended import BlendedRating
 from recommender.models.contract import Model, Ranker, RatingPredictor
 from recommender.models.neighbours import ItemNeighbours
@@ -29,5 +30,5 @@ def _by_name(*classes: type[M]) -> dict[str, type[M]]:
 
 RANKERS: dict[str, type[Ranker]] = _by_name(PureSVD, Popularity)
 RATING_PREDICTORS: dict[str, type[RatingPredictor]] = _by_name(
-    BlendedRating, RatingModel, ItemNeighbours
+    BlendedRating, RatingModel, ItemNeighbours, ALSRating
 )

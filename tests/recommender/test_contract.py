@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from recommender.artifact import ArtifactError
+from recommender.models.als import ALSParams, ALSRating
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.contract import Explainable
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
@@ -58,6 +59,15 @@ class TestSurpriseSVD(RatingPredictorContract):
     @classmethod
     def make(cls, seed: int) -> RatingModel:
         return RatingModel(SVD, seed=seed)
+
+
+class TestALSRating(RatingPredictorContract):
+    model_class = ALSRating
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> ALSRating:
+        return ALSRating(ALSParams(factors=4, epochs=5), seed=seed)
 
 
 class TestItemNeighbours(RatingPredictorContract):

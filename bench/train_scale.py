@@ -1,0 +1,69 @@
+"""Fit time and peak memory of the served models on a MovieLens folder of any size.
+
+What ``movierec train`` does after reading the store (``fit_recommender`` with the served
+configuration, then the artifact write), on ``ratings.csv`` read straight from a MovieLens
+folder, so the ML-25M shape can be measured without first loading 25 M ratings into a store:
+
+    .venv/bin/python bench/synth_movielens.py --out /tmp/ml25m-synth   # once, ~5 min
+    .venv/bin/python bench/train_scale.py /tmp/ml25m-synth
+
+Peak memory is the process's maximum resident set size (``ru_maxrss``, what ``/usr/bin/time
+-v`` reports as "Maximum resident set size"), so it includes the CSV read. The figures and the
+machine's load average at the time go into the README's "Scale" section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recommender.training import ServedConfig, fit_recommender
+
+
+def read_ratings(folder: Path) -> pd.DataFrame:
+    frame = pd.read_csv(
+        folder / "ratings.csv",
+        dtype={
+            "userId": np.int64,
+            "movieId": np.int64,
+            "rating": np.float32,
+            "timestamp": np.int64,
+        },
+    )
+    return frame.rename(columns={"userId": "user_id", "movieId": "movie_id"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="MovieLens folder with ratings.csv")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    frame = read_ratings(args.folder)
+    read = time.perf_counter() - started
+    config = ServedConfig()
+    recommender = fit_recommender(frame, config, seed=args.seed)
+    fitted = time.perf_counter() - started - read
+    with tempfile.TemporaryDirectory() as models:
+        recommender.save(Path(models), {"bench": "train_scale"})
+    elapsed = time.perf_counter() - started
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(
+        f"{len(frame):,} ratings, {frame['user_id'].nunique():,} users, "
+        f"{len(recommender.movie_ids):,} movies; algorithm {recommender.algorithm}\n"
+        f"read {read:.1f} s, fit {fitted:.1f} s, total {elapsed:.1f} s wall; "
+        f"peak RSS {peak_gb:.2f} GB; {os.cpu_count()} cores, load average {load:.1f} at start, "
+        f"{os.getloadavg()[0]:.1f} at end"
+    )
+
+
+if __name__ == "__main__":
+    main()
