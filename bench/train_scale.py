@@ -9,7 +9,8 @@ folder, so the ML-25M shape can be measured without first loading 25 M ratings i
 
 Peak memory is the process's maximum resident set size (``ru_maxrss``, what ``/usr/bin/time
 -v`` reports as "Maximum resident set size"), so it includes the CSV read. The figures and the
-machine's load average at the time go into the README's "Scale" section.
+machine's load average at the time (on a shared machine, CPU seconds are the steadier
+figure: wall time is CPU time over the share of the cores the process got) go into the README's "Scale" section.
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as models:
         recommender.save(Path(models), {"bench": "train_scale"})
     elapsed = time.perf_counter() - started
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_gb = usage.ru_maxrss / 1024**2
     print(
         f"{len(frame):,} ratings, {frame['user_id'].nunique():,} users, "
         f"{len(recommender.movie_ids):,} movies; algorithm {recommender.algorithm}\n"
-        f"read {read:.1f} s, fit {fitted:.1f} s, total {elapsed:.1f} s wall; "
+        f"read {read:.1f} s, fit {fitted:.1f} s, total {elapsed:.1f} s wall, "
+        f"{usage.ru_utime + usage.ru_stime:.1f} s CPU; "
         f"peak RSS {peak_gb:.2f} GB; {os.cpu_count()} cores, load average {load:.1f} at start, "
         f"{os.getloadavg()[0]:.1f} at end"
     )
