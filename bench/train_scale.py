@@ -8,9 +8,9 @@ folder, so the ML-25M shape can be measured without first loading 25 M ratings i
     .venv/bin/python bench/train_scale.py /tmp/ml25m-synth
 
 Peak memory is the process's maximum resident set size (``ru_maxrss``, what ``/usr/bin/time
--v`` reports as "Maximum resident set size"), so it includes the CSV read. The figures and the
-machine's load average at the time (on a shared machine, CPU seconds are the steadier
-figure: wall time is CPU time over the share of the cores the process got) go into the README's "Scale" section.
+-v`` reports as "Maximum resident set size"), so it includes the CSV read. The figures and
+the machine's load average go into the README's "Scale" section; on a shared machine CPU
+seconds are the steadier figure (wall time is CPU time over the share of the cores we got).
 """
 
 from __future__ import annotations
