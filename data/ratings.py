@@ -11,7 +11,7 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import BigInteger, Connection, Integer, String, cast, delete, func, select
 
 from data.catalog import upsert
 from data.schema import ratings
@@ -55,14 +55,30 @@ class RatingRow:
     rated_at: int
 
 
+# A rating is a half star, so twice it fits in 4 bits: a row travels as one integer,
+# ``movie_id * 16 + rating * 2``.
+RATING_BITS = 4
+
+
 def user_rating_arrays(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """A user's current ratings as (movie ids int64, ratings float32): the recommender's input."""
-    query = select(ratings.c.movie_id, ratings.c.rating).where(ratings.c.user_id == user_id)
-    rows = conn.execute(query).all()
-    if not rows:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    movie_ids, values = zip(*rows, strict=True)
-    return np.array(movie_ids, dtype=np.int64), np.array(values, dtype=np.float32)
+    """A user's current ratings as (movie ids int64, ratings float32): the recommender's input.
+
+    The database packs every rating into one integer and all of them into one comma-separated
+    string (``group_concat`` / ``string_agg``), which NumPy parses in C: one row crosses the
+    driver, and no Python object is made per rating. Reading SQLAlchemy rows cost 5.3 ms for a
+    user with 2,698 ratings, and grows with the count (see the README's "Scale" section).
+    """
+    packed = cast(ratings.c.movie_id, BigInteger) * (1 << RATING_BITS) + cast(
+        ratings.c.rating * 2, Integer
+    )
+    query = select(func.aggregate_strings(cast(packed, String), ",")).where(
+        ratings.c.user_id == user_id
+    )
+    text = conn.execute(query).scalar_one()
+    values = np.fromstring(text or "", dtype=np.int64, sep=",")
+    movie_ids = values >> RATING_BITS
+    stars = (values & ((1 << RATING_BITS) - 1)).astype(np.float32) / 2
+    return movie_ids, stars
 
 
 def user_rated_movie_ids(conn: Connection, user_id: int) -> list[int]:

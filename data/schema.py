@@ -95,6 +95,9 @@ ratings = Table(
     Index("ix_ratings_movie", "movie_id"),
     Index("ix_ratings_user_time", "user_id", "rated_at"),
     Index("ix_ratings_time", "rated_at"),
+    # Covers the request path's read of a user's ratings (data.ratings.user_rating_arrays):
+    # without it, SQLite fetched each rating from the table, 30,000 lookups for a heavy user.
+    Index("ix_ratings_user_movie_rating", "user_id", "movie_id", "rating"),
 )
 
 tags = Table(
