@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,9 +38,23 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     metrics.watch_store(services.engine)
     metrics.serving_model(services.recommendations.recommender)
 
+    async def watch_model(every: float) -> None:
+        """Switch this worker to a model a retrain published; each worker runs its own."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await threads.run(services.recommendations.refresh):
+                    metrics.serving_model(services.recommendations.recommender)
+            except Exception:
+                log.exception("checking for a new model failed; will retry")
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        every = config.model_check_seconds
+        watcher = asyncio.create_task(watch_model(every)) if every else None
         yield
+        if watcher is not None:
+            watcher.cancel()
         services.engine.dispose()
 
     app = FastAPI(
@@ -82,7 +97,11 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     async def readyz() -> JSONResponse:
         """Ready when every main table answers a one-row read within the configured time."""
         recommender = services.recommendations.recommender
-        model = {"kind": recommender.kind, "algorithm": recommender.algorithm}
+        model = {
+            "kind": recommender.kind,
+            "algorithm": recommender.algorithm,
+            "version": recommender.version,
+        }
         try:
             with anyio.fail_after(config.readiness_timeout_seconds):
                 health = await threads.run_abandonable(store_health, services.engine)

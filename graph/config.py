@@ -47,3 +47,5 @@ class AppConfig:
     # /readyz answers "timeout" when the store's reads take longer than this.
     readiness_timeout_seconds: float = 2.0
     trending_window_days: int = 90
+    # How often each worker checks LATEST for a model a retrain published (None: never).
+    model_check_seconds: float | None = 2.0

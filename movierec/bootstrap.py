@@ -147,6 +147,7 @@ def app_config(settings: Settings) -> AppConfig:
         signups_per_address=settings.signups_per_address,
         signup_window_seconds=settings.signup_window_seconds,
         limits=GraphQLLimits(deadline_seconds=settings.request_deadline_seconds),
+        model_check_seconds=settings.model_check_seconds,
     )
 
 

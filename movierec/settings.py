@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         None, description="MovieLens CSV folder; default <data_dir>/movielens."
     )
     models_dir: Path | None = Field(None, description="Model artifacts; default <data_dir>/models.")
+    models_keep: int = Field(
+        3, ge=1, description="Artifacts `movierec train` keeps; older ones are removed."
+    )
+    model_check_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="How often each server worker checks LATEST and switches to a new model.",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)

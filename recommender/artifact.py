@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +62,7 @@ def save(models_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) 
     np.savez(folder / ARRAYS, allow_pickle=False, **arrays)
     full_meta = {
         **meta,
+        "version": folder.name,
         "format_version": FORMAT_VERSION,
         "created": created.isoformat(),
         "arrays_sha256": _sha256(folder / ARRAYS),
@@ -70,6 +72,30 @@ def save(models_dir: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) 
     pointer.write_text(folder.name + "\n")
     os.replace(pointer, models_dir / LATEST)
     return folder
+
+
+def latest_version(models_dir: Path) -> str | None:
+    """The version (folder name) ``LATEST`` names, or None: one small read, cheap enough for
+    a server to check every few seconds whether a retrain published a new model."""
+    try:
+        return (models_dir / LATEST).read_text().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def prune(models_dir: Path, *, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest artifact folders (never the one ``LATEST`` names);
+    returns the removed folders. Folder names are UTC timestamps, so name order is age order."""
+    if keep < 1:
+        raise ValueError(f"keep at least 1 artifact, got {keep}")
+    latest = latest_version(models_dir)
+    folders = sorted(
+        path for path in models_dir.iterdir() if path.is_dir() and (path / META).is_file()
+    )
+    removed = [path for path in folders[:-keep] if path.name != latest]
+    for path in removed:
+        shutil.rmtree(path)
+    return removed
 
 
 def load(models_dir: Path, *, catalog_movie_ids: np.ndarray) -> Artifact:

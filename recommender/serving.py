@@ -131,6 +131,12 @@ class Recommender:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             self._unit_vectors = vectors / np.maximum(norms, 1e-12)
 
+    @property
+    def version(self) -> str | None:
+        """The artifact version served (its folder name), None for the popularity fallback."""
+        version = self.meta.get("version")
+        return version if isinstance(version, str) else None
+
     def roles(self) -> dict[str, Model]:
         """The models by role, as an artifact stores them."""
         return {"ranker": self.ranker, "rating": self.rating, "cold_start": self.cold_start}

@@ -49,7 +49,10 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
         engine=engine,
         catalog=catalog,
         recommendations=Recommendations(
-            engine, recommender or load_recommender(engine, config.models_dir), catalog
+            engine,
+            recommender or load_recommender(engine, config.models_dir),
+            catalog,
+            config.models_dir,
         ),
         ratings=Ratings(engine),
         accounts=accounts,

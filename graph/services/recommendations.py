@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from data.movies import catalog_movie_ids
 from data.ratings import ratings_frame, user_rating_arrays
 from graph.services.catalog import Catalog, check_page_size
+from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.serving import Recommender, UserRatings
 
@@ -44,10 +45,42 @@ def load_recommender(engine: Engine, models_dir: Path) -> Recommender:
 
 
 class Recommendations:
-    def __init__(self, engine: Engine, recommender: Recommender, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        recommender: Recommender,
+        catalog: Catalog,
+        models_dir: Path | None = None,
+    ) -> None:
         self._engine = engine
         self._catalog = catalog
+        self._models_dir = models_dir
+        self._refused: str | None = None
         self.recommender = recommender
+
+    def refresh(self) -> bool:
+        """Switch to the artifact ``LATEST`` names if it is not the one served; True if switched.
+
+        The new model is loaded completely before one attribute assignment swaps it in, so a
+        request uses either the old model or the new one. An artifact that fails to load is
+        logged once and the current model kept: a bad retrain never takes a working server down.
+        """
+        if self._models_dir is None:
+            return False
+        latest = artifact.latest_version(self._models_dir)
+        if latest is None or latest in (self.recommender.version, self._refused):
+            return False
+        try:
+            loaded = load_trained(self._engine, self._models_dir)
+        except ArtifactError as exc:
+            log.warning(
+                "kept model %s: the new one failed to load: %s", self.recommender.version, exc
+            )
+            self._refused = latest
+            return False
+        self.recommender = loaded
+        log.info("now serving model %s (%s)", loaded.version, loaded.algorithm)
+        return True
 
     def user_ratings(self, user_id: int) -> UserRatings:
         with self._engine.connect() as conn:

@@ -23,7 +23,7 @@ from data.movies import catalog_movie_ids
 from movierec.commands.guard import CommandError, guarded
 from movierec.commands.store import nonempty_ratings
 from movierec.settings import Settings
-from recommender.artifact import catalog_fingerprint
+from recommender.artifact import catalog_fingerprint, prune
 from recommender.comparison import run_comparison
 from recommender.report import to_markdown
 from recommender.serving import Recommender, UserRatings
@@ -91,6 +91,8 @@ def run_train(settings: Settings, *, seed: int) -> int:
             },
         }
         folder = recommender.save(settings.resolved_models_dir, meta)
+        for removed in prune(settings.resolved_models_dir, keep=settings.models_keep):
+            log.info("removed old model %s (keeping %d)", removed, settings.models_keep)
         log.info(
             "trained %s on %d ratings in %.1f s: %s",
             recommender.algorithm,

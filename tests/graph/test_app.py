@@ -34,7 +34,7 @@ def test_readyz_reports_the_model(http: TestClient, services: Services) -> None:
     assert http.get("/readyz").json() == {
         "status": "ready",
         "store": "ok",
-        "model": {"kind": "model", "algorithm": served.algorithm},
+        "model": {"kind": "model", "algorithm": served.algorithm, "version": served.version},
     }
 
 
@@ -132,6 +132,7 @@ def test_an_artifact_of_an_older_format_falls_back_to_popularity(
         assert client.get("/readyz").json()["model"] == {
             "kind": "popularity",
             "algorithm": "popularity-count",
+            "version": None,
         }
     services.engine.dispose()
 

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender.artifact import FORMAT_VERSION, LATEST, ArtifactError, catalog_fingerprint
+from recommender.artifact import (
+    FORMAT_VERSION,
+    LATEST,
+    ArtifactError,
+    catalog_fingerprint,
+    latest_version,
+    prune,
+)
 from recommender.models.popularity import Popularity
 from recommender.serving import Recommender, UserRatings
 from tests.recommender.conftest import SMALL
@@ -98,6 +105,27 @@ def test_latest_points_at_the_newest_version(model: Recommender, tmp_path: Path)
     saved(model, tmp_path)
     second = saved(model, tmp_path)
     assert (tmp_path / LATEST).read_text().strip() == second.name
+    assert latest_version(tmp_path) == second.name
+    loaded = Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
+    assert loaded.version == loaded.meta["version"] == second.name
+
+
+def test_pruning_keeps_the_newest_artifacts_and_the_latest(model: Recommender, tmp_path: Path):
+    folders = [saved(model, tmp_path) for _ in range(4)]
+    (tmp_path / "not-an-artifact").mkdir()
+    assert prune(tmp_path, keep=2) == folders[:2]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted(
+        [folders[2].name, folders[3].name, "not-an-artifact"]
+    )
+    (tmp_path / LATEST).write_text(folders[2].name + "\n")  # rolled back by hand
+    assert prune(tmp_path, keep=1) == []
+    with pytest.raises(ValueError, match="keep at least 1"):
+        prune(tmp_path, keep=0)
+
+
+def test_no_latest_pointer_has_no_version(tmp_path: Path):
+    assert latest_version(tmp_path) is None
+    assert latest_version(tmp_path / "missing") is None
 
 
 def rewrite(folder: Path, arrays: dict[str, np.ndarray], **meta_changes: object) -> None:
