@@ -72,12 +72,18 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds per path")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="only the two served paths, each against its framework floor (bench/floor_app.py) "
+        "with the same workers, in the same run, with the ratio",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
     with server(args.url, args.workers) as url:
-        results = measure(url, args)
+        results = against_floor(url, args) if args.floor else measure(url, args)
     print(f"\n{'path':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  errors")
     for r in results:
         print(
@@ -116,6 +122,71 @@ def measure(url: str, args: argparse.Namespace) -> list[Result]:
         finally:
             hammer.wait()
     return results
+
+
+def against_floor(url: str, args: argparse.Namespace) -> list[Result]:
+    """movierec's two served paths and their floors, alternating, with movierec's share.
+
+    The legacy floor answers with movierec's own body for user 1, so both send the same bytes.
+    """
+    token = login_token(url)
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        body = Path(folder) / "legacy.json"
+        with urllib.request.urlopen(f"{url}/user/1/recommendations", timeout=30) as response:
+            body.write_bytes(response.read())
+        query = json.dumps({"query": GRAPHQL_QUERY})
+        graphql = post_script(
+            Path(folder) / "graphql.lua",
+            query,
+            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        floor_graphql = post_script(
+            Path(folder) / "floor.lua", query, {"Content-Type": "application/json"}
+        )
+        env = {**os.environ, "MOVIEREC_FLOOR_LEGACY": str(body)}
+        paths = (
+            ("GET /user/1/recommendations", "legacy_app", "/user/1/recommendations", None),
+            ("POST /graphql viewer.recommendations(10)", "graphql_app", "/graphql", graphql),
+        )
+        for name, floor_app, path, script in paths:
+            floor_script = floor_graphql if script else None
+            with floor_server(floor_app, args.workers, env) as floor:
+                low = wrk(f"floor: {name}", f"{floor}{path}", args, floor_script)
+            served = wrk(name, f"{url}{path}", args, script)
+            ratio = served.requests_per_second / low.requests_per_second
+            results += [low, served]
+            print(f"{name}: {ratio:.2f} of the floor", flush=True)
+    return results
+
+
+@contextmanager
+def floor_server(factory: str, workers: int, env: dict[str, str]) -> Iterator[str]:
+    """A floor app of bench/floor_app.py under uvicorn, as `movierec serve` runs movierec."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", f"floor_app:{factory}", "--factory"]
+    command += ["--app-dir", str(PROJECT_ROOT / "bench"), "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(
+            base,
+            process,
+            path="/user/1/recommendations"
+            if "legacy" in factory
+            else "/graphql?query=%7B__typename%7D",
+        )
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wrk(name: str, url: str, args: argparse.Namespace, script: Path | None = None) -> Result:
@@ -171,9 +242,7 @@ def server(url: str | None, workers: int) -> Iterator[str]:
     if url:
         yield url.rstrip("/")
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "movierec", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=PROJECT_ROOT,
@@ -189,14 +258,16 @@ def server(url: str | None, workers: int) -> Iterator[str]:
         process.wait(30)
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
+def wait_ready(
+    base: str, process: subprocess.Popen[bytes], timeout: float = 300, path: str = "/readyz"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"the server exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                print("ready:", response.read().decode(), flush=True)
+            with urllib.request.urlopen(f"{base}{path}", timeout=2) as response:
+                print("ready:", response.read().decode()[:200], flush=True)
                 return
         except OSError:
             time.sleep(0.5)
