@@ -51,8 +51,12 @@ class ALSParams:
     item_factor_reg: float = 15.0
 
     def __post_init__(self) -> None:
-        penalties = (self.user_bias_reg, self.user_factor_reg)
-        penalties += (self.item_bias_reg, self.item_factor_reg)
+        penalties = (
+            self.user_bias_reg,
+            self.user_factor_reg,
+            self.item_bias_reg,
+            self.item_factor_reg,
+        )
         if self.factors < 1 or self.epochs < 1 or min(penalties) <= 0:
             raise ValueError(f"ALS needs factors, epochs and penalties above 0, got {self}")
 
@@ -150,7 +154,7 @@ def _solve_side(
     ridge = np.diag(penalty)
 
     def solve_block(start: int) -> int:
-        stop = min(start + SOLVE_BLOCK, ratings.shape[0])
+        stop: int = min(start + SOLVE_BLOCK, int(ratings.shape[0]))
         grams = np.repeat(ridge[np.newaxis], stop - start, axis=0)
         for row in range(start, stop):
             if indptr[row] < indptr[row + 1]:
