@@ -1,7 +1,7 @@
 """A covering index for the request path's read of one user's ratings.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 03:40:51.140638
 
 ``data.ratings.user_rating_arrays`` reads ``movie_id`` and ``rating`` of one user; with
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
