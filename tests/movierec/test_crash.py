@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from data.db import open_store
 from data.schema import ratings
 from tests.graph.conftest import DEMO_PASSWORD, LOGIN, MOVIES, USERS, populate, save_small_model
+from tests.live_server import free_port
 
 ACKNOWLEDGED_BEFORE_KILL = 150
 DEADLINE_SECONDS = 120
@@ -34,12 +34,6 @@ mutation($m: Int!, $r: Float!) {
 """
 
 Key = tuple[int, int]  # (user, movie)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -10,11 +10,9 @@ web app and GraphiQL must come out of the installed package.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
 import venv
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 from tests.etl.conftest import write_movielens
+from tests.live_server import free_port, wait_for
 from tests.recommender.synthetic import synthetic_ratings
 
 pytestmark = [pytest.mark.install, pytest.mark.timeout(600)]
@@ -97,12 +96,6 @@ def write_ratings_folder(directory: Path) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def installed(tmp_path: Path) -> tuple[Path, dict[str, str], Path]:
     """(virtualenv, environment, an unrelated working folder) with the wheel installed."""
@@ -118,20 +111,6 @@ def installed(tmp_path: Path) -> tuple[Path, dict[str, str], Path]:
         "OPENBLAS_NUM_THREADS": "1",
     }
     return root, env, elsewhere
-
-
-def wait_healthy(process: subprocess.Popen[str], url: str, log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"movierec serve exited {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"movierec serve not healthy after {READY_TIMEOUT_S} s:\n{log.read_text()}")
 
 
 def test_the_installed_wheel_loads_trains_and_serves_from_anywhere(
@@ -168,7 +147,13 @@ def test_the_installed_wheel_loads_trains_and_serves_from_anywhere(
             text=True,
         )
     try:
-        wait_healthy(server, url, log)
+        wait_for(
+            server,
+            lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200,
+            timeout=READY_TIMEOUT_S,
+            what="movierec serve not healthy",
+            log=log.read_text,
+        )
         with httpx.Client(base_url=url, timeout=30) as http:
             assert http.get("/readyz").json()["model"]["kind"] == "model"
 

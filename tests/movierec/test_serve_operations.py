@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from data.db import open_store
 from data.schema import ratings
 from tests.graph.conftest import populate
 from tests.graph.test_metrics import samples
+from tests.live_server import free_port, wait_for
 
 START_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 30
@@ -53,33 +52,12 @@ class Served:
         return sorted(self.tmp.glob("movierec-metrics-*"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _worker_pids(served: Served) -> set[str]:
     return {
         dict(labels)["pid"]
         for name, labels in served.metrics()
         if name == "movierec_model_version_timestamp_seconds"
     }
-
-
-def _wait_for_both_workers(served: Served) -> None:
-    """Each worker publishes its model as it starts: two pid series mean both are serving."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            pytest.fail(f"movierec serve exited with {served.process.returncode}:\n{served.tail()}")
-        try:
-            if len(_worker_pids(served)) == 2:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"two workers not serving after {START_TIMEOUT_S} s:\n{served.tail()}")
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +80,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         if not name.startswith(("MOVIEREC_", "PROMETHEUS_"))
     }
     env.update({"MOVIEREC_DATA_DIR": str(data), "TMPDIR": str(tmp)})
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "movierec", "serve", "--host", "127.0.0.1"]
     stdout, stderr = root / "stdout.log", root / "stderr.log"
     with stdout.open("wb") as out, stderr.open("wb") as err:
@@ -115,7 +93,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
     served = Served(process, f"http://127.0.0.1:{port}", stdout, stderr, tmp)
     try:
-        _wait_for_both_workers(served)
+        # Each worker publishes its model as it starts: two pid series mean both are serving.
+        wait_for(
+            served.process,
+            lambda: len(_worker_pids(served)) == 2,
+            timeout=START_TIMEOUT_S,
+            what="two workers not serving",
+            log=served.tail,
+            interval=0.5,
+        )
         yield served
     finally:
         if process.poll() is None:

@@ -30,7 +30,8 @@ from recommender.models.puresvd import PureSVDParams
 from recommender.models.rating import SVDParams
 from recommender.training import ServedConfig, fit_recommender
 from tests.graph.conftest import populate
-from tests.movierec.test_serve_operations import Served, _free_port
+from tests.live_server import free_port, wait_for
+from tests.movierec.test_serve_operations import Served
 
 SWITCH_TIMEOUT_S = 120
 START_TIMEOUT_S = 180
@@ -59,18 +60,17 @@ def served_versions(served: Served) -> dict[str, float]:
 
 
 def wait_until_both_serve(served: Served, created: float, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            pytest.fail(f"movierec serve exited with {served.process.returncode}:\n{served.tail()}")
-        try:
-            versions = served_versions(served)
-            if len(versions) == 2 and all(abs(v - created) < 1e-3 for v in versions.values()):
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"both workers not on the new model after {timeout} s:\n{served.tail()}")
+    def both_on_it() -> bool:
+        versions = served_versions(served)
+        return len(versions) == 2 and all(abs(v - created) < 1e-3 for v in versions.values())
+
+    wait_for(
+        served.process,
+        both_on_it,
+        timeout=timeout,
+        what="both workers not on the new model",
+        log=served.tail,
+    )
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Served, Engine, Path]]:
     env.update(
         {"MOVIEREC_DATA_DIR": str(data), "TMPDIR": str(tmp), "MOVIEREC_MODEL_CHECK_SECONDS": "0.2"}
     )
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "movierec", "serve", "--host", "127.0.0.1"]
     stdout, stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
     with stdout.open("wb") as out, stderr.open("wb") as err:

@@ -9,10 +9,8 @@ nothing waits on a network this machine does not have.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
 from tests.conftest import PROJECT_ROOT
+from tests.live_server import free_port, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,26 +51,6 @@ class Server:
         return self.log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(process: subprocess.Popen[bytes], server: Server) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"movierec serve exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"movierec serve not ready after {READY_TIMEOUT_S} s:\n{server.log_tail()}")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("browser"):
@@ -84,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path) -> Ite
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)")
     data_dir = tmp_path_factory.mktemp("served")
-    port = _free_port()
+    port = free_port()
     server = Server(url=f"http://127.0.0.1:{port}", log_path=data_dir / "server.log")
     env = {
         **os.environ,
@@ -102,7 +81,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path) -> Ite
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_ready(process, server)
+        wait_for(
+            process,
+            lambda: httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200,
+            timeout=READY_TIMEOUT_S,
+            what="movierec serve not ready",
+            log=server.log_tail,
+            interval=0.5,
+        )
         yield server
     finally:
         process.terminate()
