@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from data.schema import genres, movie_genres, movies, ratings
+from data.titles import readable_title
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +122,23 @@ class SearchEntry:
 
     id: int
     title: str
+    display_title: str
     original_title: str
     year: int | None
 
 
 def search_index(conn: Connection) -> list[SearchEntry]:
-    """Every movie's searchable fields, by id."""
+    """Every movie's searchable fields, by id; the display title so that "the godfather"
+    finds "Godfather, The"."""
     query = select(movies.c.id, movies.c.title, movies.c.original_title, movies.c.year)
     return [
-        SearchEntry(movie_id, title.lower(), (original or "").lower(), year)
+        SearchEntry(
+            movie_id,
+            title.lower(),
+            readable_title(title).display.lower(),
+            (original or "").lower(),
+            year,
+        )
         for movie_id, title, original, year in conn.execute(query.order_by(movies.c.id))
     ]
 

@@ -7,6 +7,7 @@ from dataclasses import fields
 import strawberry
 
 from data.movies import MovieRow
+from data.titles import readable_title
 from graph.context import Info
 from graph.fields import field
 from graph.movies.image_size import ImageSize, image_url
@@ -16,7 +17,16 @@ from graph.movies.rating_stats import RatingStats
 @strawberry.type(description="A movie; title is without the year, which is a field of its own.")
 class Movie:
     id: int
-    title: str
+    title: str = strawberry.field(
+        description=(
+            "The title as MovieLens files it, without the year: the article behind "
+            '("Godfather, The") and alternatives in parentheses ("Seven (a.k.a. Se7en)"). '
+            "Unchanged for existing clients; show displayTitle to people."
+        )
+    )
+    movielens_title: str = strawberry.field(
+        description='The MovieLens title byte for byte, year included: "Godfather, The (1972)".'
+    )
     year: int | None
     genres: list[str]
     original_title: str | None
@@ -32,6 +42,25 @@ class Movie:
         its one annotation above."""
         values = {field.name: getattr(row, field.name) for field in fields(cls) if field.init}
         return cls(**values | {"genres": list(row.genres)})
+
+    @strawberry.field(
+        description=(
+            'The title as people read it: the article in front ("The Godfather"), without '
+            'the alternatives ("Seven"), which are in alsoKnownAs, and without the year.'
+        )
+    )
+    def display_title(self) -> str:
+        return readable_title(self.title).display
+
+    @strawberry.field(
+        description=(
+            "Other names of the movie from MovieLens' parentheses, a.k.a. and original-language "
+            'titles alike, each with its article in front ("Se7en", "La Cité des enfants '
+            'perdus"); empty when there are none.'
+        )
+    )
+    def also_known_as(self) -> list[str]:
+        return list(readable_title(self.title).also_known_as)
 
     @strawberry.field
     def poster_url(self, size: ImageSize = ImageSize.W342) -> str | None:

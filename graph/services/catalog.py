@@ -120,8 +120,10 @@ class Catalog:
     ) -> tuple[list[MovieRow], int]:
         """One page of matching movies and the total number of matches.
 
-        ``search`` is a case-insensitive substring of the title (without the year) or of the
-        original title. Ties in every order fall back to the id, so pages never overlap.
+        ``search`` is a case-insensitive substring of the title (without the year, as MovieLens
+        files it or as displayed) or of the original title. Title order is MovieLens' filing
+        order, which ignores a leading article ("The Godfather" sorts under G). Ties in every
+        order fall back to the id, so pages never overlap.
         """
         check_page_size(first)
         if search is not None and len(search) > MAX_SEARCH_LENGTH:
@@ -132,7 +134,12 @@ class Catalog:
             entry
             for entry in self._search_index()
             if (members is None or entry.id in members)
-            and (needle is None or needle in entry.title or needle in entry.original_title)
+            and (
+                needle is None
+                or needle in entry.title
+                or needle in entry.display_title
+                or needle in entry.original_title
+            )
         ]
         matches.sort(key=self._sort_key(order))
         page = [entry.id for entry in matches[offset : offset + first]]

@@ -16,7 +16,8 @@ const MOVIE = /* GraphQL */ `
     viewer { id }
     movie(id: $id) {
       id
-      title
+      displayTitle
+      alsoKnownAs
       year
       genres
       overview
@@ -91,8 +92,8 @@ export function renderDetail(view, { params: [id], cameFrom }) {
     if (!stillSignedIn(data)) return;
     const { movie } = data;
     if (movie === null) return notFound(heading, body);
-    heading.textContent = movie.title;
-    document.title = `${movie.title} – movierec`;
+    heading.textContent = movie.displayTitle;
+    document.title = `${movie.displayTitle} – movierec`;
     const stats = el("p", { className: "stats" }, statsText(movie.ratingStats));
     const similar = movieRow({
       heading: "Similar movies",
@@ -102,7 +103,7 @@ export function renderDetail(view, { params: [id], cameFrom }) {
     body.replaceChildren(
       picture({
         urls: [movie.backdropUrl, movie.posterUrl],
-        title: movie.title,
+        title: movie.displayTitle,
         className: "backdrop",
       }),
       el(
@@ -113,10 +114,12 @@ export function renderDetail(view, { params: [id], cameFrom }) {
           { className: "meta" },
           [yearText(movie.year), movie.genres.join(", ")].filter(Boolean).join(" · "),
         ),
+        movie.alsoKnownAs.length > 0 &&
+          el("p", { className: "aka" }, `Also known as ${movie.alsoKnownAs.join(" · ")}`),
         stats,
         starRating({
           movieId: movie.id,
-          title: movie.title,
+          title: movie.displayTitle,
           value: movie.viewerRating,
           onSaved: ({ ratingStats }) => (stats.textContent = statsText(ratingStats)),
           removable: true,

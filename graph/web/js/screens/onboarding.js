@@ -95,7 +95,7 @@ export function renderOnboarding(view) {
             movieCard(movie, {
               below: starRating({
                 movieId: movie.id,
-                title: movie.title,
+                title: movie.displayTitle,
                 value: movie.viewerRating,
                 onSaved,
                 compact: true,

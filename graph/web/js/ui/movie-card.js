@@ -7,7 +7,7 @@ import { picture } from "./picture.js";
 export const CARD_FIELDS = /* GraphQL */ `
   fragment CardFields on Movie {
     id
-    title
+    displayTitle
     year
     posterUrl(size: W342)
   }
@@ -26,7 +26,7 @@ function ownRating(rating) {
 }
 
 /**
- * @param {{ id: number, title: string, year: number | null, posterUrl: string | null }} movie
+ * @param {{ id: number, displayTitle: string, year: number | null, posterUrl: string | null }} movie
  * @param {{ below?: Node, rating?: number | null }} [extras] `below`: controls under the link
  *   (onboarding puts the star rating there); `rating`: the viewer's own stars, shown on the card
  * @returns {HTMLElement}
@@ -38,8 +38,9 @@ export function movieCard(movie, { below, rating } = {}) {
     el(
       "a",
       { className: "card-link", href: `#/movie/${movie.id}` },
-      picture({ urls: [movie.posterUrl], title: movie.title, className: "poster" }),
-      el("span", { className: "card-title" }, movie.title),
+      picture({ urls: [movie.posterUrl], title: movie.displayTitle, className: "poster" }),
+      // Clamped to two lines; the full title is the link's name for screen readers and a hover.
+      el("span", { className: "card-title", title: movie.displayTitle }, movie.displayTitle),
       el(
         "span",
         { className: "card-year" },

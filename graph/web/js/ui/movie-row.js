@@ -9,7 +9,7 @@ import { rovingFocus } from "./roving.js";
 let rowCount = 0;
 
 /**
- * @typedef {{ id: number, title: string, year: number | null, posterUrl: string | null,
+ * @typedef {{ id: number, displayTitle: string, year: number | null, posterUrl: string | null,
  *   ownRating?: number | null }} RowMovie `ownRating`: the viewer's stars, drawn on the card
  * @param {{
  *   heading: string,

@@ -13,7 +13,11 @@ export function picture({ urls, title, className = "" }) {
   const frame = el(
     "div",
     { className: `picture ${className}`.trim() },
-    el("span", { className: "picture-fallback", "aria-hidden": "true" }, title),
+    el(
+      "span",
+      { className: "picture-fallback", "aria-hidden": "true" },
+      el("span", { className: "picture-fallback-text" }, title),
+    ),
   );
   const candidates = urls.filter(Boolean);
   if (candidates.length === 0) return frame;
