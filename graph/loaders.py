@@ -17,6 +17,7 @@ from graph.movies import loaders as movies
 from graph.ratings import loaders as ratings
 from graph.recommendations import loaders as recommendations
 from graph.services.bundle import Services
+from graph.services.recommendations import Reason
 from graph.threads import Run
 
 
@@ -50,6 +51,17 @@ class Loaders:
         return DataLoader(
             partial(
                 recommendations.predicted_ratings,
+                self._services.recommendations,
+                self._viewer_id,
+                self._run,
+            )
+        )
+
+    @cached_property
+    def reasons(self) -> DataLoader[int, list[Reason] | None]:
+        return DataLoader(
+            partial(
+                recommendations.reasons,
                 self._services.recommendations,
                 self._viewer_id,
                 self._run,

@@ -12,6 +12,7 @@ from graph.context import Info
 from graph.fields import field
 from graph.movies.image_size import ImageSize, image_url
 from graph.movies.rating_stats import RatingStats
+from graph.recommendations.reason import Reason
 
 
 @strawberry.type(description="A movie; title is without the year, which is a field of its own.")
@@ -84,6 +85,21 @@ class Movie:
         return await info.context.loaders.predicted_rating.load(self.id)
 
     @field(
+        description=(
+            "Why the model ranks this movie for the viewer: up to three of the viewer's rated "
+            "movies that contribute most to its ranking score, strongest first (with "
+            "predictedRating, what a recommendation shows). Empty when no rating argues for it "
+            "(a viewer without ratings gets the most-rated list); null signed out. Batched: "
+            "the reasons of a whole list cost one model call."
+        )
+    )
+    async def because(self, info: Info) -> list[Reason] | None:
+        reasons = await info.context.loaders.reasons.load(self.id)
+        if reasons is None:
+            return None
+        return [Reason(movie_id=r.movie_id, rating=r.rating, share=r.share) for r in reasons]
+
+    @strawberry.field(
         description=(
             "Movies like this one: item neighbours by shrunk Pearson similarity of ratings, "
             "filled by item-factor cosine where a movie has few."

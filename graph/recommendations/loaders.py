@@ -1,8 +1,9 @@
-"""Batch function behind the predicted-rating DataLoader: one fold-in for all keys of a tick."""
+"""Batch functions behind the predicted-rating and reason DataLoaders: one model call for all
+keys of a tick, so a list of ten recommendations costs one fold-in and one explanation."""
 
 from __future__ import annotations
 
-from graph.services.recommendations import Recommendations
+from graph.services.recommendations import Reason, Recommendations
 from graph.threads import Run
 
 
@@ -14,3 +15,13 @@ async def predicted_ratings(
         return [None] * len(movie_ids)
     user = await run(service.user_ratings, viewer_id)
     return service.predicted(user, movie_ids)
+
+
+async def reasons(
+    service: Recommendations, viewer_id: int | None, run: Run, movie_ids: list[int]
+) -> list[list[Reason] | None]:
+    """Why the model ranks each movie for the viewer; all None signed out."""
+    if viewer_id is None:
+        return [None] * len(movie_ids)
+    user = await run(service.user_ratings, viewer_id)
+    return list(await run(service.reasons, user, movie_ids))

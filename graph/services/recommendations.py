@@ -9,7 +9,10 @@ recommender's cold-start (popularity) list.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from sqlalchemy import Engine
@@ -22,6 +25,46 @@ from recommender.artifact import ArtifactError
 from recommender.serving import Recommender, UserRatings
 
 log = logging.getLogger(__name__)
+
+# At most this many rated movies explain a recommendation: "because you rated A, B and C".
+REASONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One of the user's rated movies behind a recommendation, with its share of the score."""
+
+    movie_id: int
+    rating: float
+    share: float
+
+
+class _Contribution(Protocol):
+    @property
+    def movie_id(self) -> int: ...
+    @property
+    def rating(self) -> float: ...
+    @property
+    def share(self) -> float: ...
+
+
+class _Explanation(Protocol):
+    @property
+    def movie_id(self) -> int: ...
+    @property
+    def because(self) -> Sequence[_Contribution]: ...
+
+
+@runtime_checkable
+class Explains(Protocol):
+    """What the API needs of a recommender to say why it ranks a movie: the user's rated movies
+    by their contribution to each movie's ranking score (``Recommender.explain``, exact for
+    PureSVD, whose score is linear in the ratings). A recommender without it explains nothing:
+    ``because`` answers empty lists rather than an invented reason."""
+
+    def explain(
+        self, user: UserRatings, movie_ids: np.ndarray, *, top: int | None = ...
+    ) -> Sequence[_Explanation]: ...
 
 
 def load_trained(engine: Engine, models_dir: Path) -> Recommender:
@@ -100,6 +143,23 @@ class Recommendations:
         """Predicted ratings in the order of ``movie_ids``; None where the model has no opinion."""
         scores = self.recommender.predict(user, np.array(movie_ids, dtype=np.int64))
         return [None if np.isnan(score) else float(score) for score in scores]
+
+    def reasons(self, user: UserRatings, movie_ids: list[int]) -> list[list[Reason]]:
+        """Per movie of ``movie_ids``, the rated movies that argue *for* it, strongest first.
+
+        Contributions against a movie (a disliked film like it) are left out: "because you
+        rated" names reasons to watch. One model call for the whole list.
+        """
+        found: dict[int, list[Reason]] = {}
+        if isinstance(self.recommender, Explains):
+            wanted = np.array(movie_ids, dtype=np.int64)
+            for explanation in self.recommender.explain(user, wanted, top=REASONS):
+                found[explanation.movie_id] = [
+                    Reason(part.movie_id, part.rating, part.share)
+                    for part in explanation.because
+                    if part.share > 0
+                ]
+        return [found.get(movie_id, []) for movie_id in movie_ids]
 
     def similar(self, movie_id: int, first: int) -> list[int]:
         check_page_size(first)

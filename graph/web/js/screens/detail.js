@@ -3,7 +3,7 @@
 
 import { gql, stillSignedIn } from "../api.js";
 import { el, errorBox, loading, yearText } from "../dom.js";
-import { CARD_FIELDS } from "../ui/movie-card.js";
+import { becauseText, CARD_FIELDS, WHY_FIELDS } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
 import { picture } from "../ui/picture.js";
 import { starRating } from "../ui/star-rating.js";
@@ -25,16 +25,25 @@ const MOVIE = /* GraphQL */ `
       posterUrl(size: W500)
       ratingStats { average count }
       viewerRating
+      ...WhyFields
       similar(first: 12) { ...CardFields }
     }
   }
   ${CARD_FIELDS}
+  ${WHY_FIELDS}
 `;
 
 /** "3.9 average from 215 ratings", or "No ratings yet". */
 function statsText({ average, count }) {
   if (!count || average === null) return "No ratings yet";
   return `${average.toFixed(1)} average from ${count} ${count === 1 ? "rating" : "ratings"}`;
+}
+
+/** "Predicted for you: 4.3 of 5. Because you rated …", for a movie the viewer has not rated. */
+function whyText({ viewerRating, predictedRating, because }) {
+  if (viewerRating !== null || predictedRating === null) return null;
+  const reason = becauseText(because);
+  return `Predicted for you: ${predictedRating.toFixed(1)} of 5.${reason ? ` ${reason}.` : ""}`;
 }
 
 /**
@@ -117,6 +126,7 @@ export function renderDetail(view, { params: [id], cameFrom }) {
         movie.alsoKnownAs.length > 0 &&
           el("p", { className: "aka" }, `Also known as ${movie.alsoKnownAs.join(" · ")}`),
         stats,
+        whyText(movie) && el("p", { className: "why" }, whyText(movie)),
         starRating({
           movieId: movie.id,
           title: movie.displayTitle,

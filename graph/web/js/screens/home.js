@@ -4,7 +4,7 @@
 
 import { gql, stillSignedIn } from "../api.js";
 import { el } from "../dom.js";
-import { CARD_FIELDS } from "../ui/movie-card.js";
+import { CARD_FIELDS, WHY_FIELDS } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
 import { rovingFocus } from "../ui/roving.js";
 
@@ -19,8 +19,9 @@ const WATCHED = /* GraphQL */ `
 `;
 
 const RECOMMENDED = /* GraphQL */ `
-  query Recommended { recommendations(first: 20) { ...CardFields } }
+  query Recommended { recommendations(first: 20) { ...CardFields ...WhyFields } }
   ${CARD_FIELDS}
+  ${WHY_FIELDS}
 `;
 
 const GENRES = /* GraphQL */ `query Genres { genres }`;
@@ -38,9 +39,10 @@ function railQuery(field) {
 
 const GENRE_RECOMMENDATIONS = /* GraphQL */ `
   query GenreRecommendations($genre: String!) {
-    movies: recommendations(first: 20, genre: $genre) { ...CardFields }
+    movies: recommendations(first: 20, genre: $genre) { ...CardFields ...WhyFields }
   }
   ${CARD_FIELDS}
+  ${WHY_FIELDS}
 `;
 
 /** Survives leaving Home, so coming back from a movie shows the same chip. */

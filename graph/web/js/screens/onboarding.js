@@ -3,7 +3,7 @@
 
 import { gql, stillSignedIn } from "../api.js";
 import { el, errorBox, loading } from "../dom.js";
-import { CARD_FIELDS, movieCard } from "../ui/movie-card.js";
+import { CARD_FIELDS, WHY_FIELDS, movieCard } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
 import { starRating } from "../ui/star-rating.js";
 
@@ -19,8 +19,9 @@ const POPULAR = /* GraphQL */ `
 `;
 
 const RECOMMENDED = /* GraphQL */ `
-  query Recommended { recommendations(first: 12) { ...CardFields } }
+  query Recommended { recommendations(first: 12) { ...CardFields ...WhyFields } }
   ${CARD_FIELDS}
+  ${WHY_FIELDS}
 `;
 
 function progressText(count) {

@@ -13,6 +13,33 @@ export const CARD_FIELDS = /* GraphQL */ `
   }
 `;
 
+/** What a recommendation adds to its card: the predicted rating and the model's reasons. */
+export const WHY_FIELDS = /* GraphQL */ `
+  fragment WhyFields on Movie {
+    predictedRating
+    because { movie { displayTitle } }
+  }
+`;
+
+/** "Because you rated Toy Story and Aladdin", or null when there is no reason to give. */
+export function becauseText(because) {
+  const names = (because ?? []).map((reason) => reason.movie?.displayTitle).filter(Boolean);
+  if (names.length === 0) return null;
+  const listed =
+    names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return `Because you rated ${listed}`;
+}
+
+/** "Predicted 4.3 ★" for a movie the viewer has not rated. */
+function predicted(rating) {
+  return el(
+    "span",
+    { className: "card-predicted" },
+    `Predicted ${rating.toFixed(1)}`,
+    el("span", { "aria-hidden": "true" }, " ★"),
+  );
+}
+
 /** "★ 4.5", read out as "Your rating: 4.5 stars". */
 function ownRating(rating) {
   return el(
@@ -26,7 +53,9 @@ function ownRating(rating) {
 }
 
 /**
- * @param {{ id: number, displayTitle: string, year: number | null, posterUrl: string | null }} movie
+ * @param {{ id: number, displayTitle: string, year: number | null, posterUrl: string | null,
+ *   predictedRating?: number | null, because?: { movie: { displayTitle: string } | null }[] | null
+ * }} movie `predictedRating` and `because` (WhyFields) are shown when the query asked for them
  * @param {{ below?: Node, rating?: number | null }} [extras] `below`: controls under the link
  *   (onboarding puts the star rating there); `rating`: the viewer's own stars, shown on the card
  * @returns {HTMLElement}
@@ -47,6 +76,9 @@ export function movieCard(movie, { below, rating } = {}) {
         yearText(movie.year),
         rating !== undefined && rating !== null && ownRating(rating),
       ),
+      typeof movie.predictedRating === "number" && predicted(movie.predictedRating),
+      becauseText(movie.because) &&
+        el("span", { className: "card-why" }, becauseText(movie.because)),
     ),
     below,
   );
