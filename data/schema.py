@@ -100,6 +100,17 @@ ratings = Table(
     Index("ix_ratings_user_movie_rating", "user_id", "movie_id", "rating"),
 )
 
+# Movies a user saved to watch later, newest first on their Watchlist page. A saved movie is left
+# out of the user's recommendations; rating it removes it from here (it has been watched).
+watchlist = Table(
+    "watchlist",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", BigInteger, nullable=False, doc="Unix seconds."),
+    Index("ix_watchlist_user_time", "user_id", "added_at"),
+)
+
 tags = Table(
     "tags",
     metadata,

@@ -19,6 +19,7 @@ from graph.recommendations import loaders as recommendations
 from graph.services.bundle import Services
 from graph.services.recommendations import Reason
 from graph.threads import Run
+from graph.watchlist import loaders as watchlist
 
 
 class Loaders:
@@ -66,4 +67,10 @@ class Loaders:
                 self._viewer_id,
                 self._run,
             )
+        )
+
+    @cached_property
+    def saved(self) -> DataLoader[int, bool | None]:
+        return DataLoader(
+            partial(watchlist.saved, self._services.watchlist, self._viewer_id, self._run)
         )

@@ -1,7 +1,8 @@
 """The GraphQL schema, assembled from its domains, with the request limits and error coding.
 
-Each domain (``movies``, ``accounts``, ``ratings``, ``recommendations``) holds its types, its
-Query and Mutation fields, and its loaders; this module only merges them into one schema. The
+Each domain (``movies``, ``accounts``, ``ratings``, ``recommendations``, ``watchlist``) holds
+its types, its Query and Mutation fields, and its loaders; this module only merges them into one
+schema. The
 order below keeps each root type's fields where ``schema.graphql`` has always listed them.
 """
 
@@ -27,12 +28,13 @@ from graph.metrics import OperationMetrics
 from graph.movies.queries import BrowseQueries, MovieQueries
 from graph.ratings.mutations import RatingMutations
 from graph.recommendations.queries import RecommendationQueries
+from graph.watchlist.mutations import WatchlistMutations
 
 # Distinct query texts kept parsed and validated; clients send a handful of fixed queries.
 QUERY_CACHE_SIZE = 256
 
 Query = merge_types("Query", (AccountQueries, MovieQueries, RecommendationQueries, BrowseQueries))
-Mutation = merge_types("Mutation", (AccountMutations, RatingMutations))
+Mutation = merge_types("Mutation", (AccountMutations, RatingMutations, WatchlistMutations))
 
 
 class _Schema(strawberry.Schema):

@@ -12,10 +12,12 @@ import strawberry
 from data.users import UserRow
 from graph.context import Info
 from graph.fields import field
+from graph.movies.connection import MovieConnection
 from graph.movies.movie import Movie
 from graph.permissions import IsOwnAccount, requires
 from graph.ratings.rating import RatingConnection, RatingOrder, rating_connection
 from graph.recommendations.queries import recommended_movies
+from graph.watchlist.connection import watchlist_connection
 
 
 @strawberry.type
@@ -46,3 +48,12 @@ class User:
         self, info: Info, first: int = 10, genre: str | None = None
     ) -> list[Movie]:
         return await recommended_movies(info, self.id, first, genre)
+
+    @strawberry.field(
+        description="Movies saved to watch later, newest first.",
+        extensions=requires(IsOwnAccount()),
+    )
+    async def watchlist(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> MovieConnection:
+        return await watchlist_connection(info, self.id, first=first, after=after)

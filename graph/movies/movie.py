@@ -80,6 +80,10 @@ class Movie:
     async def viewer_rating(self, info: Info) -> float | None:
         return await info.context.loaders.viewer_rating.load(self.id)
 
+    @field(description="Whether the viewer saved it to watch later; null signed out.")
+    async def in_watchlist(self, info: Info) -> bool | None:
+        return await info.context.loaders.saved.load(self.id)
+
     @field(description="The model's predicted rating for the viewer; null signed out.")
     async def predicted_rating(self, info: Info) -> float | None:
         return await info.context.loaders.predicted_rating.load(self.id)

@@ -14,6 +14,7 @@ from graph.services.ratelimit import AttemptLimits, Limit
 from graph.services.ratings import Ratings
 from graph.services.recommendations import Recommendations, load_recommender
 from graph.services.tokens import RevokedTokens, TokenSigner
+from graph.services.watchlist import Watchlist
 from recommender.serving import Recommender
 
 
@@ -24,6 +25,7 @@ class Services:
     recommendations: Recommendations
     ratings: Ratings
     accounts: Accounts
+    watchlist: Watchlist
 
 
 def build_services(config: AppConfig, recommender: Recommender | None = None) -> Services:
@@ -56,4 +58,5 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
         ),
         ratings=Ratings(engine),
         accounts=accounts,
+        watchlist=Watchlist(engine),
     )

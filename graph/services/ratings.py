@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from data import ratings as queries
+from data import watchlist
 from data.domain import RATING_SCALE
 from data.movies import existing_movie_id
 from data.ratings import RatingOrder, RatingRow
@@ -57,18 +58,19 @@ class Ratings:
             )
         with self._engine.begin() as conn:
             if not existing_movie_id(conn, movie_id):
-                return _no_movie(movie_id)
+                return no_movie(movie_id)
             queries.set_rating(conn, user_id, movie_id, rating, int(time.time()))
+            watchlist.unsave(conn, user_id, movie_id)  # rated means watched: off the list
         return None
 
     def remove(self, user_id: int, movie_id: int) -> Rejected | None:
         """Forget the user's rating of a movie (none is fine); None once done."""
         with self._engine.begin() as conn:
             if not existing_movie_id(conn, movie_id):
-                return _no_movie(movie_id)
+                return no_movie(movie_id)
             queries.remove_rating(conn, user_id, movie_id)
         return None
 
 
-def _no_movie(movie_id: int) -> Rejected:
+def no_movie(movie_id: int) -> Rejected:
     return Rejected(Refusal.MOVIE_NOT_FOUND, f"no movie with id {movie_id}")

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from data.movies import catalog_movie_ids
 from data.ratings import ratings_frame, user_rating_arrays
+from data.watchlist import saved_ids
 from graph.services.catalog import Catalog, check_page_size
 from recommender import artifact
 from recommender.artifact import ArtifactError
@@ -131,13 +132,17 @@ class Recommendations:
         return UserRatings(movie_ids=movie_ids, ratings=ratings)
 
     def for_user(self, user_id: int, first: int, genre: str | None = None) -> list[int]:
-        """Movie ids to recommend, best first, among movies the user has not rated."""
+        """Movie ids to recommend, best first, among movies the user has neither rated nor
+        saved to their watchlist (a saved movie is already chosen; it returns once unsaved)."""
         check_page_size(first)
         allowed = None
         if genre is not None:
             allowed = np.fromiter(self._catalog.genre_members(genre), dtype=np.int64)
-        ranked = self.recommender.top_n(self.user_ratings(user_id), first, allowed=allowed)
-        return [movie_id for movie_id, _score in ranked]
+        with self._engine.connect() as conn:
+            saved = set(saved_ids(conn, user_id))
+        user = self.user_ratings(user_id)
+        ranked = self.recommender.top_n(user, first + len(saved), allowed=allowed)
+        return [movie_id for movie_id, _score in ranked if movie_id not in saved][:first]
 
     def predicted(self, user: UserRatings, movie_ids: list[int]) -> list[float | None]:
         """Predicted ratings in the order of ``movie_ids``; None where the model has no opinion."""

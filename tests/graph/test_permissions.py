@@ -32,6 +32,10 @@ GUARDED = {
     ("Mutation", "logout"): "mutation { logout }",
     ("Mutation", "rateMovie"): "mutation { rateMovie(movieId: 1, rating: 4.0) { __typename } }",
     ("Mutation", "removeRating"): "mutation { removeRating(movieId: 2) { __typename } }",
+    ("Mutation", "addToWatchlist"): "mutation { addToWatchlist(movieId: 1) { __typename } }",
+    ("Mutation", "removeFromWatchlist"): (
+        "mutation { removeFromWatchlist(movieId: 1) { __typename } }"
+    ),
 }
 
 
@@ -60,6 +64,7 @@ def test_the_guarded_fields_are_the_ones_listed() -> None:
         ("User", "ratingCount"),
         ("User", "ratings"),
         ("User", "recommendations"),
+        ("User", "watchlist"),
     }
 
 
@@ -129,7 +134,7 @@ def run_spy(services: Services, query: str, viewer_id: int | None) -> dict[str, 
 @pytest.mark.parametrize("viewer_id", [None, 2])
 @pytest.mark.parametrize(
     "field",
-    ["ratingCount", "ratings { totalCount }", "recommendations { id }"],
+    ["ratingCount", "ratings { totalCount }", "recommendations { id }", "watchlist { totalCount }"],
 )
 def test_another_users_private_fields_fail_closed(
     services: Services, viewer_id: int | None, field: str

@@ -1,0 +1,1 @@
+"""Watchlist: movies the viewer saved to watch later, saving and unsaving them."""
