@@ -14,6 +14,7 @@ import { renderOnboarding } from "./screens/onboarding.js";
 import { renderProfile } from "./screens/profile.js";
 import { renderRatings } from "./screens/ratings.js";
 import { renderSearch } from "./screens/search.js";
+import { renderWatchlist } from "./screens/watchlist.js";
 import { el } from "./dom.js";
 import { getToken, onOtherTabSessionChange, takeNotice } from "./session.js";
 import { searchBox } from "./ui/search-box.js";
@@ -25,6 +26,7 @@ const ROUTES = [
   { pattern: /^\/movie\/(\d+)$/, render: renderDetail, title: "Movie" },
   { pattern: /^\/search$/, render: renderSearch, title: "Search" },
   { pattern: /^\/ratings$/, render: renderRatings, title: "Your ratings" },
+  { pattern: /^\/watchlist$/, render: renderWatchlist, title: "Your watchlist" },
   { pattern: /^\/profile$/, render: renderProfile, title: "Profile" },
   { pattern: /^\/onboarding$/, render: renderOnboarding, title: "Welcome" },
 ];

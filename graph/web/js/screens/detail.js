@@ -6,6 +6,7 @@ import { el, errorBox, loading, yearText } from "../dom.js";
 import { becauseText, CARD_FIELDS, WHY_FIELDS } from "../ui/movie-card.js";
 import { movieRow } from "../ui/movie-row.js";
 import { picture } from "../ui/picture.js";
+import { watchlistButton } from "../ui/watchlist-button.js";
 import { starRating } from "../ui/star-rating.js";
 
 /** GraphQL's Int is 32-bit: a larger id is no movie, not a request to send. */
@@ -25,6 +26,7 @@ const MOVIE = /* GraphQL */ `
       posterUrl(size: W500)
       ratingStats { average count }
       viewerRating
+      inWatchlist
       ...WhyFields
       similar(first: 12) { ...CardFields }
     }
@@ -127,6 +129,7 @@ export function renderDetail(view, { params: [id], cameFrom }) {
           el("p", { className: "aka" }, `Also known as ${movie.alsoKnownAs.join(" · ")}`),
         stats,
         whyText(movie) && el("p", { className: "why" }, whyText(movie)),
+        el("p", { className: "save-row" }, watchlistButton(movie)),
         starRating({
           movieId: movie.id,
           title: movie.displayTitle,

@@ -5,6 +5,7 @@
 import { gql, stillSignedIn } from "../api.js";
 import { el } from "../dom.js";
 import { CARD_FIELDS, WHY_FIELDS } from "../ui/movie-card.js";
+import { EMPTY_WATCHLIST, WATCHLIST } from "./watchlist.js";
 import { movieRow } from "../ui/movie-row.js";
 import { rovingFocus } from "../ui/roving.js";
 
@@ -129,6 +130,17 @@ export function renderHome(view) {
     empty: () => "No recommendations yet.",
   });
 
+  const saved = movieRow({
+    heading: "Your watchlist",
+    load: async () => {
+      const data = await gql(WATCHLIST, { first: 20, after: null });
+      if (!stillSignedIn(data)) return null;
+      return data.viewer.watchlist.edges.map(({ node }) => node);
+    },
+    seeAll: { href: "#/watchlist", label: "See all movies on your watchlist" },
+    empty: () => EMPTY_WATCHLIST,
+  });
+
   const chipRow = movieRow({
     heading: chipHeading(selected),
     load: () => chipLoader(selected)(),
@@ -179,6 +191,7 @@ export function renderHome(view) {
       scroller.element,
       chipRow.element,
     ),
+    saved.element,
   );
-  return Promise.all([watched.ready, recommended.ready, chipRow.ready, genresLoaded]);
+  return Promise.all([watched.ready, recommended.ready, chipRow.ready, saved.ready, genresLoaded]);
 }

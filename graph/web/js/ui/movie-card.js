@@ -3,6 +3,7 @@
 
 import { el, yearText } from "../dom.js";
 import { picture } from "./picture.js";
+import { watchlistButton } from "./watchlist-button.js";
 
 export const CARD_FIELDS = /* GraphQL */ `
   fragment CardFields on Movie {
@@ -10,6 +11,7 @@ export const CARD_FIELDS = /* GraphQL */ `
     displayTitle
     year
     posterUrl(size: W342)
+    inWatchlist
   }
 `;
 
@@ -80,6 +82,7 @@ export function movieCard(movie, { below, rating } = {}) {
       becauseText(movie.because) &&
         el("span", { className: "card-why" }, becauseText(movie.because)),
     ),
+    typeof movie.inWatchlist === "boolean" && watchlistButton(movie, { compact: true }),
     below,
   );
 }
