@@ -1,8 +1,8 @@
 """The watchlist table: movies a user saved to watch later (issue 13).
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-01 03:45:10.346459
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01 03:59:33.999897
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
