@@ -9,10 +9,8 @@ recommender's cold-start (popularity) list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 from sqlalchemy import Engine
@@ -38,34 +36,6 @@ class Reason:
     movie_id: int
     rating: float
     share: float
-
-
-class _Contribution(Protocol):
-    @property
-    def movie_id(self) -> int: ...
-    @property
-    def rating(self) -> float: ...
-    @property
-    def share(self) -> float: ...
-
-
-class _Explanation(Protocol):
-    @property
-    def movie_id(self) -> int: ...
-    @property
-    def because(self) -> Sequence[_Contribution]: ...
-
-
-@runtime_checkable
-class Explains(Protocol):
-    """What the API needs of a recommender to say why it ranks a movie: the user's rated movies
-    by their contribution to each movie's ranking score (``Recommender.explain``, exact for
-    PureSVD, whose score is linear in the ratings). A recommender without it explains nothing:
-    ``because`` answers empty lists rather than an invented reason."""
-
-    def explain(
-        self, user: UserRatings, movie_ids: np.ndarray, *, top: int | None = ...
-    ) -> Sequence[_Explanation]: ...
 
 
 def load_trained(engine: Engine, models_dir: Path) -> Recommender:
@@ -156,14 +126,13 @@ class Recommendations:
         rated" names reasons to watch. One model call for the whole list.
         """
         found: dict[int, list[Reason]] = {}
-        if isinstance(self.recommender, Explains):
-            wanted = np.array(movie_ids, dtype=np.int64)
-            for explanation in self.recommender.explain(user, wanted, top=REASONS):
-                found[explanation.movie_id] = [
-                    Reason(part.movie_id, part.rating, part.share)
-                    for part in explanation.because
-                    if part.share > 0
-                ]
+        wanted = np.array(movie_ids, dtype=np.int64)
+        for explanation in self.recommender.explain(user, wanted, top=REASONS):
+            found[explanation.movie_id] = [
+                Reason(part.movie_id, part.rating, part.share)
+                for part in explanation.because
+                if part.share > 0
+            ]
         return [found.get(movie_id, []) for movie_id in movie_ids]
 
     def similar(self, movie_id: int, first: int) -> list[int]:

@@ -1,8 +1,8 @@
 """Movie.because: the viewer's rated movies behind a recommendation, batched per list.
 
-The recommender on this branch has no ``explain`` yet (it comes with the models' work), so the
-tests give one to a subclass: what the API does with an explanation is tested here, the
-explanation's arithmetic in the recommender's own tests.
+The first test gives the recommender a scripted ``explain`` (a subclass) to pin what the API
+does with an explanation; the others go through the served model's own ``Recommender.explain``,
+whose arithmetic the recommender's tests check.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine
 
+from data.ratings import ratings_frame
 from graph.services.bundle import Services
-from graph.services.recommendations import REASONS, Explains
+from graph.services.recommendations import REASONS
 from recommender.serving import Recommender, UserRatings
 from tests.graph.conftest import GraphQL
 
@@ -72,7 +74,6 @@ def explaining(recommender: Recommender) -> ExplainingRecommender:
 def test_reasons_are_the_viewers_rated_movies_that_argue_for_it(
     explaining: ExplainingRecommender, services: Services, gql: GraphQL
 ) -> None:
-    assert isinstance(explaining, Explains)
     services.recommendations.recommender = explaining
     data = gql(QUERY, token=gql.login("user2"))["data"]
     rated = {
@@ -92,7 +93,26 @@ def test_reasons_are_the_viewers_rated_movies_that_argue_for_it(
             assert reason["movie"]["displayTitle"].startswith("Film ")
 
 
-def test_a_recommender_without_explain_gives_no_reasons(gql: GraphQL) -> None:
+def test_the_served_models_reasons_are_rated_movies_arguing_for_it(gql: GraphQL) -> None:
+    """Through ``Recommender.explain`` itself (PureSVD, whose score is a sum over the ratings)."""
+    data = gql(QUERY, token=gql.login("user2"))["data"]
+    rated = {e["node"]["movie"]["id"] for e in data["viewer"]["ratings"]["edges"]}
+    recommended = data["recommendations"]
+    assert any(movie["because"] for movie in recommended)
+    for movie in recommended:
+        reasons = movie["because"]
+        assert len(reasons) <= REASONS
+        shares = [reason["share"] for reason in reasons]
+        assert all(share > 0 for share in shares)
+        assert shares == sorted(shares, reverse=True)
+        assert {reason["movie"]["id"] for reason in reasons} <= rated
+
+
+def test_the_popularity_fallback_gives_no_reasons(
+    gql: GraphQL, services: Services, store: Engine
+) -> None:
+    with store.connect() as conn:
+        services.recommendations.recommender = Recommender.popularity(ratings_frame(conn))
     recommended = gql(QUERY, token=gql.login("user2"))["data"]["recommendations"]
     assert recommended
     assert all(movie["because"] == [] for movie in recommended)
