@@ -49,7 +49,7 @@ class User:
     ) -> list[Movie]:
         return await recommended_movies(info, self.id, first, genre)
 
-    @strawberry.field(
+    @field(
         description="Movies saved to watch later, newest first.",
         extensions=requires(IsOwnAccount()),
     )

@@ -44,7 +44,7 @@ class Movie:
         values = {field.name: getattr(row, field.name) for field in fields(cls) if field.init}
         return cls(**values | {"genres": list(row.genres)})
 
-    @strawberry.field(
+    @field(
         description=(
             'The title as people read it: the article in front ("The Godfather"), without '
             'the alternatives ("Seven"), which are in alsoKnownAs, and without the year.'
@@ -53,7 +53,7 @@ class Movie:
     def display_title(self) -> str:
         return readable_title(self.title).display
 
-    @strawberry.field(
+    @field(
         description=(
             "Other names of the movie from MovieLens' parentheses, a.k.a. and original-language "
             'titles alike, each with its article in front ("Se7en", "La Cité des enfants '
@@ -103,7 +103,7 @@ class Movie:
             return None
         return [Reason(movie_id=r.movie_id, rating=r.rating, share=r.share) for r in reasons]
 
-    @strawberry.field(
+    @field(
         description=(
             "Movies like this one: item neighbours by shrunk Pearson similarity of ratings, "
             "filled by item-factor cosine where a movie has few."

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graph.context import Info
+from graph.fields import field
 
 if TYPE_CHECKING:
     from graph.movies.movie import Movie
@@ -29,7 +30,7 @@ class Reason:
         )
     )
 
-    @strawberry.field(description="The rated movie.")
+    @field(description="The rated movie.")
     async def movie(
         self, info: Info
     ) -> Annotated[Movie, strawberry.lazy("graph.movies.movie")] | None:

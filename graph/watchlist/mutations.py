@@ -9,6 +9,7 @@ import strawberry
 from graph.accounts.user import User
 from graph.context import Info
 from graph.errors import UserErrorType
+from graph.fields import mutation
 from graph.movies.movie import Movie
 from graph.permissions import IsAuthenticated, requires
 from graph.ratings.errors import RATING_ERRORS, MovieNotFound
@@ -42,7 +43,7 @@ async def _result(
 
 @strawberry.type
 class WatchlistMutations:
-    @strawberry.mutation(
+    @mutation(
         description=(
             "Save a movie to watch later (saving it again changes nothing). A saved movie "
             "leaves the viewer's recommendations until it is unsaved, and leaves the watchlist "
@@ -57,7 +58,7 @@ class WatchlistMutations:
         outcome = await context.run(watchlist.save, context.authenticated_id, movie_id)
         return await _result(info, outcome, movie_id, saved=True)
 
-    @strawberry.mutation(
+    @mutation(
         description="Take a movie off the watchlist (not on it is fine).",
         graphql_type=WatchlistResult,
         extensions=requires(IsAuthenticated()),

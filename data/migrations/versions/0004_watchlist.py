@@ -1,8 +1,8 @@
 """The watchlist table: movies a user saved to watch later (issue 13).
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-01 03:59:33.999897
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 04:28:33.164510
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
