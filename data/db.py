@@ -35,6 +35,9 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 _APPLICATION_ID_AT = slice(68, 72)
 _TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+# SQLite's primary result codes (the low byte of an extended code) for a file whose pages are not
+# what SQLite wrote: SQLITE_CORRUPT ("malformed") and SQLITE_NOTADB (a damaged header).
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
 def make_engine(url: str) -> Engine:
@@ -181,7 +184,7 @@ def _check_unmarked(path: Path, keep: str) -> None:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
             names = [row[0] for row in conn.execute(_TABLE_NAMES)]
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot use the store at {path}: {exc}") from exc
+        raise _store_error(str(path), exc) from exc
     if {migrations.VERSION_TABLE, migrations.LEGACY_TABLE} & set(names):
         return
     if not names:
@@ -212,10 +215,7 @@ def check_usable(engine: Engine) -> None:
         found = [str(row[0]) for row in cursor.execute("PRAGMA quick_check(3)")]
     if found != ["ok"]:
         problems = "; ".join(" ".join(line.split()) for line in found)
-        raise StoreError(
-            f"the store at {_safe(url)} is damaged ({problems}); restore a backup or rebuild it "
-            "with `movierec etl` into a new file"
-        )
+        raise _damaged(_safe(url), problems)
 
 
 def store_exists(url: str) -> bool:
@@ -247,11 +247,33 @@ def _store_errors(url: str) -> Iterator[None]:
     try:
         yield
     except (DBAPIError, sqlite3.Error) as exc:  # the latter from raw connections
-        reason = describe(exc)
-        hint = ""
-        if "readonly" in reason or "unable to open" in reason:
-            hint = " (the file and its folder must be writable by this user)"
-        raise StoreError(f"cannot use the store at {_safe(url)}: {reason}{hint}") from exc
+        raise _store_error(_safe(url), exc) from exc
+
+
+def _store_error(store: str, exc: Exception) -> StoreError:
+    """One line naming the store and the cause of a driver error.
+
+    Damage is told as damage whichever read meets it first: the schema check, Alembic, or
+    ``PRAGMA quick_check`` itself all fail with SQLite's "malformed" once a page they need is
+    overwritten (which page that is moves as revisions add tables), and the user's remedy is the
+    same in every case.
+    """
+    reason = describe(exc)
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(cause, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _DAMAGE_CODES:
+        return _damaged(store, reason)
+    hint = ""
+    if "readonly" in reason or "unable to open" in reason:
+        hint = " (the file and its folder must be writable by this user)"
+    return StoreError(f"cannot use the store at {store}: {reason}{hint}")
+
+
+def _damaged(store: str, problems: str) -> StoreError:
+    return StoreError(
+        f"the store at {store} is damaged ({problems}); restore a backup or rebuild it "
+        "with `movierec etl` into a new file"
+    )
 
 
 def describe(exc: Exception) -> str:

@@ -197,6 +197,26 @@ def test_a_store_with_damaged_pages_does_not_start(
     assert "is damaged" in run(["serve"], caplog, capsys)
 
 
+def root_page(store: Path, table: str) -> int:
+    with sqlite3.connect(store) as conn:
+        found = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+        return int(found.fetchone()[0])
+
+
+@pytest.mark.parametrize("table", ["alembic_version", "movies", "ratings", "watchlist"])
+def test_damage_is_told_as_damage_whichever_start_up_read_meets_it(
+    table: str, store: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The schema check reads alembic_version, quick_check every table: each says "damaged"."""
+    page = root_page(store, table)
+    with store.open("r+b") as handle:
+        handle.seek((page - 1) * PAGE)
+        handle.write(b"\xff" * PAGE)
+    message = run(["serve"], caplog, capsys)
+    assert "is damaged" in message
+    assert str(store) in message
+
+
 @pytest.mark.parametrize("argv", [["serve"], ["etl"]])  # `train` only reads it
 def test_a_read_only_store_is_one_line(
     argv: list[str],
