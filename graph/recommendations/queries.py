@@ -6,8 +6,11 @@ import strawberry
 
 from graph.context import Info
 from graph.fields import field
+from graph.movies.connection import MovieConnection, movie_connection
 from graph.movies.movie import Movie, movies_by_ids
+from graph.pagination import decode_cursor
 from graph.permissions import IsAuthenticated, requires
+from graph.services.recommendations import RECOMMENDATION_DEPTH
 
 
 async def recommended_movies(
@@ -29,3 +32,22 @@ class RecommendationQueries:
         self, info: Info, first: int = 10, genre: str | None = None
     ) -> list[Movie]:
         return await recommended_movies(info, info.context.authenticated_id, first, genre)
+
+    @field(
+        description=(
+            "The viewer's recommendations page by page (a 'See all'), in the order "
+            f"recommendations lists them, at most {RECOMMENDATION_DEPTH} deep; UNAUTHENTICATED "
+            "when signed out."
+        ),
+        extensions=requires(IsAuthenticated()),
+    )
+    async def paged_recommendations(
+        self, info: Info, first: int = 20, after: str | None = None, genre: str | None = None
+    ) -> MovieConnection:
+        offset = decode_cursor(after)
+        service = info.context.services.recommendations
+        user_id = info.context.authenticated_id
+        ids, total = await info.context.run(
+            lambda: service.page(user_id, first=first, offset=offset, genre=genre)
+        )
+        return movie_connection(await movies_by_ids(info, ids), offset, total)

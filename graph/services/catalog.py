@@ -33,6 +33,9 @@ TRENDING_MIN_WINDOW_RATERS = 100
 # Newly added lists a movie once this many people rated it: more than a few accounts can muster
 # for a movie nobody else watched (a third of MovieLens' movies have one rating).
 NEWLY_ADDED_MIN_RATERS = 10
+# How deep a rail's "See all" pages: each ranking is computed this long once per TTL, so every
+# page is a slice of the cache (a rail is a shortlist; search pages through the whole catalog).
+RAIL_DEPTH = 500
 
 T = TypeVar("T")
 
@@ -145,10 +148,11 @@ class Catalog:
         page = [entry.id for entry in matches[offset : offset + first]]
         return self.ordered(page), len(matches)
 
-    def rail(self, rail: Rail, first: int) -> list[MovieRow]:
+    def rail(self, rail: Rail, first: int, offset: int = 0) -> tuple[list[MovieRow], int]:
+        """One page of the rail's ranking and the ranking's length (at most ``RAIL_DEPTH``)."""
         check_page_size(first)
         ranking: list[int] = self._aggregate(rail, self._rail_query(rail))
-        return self.ordered(ranking[:first])
+        return self.ordered(ranking[offset : offset + first]), len(ranking)
 
     def _search_index(self) -> list[SearchEntry]:
         if self._index is None:
@@ -186,18 +190,18 @@ class Catalog:
             return cached[1]
 
     def _rail_query(self, rail: Rail) -> Callable[[Connection], list[int]]:
-        """The rail's ranking, MAX_PAGE long so that any ``first`` is served from the cache."""
+        """The rail's ranking, ``RAIL_DEPTH`` long so that every page is served from the cache."""
         if rail is Rail.FEATURED:
-            return lambda _conn: featured(self._all_stats(), MAX_PAGE)
+            return lambda _conn: featured(self._all_stats(), RAIL_DEPTH)
         if rail is Rail.TRENDING:
             return lambda conn: stats.trending_movie_ids(
                 conn,
-                MAX_PAGE,
+                RAIL_DEPTH,
                 window_seconds=self._trending_window,
                 min_window_raters=TRENDING_MIN_WINDOW_RATERS,
             )
         return lambda conn: stats.newly_added_movie_ids(
-            conn, MAX_PAGE, min_raters=NEWLY_ADDED_MIN_RATERS
+            conn, RAIL_DEPTH, min_raters=NEWLY_ADDED_MIN_RATERS
         )
 
 

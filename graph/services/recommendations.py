@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from data.movies import catalog_movie_ids
 from data.ratings import ratings_frame, user_rating_arrays
 from data.watchlist import saved_ids
-from graph.services.catalog import Catalog, check_page_size
+from graph.services.catalog import RAIL_DEPTH, Catalog, check_page_size
 from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.serving import Recommender, UserRatings
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # At most this many rated movies explain a recommendation: "because you rated A, B and C".
 REASONS = 3
+# How deep "See all" pages through the recommendations: as deep as a rail (catalog.RAIL_DEPTH);
+# past that, a ranking of everything unseen says little, and search lists the rest.
+RECOMMENDATION_DEPTH = RAIL_DEPTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +105,21 @@ class Recommendations:
         return UserRatings(movie_ids=movie_ids, ratings=ratings)
 
     def for_user(self, user_id: int, first: int, genre: str | None = None) -> list[int]:
+        """The ``first`` movie ids to recommend, best first (a row, the legacy shim's list)."""
+        check_page_size(first)
+        return self._ranked(user_id, first, genre)
+
+    def page(
+        self, user_id: int, *, first: int, offset: int, genre: str | None = None
+    ) -> tuple[list[int], int]:
+        """One page of the recommendations, ``RECOMMENDATION_DEPTH`` deep, and their number."""
+        check_page_size(first)
+        ranked = self._ranked(user_id, RECOMMENDATION_DEPTH, genre)
+        return ranked[offset : offset + first], len(ranked)
+
+    def _ranked(self, user_id: int, first: int, genre: str | None) -> list[int]:
         """Movie ids to recommend, best first, among movies the user has neither rated nor
         saved to their watchlist (a saved movie is already chosen; it returns once unsaved)."""
-        check_page_size(first)
         allowed = None
         if genre is not None:
             allowed = np.fromiter(self._catalog.genre_members(genre), dtype=np.int64)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from graph.context import Info
-from graph.movies.connection import MovieConnection, MovieEdge
+from graph.movies.connection import MovieConnection, movie_connection
 from graph.movies.movie import movies_by_ids
-from graph.pagination import decode_cursor, encode_cursor, page_info
+from graph.pagination import decode_cursor
 
 
 async def watchlist_connection(
@@ -15,11 +15,4 @@ async def watchlist_connection(
     offset = decode_cursor(after)
     watchlist = info.context.services.watchlist
     ids, total = await info.context.run(lambda: watchlist.page(user_id, first=first, offset=offset))
-    movies = await movies_by_ids(info, ids)
-    edges = [
-        MovieEdge(cursor=encode_cursor(offset + index), node=movie)
-        for index, movie in enumerate(movies)
-    ]
-    return MovieConnection(
-        edges=edges, page_info=page_info(offset, len(edges), total), total_count=total
-    )
+    return movie_connection(await movies_by_ids(info, ids), offset, total)
