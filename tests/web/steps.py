@@ -8,6 +8,8 @@ from collections.abc import Callable
 from playwright.sync_api import Locator, Page, Response, expect
 
 DEMO_PASSWORD = "pass"
+# The sizes every screen is shot and checked at: a phone (390×844) and a laptop.
+DEVICES = [("phone", 390, 844), ("desktop", 1280, 800)]
 
 
 def sign_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import ARTIFACTS, Server
-from tests.web.steps import answer_to, api, loaded_movie_ids, row, sign_in
+from tests.web.steps import DEVICES, answer_to, api, loaded_movie_ids, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
@@ -92,9 +92,7 @@ def test_keyboard_alone_signs_in_opens_a_movie_and_rates_it(page: Page, server: 
     assert len(saves) == 2
 
 
-@pytest.mark.parametrize(
-    ("device", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 800)]
-)
+@pytest.mark.parametrize(("device", "width", "height"), DEVICES)
 def test_screens_fit_the_window_and_show_title_placeholders(
     page: Page, server: Server, device: str, width: int, height: int
 ) -> None:

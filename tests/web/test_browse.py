@@ -1,4 +1,5 @@
-"""Search, "See all" with paging, own stars on cards, removing a rating (issue 13, 4 and 7)."""
+"""Search, "See all" with paging for every Home row, own stars on cards, removing a rating
+(issue 13, 4 and 7)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,70 @@ def test_a_genre_chip_leads_to_the_whole_genre_page_by_page(page: Page, server: 
     expected, total = _search_ids(page, 'genre: "Drama"', SEARCH_PAGE)
     expect(page.locator(".count")).to_have_text(f"Showing {SEARCH_PAGE} of {total} movies")
     assert _grid_ids(page) == expected
+
+
+SEE_ALL_PAGE = 40
+RAIL_PAGE = """{{ page: rail(name: {name}, first: {first}) {{
+  totalCount edges {{ node {{ id }} }} }} }}"""
+RECOMMENDED_PAGE = """{{ page: pagedRecommendations(first: {first}) {{
+  totalCount edges {{ node {{ id }} }} }} }}"""
+
+
+def _page_ids(page: Page, query: str) -> tuple[list[int], int]:
+    data = api(page, query)["page"]
+    return [edge["node"]["id"] for edge in data["edges"]], data["totalCount"]
+
+
+def _see_all_pages(page: Page, link_name: str, path: str, heading: str, query: str) -> None:
+    """Follows a row's "See all" and checks its two first pages against the API's."""
+    page.get_by_role("link", name=link_name).click()
+    expect(page).to_have_url(f"{page.url.split('#')[0]}#{path}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    count = page.locator(".count")
+    expect(count).to_have_text(re.compile(rf"^Showing {SEE_ALL_PAGE} of \d+ movies$"))
+    expected, total = _page_ids(page, query.format(first=2 * SEE_ALL_PAGE))
+    assert total > 2 * SEE_ALL_PAGE, f"{heading} has more than two pages on the real data"
+    expect(count).to_have_text(f"Showing {SEE_ALL_PAGE} of {total} movies")
+    assert _grid_ids(page) == expected[:SEE_ALL_PAGE]
+    page.get_by_role("button", name="Show more").click()
+    expect(count).to_have_text(f"Showing {2 * SEE_ALL_PAGE} of {total} movies")
+    assert _grid_ids(page) == expected
+
+
+@pytest.mark.parametrize(
+    ("chip", "path", "name"),
+    [
+        ("Featured", "/featured", "FEATURED"),
+        ("Trending", "/trending", "TRENDING"),
+        ("Newly added", "/newly-added", "NEWLY_ADDED"),
+    ],
+)
+def test_each_rail_chip_has_a_see_all_that_pages_the_rail(
+    page: Page, server: Server, chip: str, path: str, name: str
+) -> None:
+    sign_in(page, server.url, "user28")
+    page.get_by_role("group", name="Browse movies").get_by_role("button", name=chip).click()
+    shown = loaded_movie_ids(row(page, chip))
+    first, _total = _page_ids(page, RAIL_PAGE.format(name=name, first=len(shown)))
+    assert shown == first, "the row is the start of the rail the See all pages"
+    _see_all_pages(page, f"See all {chip} movies", path, chip, RAIL_PAGE.replace("{name}", name))
+
+
+def test_recommended_has_a_see_all_with_predictions_and_reasons(page: Page, server: Server) -> None:
+    sign_in(page, server.url, "user29")
+    shown = loaded_movie_ids(row(page, "Recommended for you"))
+    first, _total = _page_ids(page, RECOMMENDED_PAGE.format(first=len(shown)))
+    assert shown == first, "the row is the start of the list the See all pages"
+    _see_all_pages(
+        page,
+        "See all movies recommended for you",
+        "/recommended",
+        "Recommended for you",
+        RECOMMENDED_PAGE,
+    )
+    cards = page.locator(".paged article.card")
+    expect(cards.first.locator(".card-predicted")).to_have_text(re.compile(r"^Predicted \d\.\d"))
+    expect(cards.first.locator(".card-why")).to_have_text(re.compile(r"^Because you rated "))
 
 
 def test_user414_pages_through_all_2698_ratings_with_their_stars(

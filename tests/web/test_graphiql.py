@@ -1,4 +1,5 @@
-"""GraphiQL at /graphql in Chromium, with every other host unreachable: it renders and runs."""
+"""GraphiQL at /graphql in Chromium, with every other host unreachable: it renders and runs
+(screenshots at phone and desktop size in test-artifacts/)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Request, Response, expect
 
-from tests.web.conftest import Server
-from tests.web.steps import DEMO_PASSWORD
+from tests.web.conftest import ARTIFACTS, Server
+from tests.web.steps import DEMO_PASSWORD, DEVICES
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
@@ -83,6 +84,11 @@ def test_graphiql_renders_offline_and_runs_a_query(page: Page, server: Server) -
         page.evaluate("() => document.querySelector('meta[name=viewport]').content")
         == "width=device-width, initial-scale=1"
     )
+    ARTIFACTS.mkdir(exist_ok=True)
+    for device, width, height in DEVICES:
+        page.set_viewport_size({"width": width, "height": height})
+        expect(result).to_be_visible()
+        page.screenshot(path=ARTIFACTS / f"screen-{device}-graphiql.png", full_page=True)
 
 
 def test_a_bearer_token_in_the_headers_editor_signs_the_query_in(

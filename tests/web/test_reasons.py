@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.web.conftest import ARTIFACTS, Server
-from tests.web.steps import contrast_failures, loaded_movie_ids, row, sign_in
+from tests.web.steps import DEVICES, contrast_failures, loaded_movie_ids, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
@@ -34,9 +34,7 @@ def _with_reasons(route: Route) -> None:
     route.fulfill(response=response, body=json.dumps(body))
 
 
-@pytest.mark.parametrize(
-    ("device", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 800)]
-)
+@pytest.mark.parametrize(("device", "width", "height"), DEVICES)
 def test_recommendations_show_the_prediction_and_why(
     page: Page, server: Server, device: str, width: int, height: int
 ) -> None:

@@ -13,11 +13,10 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.web.conftest import ARTIFACTS, Server
-from tests.web.steps import contrast_failures, loaded_movie_ids, row, sign_in
+from tests.web.steps import DEVICES, contrast_failures, loaded_movie_ids, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
-DEVICES = [("phone", 390, 844), ("desktop", 1280, 800)]
 TARGET_PX = 44
 
 
@@ -84,9 +83,10 @@ def test_every_screen_is_shot_and_meets_aa_contrast(
     expect(page.locator(".count")).to_contain_text("movies")
     _shoot(page, device, "search")
 
-    page.goto(f"{server.url}/#/ratings")
-    expect(page.locator(".paged")).not_to_have_attribute("aria-busy", "true")
-    _shoot(page, device, "ratings")
+    for screen in ("ratings", "featured", "trending", "newly-added", "recommended"):
+        page.goto(f"{server.url}/#/{screen}")
+        expect(page.locator(".paged")).not_to_have_attribute("aria-busy", "true")
+        _shoot(page, device, screen)
 
     page.goto(f"{server.url}/#/profile")
     expect(page.locator('[data-field="username"]')).to_be_visible()
@@ -115,7 +115,7 @@ def test_home_rows_are_one_tab_stop_each_and_arrows_move_within(page: Page, serv
     page.get_by_role("heading", name="Home").focus()
 
     stops = []
-    for _ in range(8):
+    for _ in range(9):
         page.keyboard.press("Tab")
         stops.append(
             page.evaluate(
@@ -134,13 +134,14 @@ def test_home_rows_are_one_tab_stop_each_and_arrows_move_within(page: Page, serv
     assert stops == [
         ["Movies you have watched", "See all movies you have rated"],
         ["Movies you have watched", first_watched],
+        ["Recommended for you", "See all movies recommended for you"],
         ["Recommended for you", first_recommended],
         ["", "Featured"],
     ], "one stop per row, then the chips"
 
     # Back in the watched row, arrows move from card to card and Tab leaves the row.
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
+    for _ in range(3):  # past the recommended row and its See all
+        page.keyboard.press("Shift+Tab")
     expect(watched.locator("a.card-link").first).to_be_focused()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -148,7 +149,38 @@ def test_home_rows_are_one_tab_stop_each_and_arrows_move_within(page: Page, serv
     page.keyboard.press("End")
     expect(watched.locator("a.card-link").nth(len(watched_ids) - 1)).to_be_focused()
     page.keyboard.press("Tab")
+    expect(
+        recommended.get_by_role("link", name="See all movies recommended for you")
+    ).to_be_focused()
+    page.keyboard.press("Tab")
     expect(recommended.locator("a.card-link").first).to_be_focused()
+
+
+@pytest.mark.parametrize("width", [390, 360])
+def test_the_header_is_two_lines_on_a_phone(page: Page, server: Server, width: int) -> None:
+    """Brand and links share the first line, the search box has the second; the sticky bar
+    stays within the page's scroll padding, so Tab never moves focus under it."""
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, server.url, "user31")
+    loaded_movie_ids(row(page, "Recommended for you"))
+
+    def box(selector: str) -> dict[str, float]:
+        return page.locator(selector).bounding_box()
+
+    brand, nav, search, bar = box(".brand"), box(".topbar nav"), box(".search-box"), box(".topbar")
+    assert nav["y"] + nav["height"] <= search["y"], "the links are above the search box"
+    assert brand["y"] + brand["height"] <= search["y"], "the brand is above the search box"
+    assert brand["x"] + brand["width"] <= nav["x"], "the brand is beside the links"
+    assert search["width"] >= width - 32, "the search box has the second line to itself"
+    padding = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop)"
+    )
+    assert bar["height"] <= padding
+    for link in page.locator(".topbar nav a").all():
+        link_box = link.bounding_box()
+        assert link_box["width"] >= TARGET_PX
+        assert link_box["height"] >= TARGET_PX
+    assert page.evaluate("() => document.documentElement.scrollWidth") == width
 
 
 def test_the_chips_show_that_more_exist_and_scroll_to_them(page: Page, server: Server) -> None:

@@ -7,11 +7,10 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import ARTIFACTS, Server
-from tests.web.steps import contrast_failures, sign_in
+from tests.web.steps import DEVICES, contrast_failures, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
-DEVICES = [("phone", 390, 844), ("desktop", 1280, 800)]
 
 # Per element: the words whose glyphs lie on more than one line (a word broken inside).
 BROKEN_WORDS = """

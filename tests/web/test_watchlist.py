@@ -9,7 +9,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import ARTIFACTS, Server
-from tests.web.steps import answer_to, contrast_failures, loaded_movie_ids, row, sign_in
+from tests.web.steps import (
+    DEVICES,
+    answer_to,
+    api,
+    contrast_failures,
+    loaded_movie_ids,
+    row,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.movielens]
 
@@ -18,7 +26,7 @@ TARGET_PX = 44
 
 def _shoot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    for device, width, height in (("phone", 390, 844), ("desktop", 1280, 800)):
+    for device, width, height in DEVICES:
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=ARTIFACTS / f"screen-{device}-{name}.png", full_page=True)
         assert contrast_failures(page) == [], f"{name} at {device} size"
@@ -89,3 +97,27 @@ def test_a_failed_save_says_so_and_keeps_the_state(page: Page, server: Server) -
     button.click()
     expect(page.get_by_role("alert")).to_contain_text("Could not update your watchlist")
     expect(button).to_have_attribute("aria-pressed", "false")
+
+
+def test_home_shows_a_save_or_unsave_from_any_card_at_once(page: Page, server: Server) -> None:
+    sign_in(page, server.url, "user30")
+    recommended = row(page, "Recommended for you")
+    watchlist = row(page, "Your watchlist")
+    first = loaded_movie_ids(recommended)[0]
+    expect(watchlist.get_by_text("Nothing saved yet.")).to_be_visible()
+
+    in_recommended = recommended.locator(f'article[data-movie-id="{first}"] button.save')
+    in_recommended.click()
+    # No reload: the watchlist row shows the movie as soon as the server has saved it.
+    saved_card = watchlist.locator(f'article[data-movie-id="{first}"]')
+    expect(saved_card).to_be_visible()
+    assert loaded_movie_ids(watchlist) == [first]
+    expect(saved_card.locator("button.save")).to_have_attribute("aria-pressed", "true")
+    expect(in_recommended).to_have_attribute("aria-pressed", "true")  # the card stays, pressed
+
+    # Unsaved from the watchlist row: the row empties and the other card follows.
+    saved_card.locator("button.save").click()
+    expect(watchlist.get_by_text("Nothing saved yet.")).to_be_visible()
+    expect(in_recommended).to_have_attribute("aria-pressed", "false")
+    page_data = "{ viewer { watchlist { totalCount } } }"
+    assert api(page, page_data) == {"viewer": {"watchlist": {"totalCount": 0}}}

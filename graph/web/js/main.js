@@ -14,6 +14,7 @@ import { renderOnboarding } from "./screens/onboarding.js";
 import { renderProfile } from "./screens/profile.js";
 import { renderRatings } from "./screens/ratings.js";
 import { renderSearch } from "./screens/search.js";
+import { RAILS, RECOMMENDED_PATH, railScreen, renderRecommended } from "./screens/see-all.js";
 import { renderWatchlist } from "./screens/watchlist.js";
 import { el } from "./dom.js";
 import { getToken, onOtherTabSessionChange, takeNotice } from "./session.js";
@@ -27,6 +28,16 @@ const ROUTES = [
   { pattern: /^\/search$/, render: renderSearch, title: "Search" },
   { pattern: /^\/ratings$/, render: renderRatings, title: "Your ratings" },
   { pattern: /^\/watchlist$/, render: renderWatchlist, title: "Your watchlist" },
+  ...RAILS.map((rail) => ({
+    pattern: new RegExp(`^${rail.path}$`),
+    render: railScreen(rail),
+    title: rail.label,
+  })),
+  {
+    pattern: new RegExp(`^${RECOMMENDED_PATH}$`),
+    render: renderRecommended,
+    title: "Recommended for you",
+  },
   { pattern: /^\/profile$/, render: renderProfile, title: "Profile" },
   { pattern: /^\/onboarding$/, render: renderOnboarding, title: "Welcome" },
 ];

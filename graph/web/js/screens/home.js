@@ -6,8 +6,10 @@ import { gql, stillSignedIn } from "../api.js";
 import { el } from "../dom.js";
 import { CARD_FIELDS, WHY_FIELDS } from "../ui/movie-card.js";
 import { EMPTY_WATCHLIST, WATCHLIST } from "./watchlist.js";
+import { RAILS, RECOMMENDED_PATH } from "./see-all.js";
 import { movieRow } from "../ui/movie-row.js";
 import { rovingFocus } from "../ui/roving.js";
+import { WATCHLIST_EVENT } from "../ui/watchlist-button.js";
 
 const WATCHED = /* GraphQL */ `
   query Watched {
@@ -26,13 +28,6 @@ const RECOMMENDED = /* GraphQL */ `
 `;
 
 const GENRES = /* GraphQL */ `query Genres { genres }`;
-
-/** The fixed chips, each with the rail behind it; genre chips follow, loaded from the API. */
-const RAILS = [
-  { label: "Featured", field: "featured" },
-  { label: "Trending", field: "trending" },
-  { label: "Newly added", field: "newlyAdded" },
-];
 
 function railQuery(field) {
   return `query Rail { movies: ${field}(first: 20) { ...CardFields } } ${CARD_FIELDS}`;
@@ -60,9 +55,10 @@ function chipHeading(label) {
   return RAILS.some((r) => r.label === label) ? label : `${label} for you`;
 }
 
-/** The rails have no paging in the API; a genre's full list is the genre's search. */
+/** A rail's full list is its own paged screen; a genre's is the genre's search. */
 function chipSeeAll(label) {
-  if (RAILS.some((r) => r.label === label)) return null;
+  const rail = RAILS.find((r) => r.label === label);
+  if (rail) return { href: `#${rail.path}`, label: `See all ${label} movies` };
   return {
     href: `#/search?${new URLSearchParams({ genre: label })}`,
     label: `See all ${label} movies`,
@@ -127,6 +123,7 @@ export function renderHome(view) {
   const recommended = movieRow({
     heading: "Recommended for you",
     load: () => gql(RECOMMENDED).then((d) => d.recommendations),
+    seeAll: { href: `#${RECOMMENDED_PATH}`, label: "See all movies recommended for you" },
     empty: () => "No recommendations yet.",
   });
 
@@ -180,6 +177,14 @@ export function renderHome(view) {
     },
     () => {}, // the fixed chips still work; a genre list failure is not worth an error box
   );
+
+  // Saved or unsaved from any card here: the watchlist row shows it at once (the card itself
+  // stays where it is, its toggle pressed, so the change can be undone on the spot).
+  function refreshWatchlist() {
+    if (!view.isConnected) window.removeEventListener(WATCHLIST_EVENT, refreshWatchlist);
+    else saved.reload();
+  }
+  window.addEventListener(WATCHLIST_EVENT, refreshWatchlist);
 
   view.append(
     el("h1", { className: "visually-hidden", tabIndex: -1 }, "Home"),
