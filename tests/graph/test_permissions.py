@@ -29,6 +29,7 @@ SIGNED_OUT_MESSAGE = "sign in first: send Authorization: Bearer <token>"
 # Every root field IsAuthenticated refuses outright, with an operation that reaches it.
 GUARDED = {
     ("Query", "recommendations"): "{ recommendations { id } }",
+    ("Query", "pagedRecommendations"): "{ pagedRecommendations { totalCount } }",
     ("Mutation", "logout"): "mutation { logout }",
     ("Mutation", "rateMovie"): "mutation { rateMovie(movieId: 1, rating: 4.0) { __typename } }",
     ("Mutation", "removeRating"): "mutation { removeRating(movieId: 2) { __typename } }",
