@@ -18,10 +18,10 @@ from graph.access_log import AccessLog
 from graph.body_limit import BodyLimit
 from graph.config import AppConfig
 from graph.context import Context, bearer_token, client_address
+from graph.cost import RequestBudget
 from graph.ide import FAVICON
 from graph.legacy import error as legacy_error
 from graph.legacy import legacy_routes
-from graph.limits import RequestBudget
 from graph.request_id import HEADER, RequestId, current_request_id
 from graph.router import JSONErrorsRouter, request_error
 from graph.schema import build_schema
@@ -70,7 +70,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             threads,
             viewer_id=viewer_id,
             client=client_address(request),
-            budget=RequestBudget(config.limits.max_nodes),
+            budget=RequestBudget(config.limits.max_cost),
             bearer_token=token,
         )
 

@@ -17,10 +17,14 @@ class GraphQLLimits:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_batch_operations: int = 10
-    # Objects a query may ask for through sized lists (graph/limits.py); the web app's largest
-    # screen asks for ~300, `movies(first: 100) { similar(first: 10) }` for 1,100.
-    # Per HTTP request: a batch's operations share it (graph/limits.py).
-    max_nodes: int = 5000
+    # What the operations of one HTTP request may cost together (graph/cost.py: 1 per field
+    # per object, 10 more per call of a field taking `first`): about 0.1 s of a worker's CPU
+    # here (bench/attack.py). The web app's costliest query, a page of 100 ratings, costs 830.
+    max_cost: int = 10_000
+    # Fields answering at one response path, and fields of a document once its fragments are
+    # spread (each once per path), checked before validation (graph/limits.py, crowding).
+    max_same_name_fields: int = 10
+    max_expanded_fields: int = 2000
     # Seconds one HTTP request to /graphql may take, a whole batch included (graph/router.py).
     deadline_seconds: float = 5.0
     # Bytes of any request body, on every route, counted as they arrive (graph/body_limit.py).

@@ -13,7 +13,7 @@ import strawberry
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from graph.limits import RequestBudget
+from graph.cost import RequestBudget
 from graph.loaders import Loaders
 from graph.services.bundle import Services
 from graph.services.ratelimit import MAX_VALUE_LENGTH
@@ -41,7 +41,7 @@ class Context(BaseContext):
         # (``logout`` revokes exactly that one).
         self.bearer_token = bearer_token
         self._own_accounts: set[int] = set() if viewer_id is None else {viewer_id}
-        # One per HTTP request, shared by a batch's operations (graph.limits).
+        # One per HTTP request, shared by a batch's operations (graph.cost).
         self.budget = budget
 
     @cached_property

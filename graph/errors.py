@@ -37,6 +37,9 @@ class ErrorCode(StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     # A request past its deadline (graph.router), stopped as a whole.
     TIMEOUT = "TIMEOUT"
+    # An operation refused before it runs: it would cost more than the request's budget
+    # (graph.cost); extensions also carry ``cost`` and ``budget``.
+    COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
     # User errors: the code field of a UserError
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -23,15 +18,14 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.accounts.queries import AccountQueries
 from graph.config import GraphQLLimits
-from graph.limits import MaxNodesLimiter, shape_rule
+from graph.cost import CostLimiter
+from graph.limits import shape_rule
 from graph.metrics import OperationMetrics
 from graph.movies.queries import BrowseQueries, MovieQueries
 from graph.ratings.mutations import RatingMutations
 from graph.recommendations.queries import RecommendationQueries
+from graph.validation import CheckedDocuments, DocumentCache, FieldLimits
 from graph.watchlist.mutations import WatchlistMutations
-
-# Distinct query texts kept parsed and validated; clients send a handful of fixed queries.
-QUERY_CACHE_SIZE = 256
 
 Query = merge_types("Query", (AccountQueries, MovieQueries, RecommendationQueries, BrowseQueries))
 Mutation = merge_types("Mutation", (AccountMutations, RatingMutations, WatchlistMutations))
@@ -48,11 +42,13 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
     """The schema with its limits; parsing and validation are cached per query text.
 
     The limit rules are built once here, so they are the same objects in every request and the
-    validation cache (keyed by document and rules) hits for the queries clients repeat.
+    schema's one document cache (keyed by query text) holds outcomes of the same rules.
     """
     rules: list[type[ASTValidationRule]] = [
         shape_rule(max_depth=limits.max_query_depth, max_aliases=limits.max_aliases)
     ]
+    documents = DocumentCache()
+    fields = FieldLimits(limits.max_same_name_fields, limits.max_expanded_fields)
     return _Schema(
         query=Query,
         mutation=Mutation,
@@ -61,9 +57,8 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         extensions=[
             OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            MaxNodesLimiter,  # against the request's budget: see Context.budget
-            lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
+            CostLimiter,  # against the request's budget: see Context.budget
             lambda: AddValidationRules(rules),
-            lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
+            lambda: CheckedDocuments(documents, fields),
         ],
     )

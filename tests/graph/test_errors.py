@@ -89,6 +89,7 @@ def sent_codes(
     results = [
         gql("{ recommendations { id } }"),
         gql("{ movies(first: 101) { totalCount } }"),
+        gql("{ movie(id: 1) { similar(first: 100) { similar(first: 100) { id } } } }"),
         gql("{ noSuchField }"),
         gql('mutation { signUp(username: "user1", password: "long enough") { ...E } }' + E),
         gql('mutation { signUp(username: "A", password: "long enough") { ...E } }' + E),

@@ -62,8 +62,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
         login_failures_per_username=10**9,
         login_failures_per_address=10**9,
         # A deadline no example meets on a slow machine (TIMEOUT is a deliberate 503, tested in
-        # test_limits), and a small object cap, so examples stay cheap and CI time steady.
-        limits=GraphQLLimits(deadline_seconds=3600, max_nodes=500),
+        # test_limits), and a small cost budget, so examples stay cheap and CI time steady.
+        limits=GraphQLLimits(deadline_seconds=3600, max_cost=5_000),
     )
     engine = open_store(config.database_url, create=True)
     populate(engine)

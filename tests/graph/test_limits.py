@@ -16,7 +16,7 @@ from graphql import SelectionSetNode
 from sqlalchemy import Engine, event, insert
 
 from data.schema import movies, ratings
-from graph import limits
+from graph import cost, limits
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services
@@ -186,20 +186,24 @@ def test_a_fragment_bomb_is_walked_once_per_fragment(
     """Each limit walks each definition once, however often it is spread.
 
     Counted, not timed: expanded, this document has 2^22 spreads and took 42 s to validate.
+    The cost and the fields at each place are counted on the answer as graphql-core merges it:
+    every spread of ``genres`` answers at one place, so they meet one field, once each.
     """
     walked: list[str] = []
-    shape_of, objects = limits.shape_of, limits._objects
+    shape_of, collect = limits.shape_of, limits.collect
 
     def counted_shape(selection_set: SelectionSetNode, *args: Any) -> limits.Shape:
         walked.append("shape")
         return shape_of(selection_set, *args)
 
-    def counted_objects(*args: Any) -> int:
-        walked.append("objects")
-        return objects(*args)
+    def counted_collect(*args: Any) -> limits.Collected:
+        fields = collect(*args)
+        walked.extend("field" for same_name in fields.values() for _ in same_name)
+        return fields
 
     monkeypatch.setattr(limits, "shape_of", counted_shape)
-    monkeypatch.setattr(limits, "_objects", counted_objects)
+    monkeypatch.setattr(limits, "collect", counted_collect)
+    monkeypatch.setattr(cost, "collect", counted_collect)
     query = fragment_bomb(23)
     assert len(query) < 1000
     result = gql(query)
@@ -207,7 +211,7 @@ def test_a_fragment_bomb_is_walked_once_per_fragment(
     assert result["data"]["genres"]
     definitions = 23 + 1
     assert walked.count("shape") == definitions
-    assert walked.count("objects") == definitions
+    assert walked.count("field") == 2  # once by the crowding check, once by the cost
 
 
 def test_aliases_in_a_fragment_count_at_every_spread(gql: GraphQL, config: AppConfig) -> None:

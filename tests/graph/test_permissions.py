@@ -17,7 +17,7 @@ from data.schema import ratings
 from graph.accounts.user import User
 from graph.config import GraphQLLimits
 from graph.context import Context, Info
-from graph.limits import RequestBudget
+from graph.cost import RequestBudget
 from graph.permissions import IsAuthenticated, IsOwnAccount
 from graph.schema import Mutation, Query, build_schema
 from graph.services.bundle import Services
@@ -125,7 +125,7 @@ def run_spy(services: Services, query: str, viewer_id: int | None) -> dict[str, 
         BlockingCalls(),
         viewer_id=viewer_id,
         client="test",
-        budget=RequestBudget(GraphQLLimits().max_nodes),
+        budget=RequestBudget(GraphQLLimits().max_cost),
     )
     result = asyncio.run(SPY_SCHEMA.execute(query, context_value=context))
     errors = [{"path": e.path, "extensions": e.extensions} for e in result.errors or []]
@@ -165,7 +165,7 @@ def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
         BlockingCalls(),
         viewer_id=None,
         client="test",
-        budget=RequestBudget(GraphQLLimits().max_nodes),
+        budget=RequestBudget(GraphQLLimits().max_cost),
     )
     with pytest.raises(PermissionError, match="IsAuthenticated"):
         _ = context.authenticated_id
@@ -175,7 +175,7 @@ def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
             BlockingCalls(),
             viewer_id=7,
             client="test",
-            budget=RequestBudget(GraphQLLimits().max_nodes),
+            budget=RequestBudget(GraphQLLimits().max_cost),
         ).authenticated_id
         == 7
     )

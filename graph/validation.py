@@ -1,0 +1,128 @@
+"""Parsing and validation: once per query text, in a worker thread, the cheap limits first.
+
+Both are synchronous and grow with the document: lexing a 1 MB comment takes 80 ms, and
+graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of fields answering at one
+place (190 ``movie(id: …)`` fields took 175 ms of CPU). On the event loop, that is time every
+other request of the worker waits, ``/healthz`` included; in a thread, the loop keeps answering
+(the GIL changes hands every few milliseconds). So a query text not seen before is parsed,
+checked by ``graph.limits.crowding`` (which refuses the shapes that make that rule slow before
+it runs), then validated, each step in a thread, and the outcome is kept for the next request
+with the same text: clients send a handful of fixed queries, which then cost no thread at all.
+
+Texts longer than ``CACHED_TEXT_CHARS`` are not kept: every query the web app and GraphiQL send
+is a few kilobytes, and a stream of distinct 1 MB documents would otherwise pin up to
+``QUERY_CACHE_SIZE`` MB in each worker.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from graph.errors import ErrorCode
+from graph.limits import crowding
+
+# Distinct query texts kept parsed and validated; clients send a handful of fixed queries.
+QUERY_CACHE_SIZE = 256
+CACHED_TEXT_CHARS = 20_000
+
+
+@dataclass(slots=True)
+class Checked:
+    """A parsed query text and, once validated, its validation errors (empty: valid)."""
+
+    document: DocumentNode
+    errors: list[GraphQLError] | None = None
+
+
+class DocumentCache:
+    """The most recently used query texts, parsed and validated; used on the event loop only."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, Checked] = OrderedDict()
+
+    def get(self, text: str) -> Checked | None:
+        entry = self._entries.get(text)
+        if entry is not None:
+            self._entries.move_to_end(text)
+        return entry
+
+    def put(self, text: str, entry: Checked) -> None:
+        if len(text) > CACHED_TEXT_CHARS:
+            return
+        self._entries[text] = entry
+        self._entries.move_to_end(text)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class FieldLimits:
+    """``graph.limits.crowding``'s two numbers."""
+
+    max_same_name: int
+    max_fields: int
+
+
+def check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: Sequence[type[ASTValidationRule]],
+    limits: FieldLimits,
+) -> list[GraphQLError]:
+    """The document's validation errors; a crowded document gets only that one, found first."""
+    crowded = crowding(document, limits.max_same_name, limits.max_fields)
+    if crowded is not None:
+        return [
+            GraphQLError(crowded, extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value})
+        ]
+    return validate_document(schema, document, tuple(rules))
+
+
+class CheckedDocuments(SchemaExtension):
+    """Strawberry's parse and validate steps, through one cache, off the event loop.
+
+    Replaces Strawberry's ``ParserCache`` and ``ValidationCache``, which run on the loop. The
+    cache is the schema's (``build_schema`` makes one per schema), so its validation rules are
+    the same for every text it holds. Blocking work runs through the request context's
+    ``run`` (``graph.threads``): a request past its deadline leaves its thread to finish alone.
+    """
+
+    def __init__(self, cache: DocumentCache, limits: FieldLimits) -> None:
+        super().__init__()
+        self.cache = cache
+        self.limits = limits
+
+    async def on_parse(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        text = context.query or ""
+        entry = self.cache.get(text)
+        if entry is None:
+            options = context.parse_options
+            document = await context.context.run(lambda: parse(text, **options))
+            entry = Checked(document)
+            self.cache.put(text, entry)
+        context.graphql_document = entry.document
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            text = context.query or ""
+            entry = self.cache.get(text)
+            if entry is None or entry.document is not document:
+                entry = Checked(document)
+            if entry.errors is None:
+                entry.errors = await context.context.run(
+                    check, context.schema._schema, document, context.validation_rules, self.limits
+                )
+                self.cache.put(text, entry)
+            context.pre_execution_errors = entry.errors
+        yield
