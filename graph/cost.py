@@ -44,8 +44,10 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import ErrorCode
+from graph.errors import ErrorCode, bad_user_input
 from graph.limits import collect, fragments_of
+from graph.services.catalog import check_page_size
+from graph.services.errors import InvalidInputError
 
 SIZE_ARGUMENT = "first"
 # A call of a sized list field next to one field of one object; measured by bench/attack.py.
@@ -59,6 +61,8 @@ def operation_cost(
     variables: Mapping[str, object],
 ) -> int:
     """The cost of the operation the request names, given its variables; 0 when there is none.
+
+    Raises ``InvalidInputError`` for a ``first`` out of range (see ``_first``).
 
     A missing or ambiguous operation and bad variables cost nothing here: execution reports
     them with their own messages. Walks the merged answer, as many fields as the document
@@ -122,11 +126,20 @@ def _by_owner(
 
 
 def _first(definition: GraphQLField, field: FieldNode, variables: VariableValues) -> int | None:
-    """The field's ``first`` (its default when not given), or None when it takes none."""
+    """The field's ``first`` (its default when not given), or None when it takes none.
+
+    Raises ``InvalidInputError`` for a ``first`` out of range, the services' own check: then
+    nothing runs. Refused during execution instead, inside a list (``similar`` of each movie),
+    the error would unwind half-run siblings, and graphql-core 3.3.2 leaves some of their
+    coroutines never awaited (warnings at random later moments: the flaky fuzz test).
+    """
     if SIZE_ARGUMENT not in definition.args:
         return None
     value = get_argument_values(definition, field, variables).get(SIZE_ARGUMENT)
-    return max(value, 0) if isinstance(value, int) else 1
+    if not isinstance(value, int):
+        return 1
+    check_page_size(value)
+    return value
 
 
 class RequestBudget:
@@ -160,12 +173,15 @@ class CostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            cost = operation_cost(
-                context.schema._schema,
-                document.definitions,
-                context.operation_name,
-                context.variables or {},
-            )
+            try:
+                cost = operation_cost(
+                    context.schema._schema,
+                    document.definitions,
+                    context.operation_name,
+                    context.variables or {},
+                )
+            except InvalidInputError as exc:
+                raise bad_user_input(str(exc)) from exc
             budget: RequestBudget = context.context.budget
             if cost > budget.limit:
                 raise over_budget(

@@ -23,7 +23,7 @@ from graph.app import create_app
 from graph.assets import web_app_dir
 from graph.config import AppConfig, GraphQLLimits
 from graph.logs import log_config
-from graph.server import run_server
+from graph.server import run_server, settle_heap
 from graph.services.recommendations import load_trained
 from graph.services.tokens import MIN_SECRET_LENGTH
 from movierec.settings import Settings
@@ -153,4 +153,6 @@ def app_config(settings: Settings) -> AppConfig:
 
 def asgi_app() -> FastAPI:
     """The uvicorn factory: one app per worker process, from the environment's settings."""
-    return create_app(app_config(Settings()))
+    app = create_app(app_config(Settings()))
+    settle_heap()
+    return app

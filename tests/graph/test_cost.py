@@ -3,12 +3,17 @@ and defaults included, across fragments, before anything executes; one budget pe
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
-from graphql import parse
+from graphql import NamedTypeNode, OperationDefinitionNode, parse, validate
 
+import graph
 from graph.config import AppConfig, GraphQLLimits
 from graph.cost import CALL_COST, operation_cost
+from graph.limits import crowding
 from graph.schema import build_schema
 from graph.services.bundle import Services
 from tests.graph.conftest import GraphQL, error_codes
@@ -86,6 +91,35 @@ def test_a_query_over_budget_is_refused_before_it_runs(
     }
 
 
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("{ featured(first: 5) { id similar(first: 1000) { id } } }", 1000),
+        ("{ movies(first: 3) { edges { node { similar(first: -1) { id } } } } }", -1),
+        ("{ viewer { ratings(first: 101) { totalCount } } }", 101),  # signed out: not run
+    ],
+)
+def test_a_first_out_of_range_anywhere_is_refused_before_anything_runs(
+    gql: GraphQL, services: Services, monkeypatch: pytest.MonkeyPatch, query: str, first: int
+) -> None:
+    """Refused while running, inside a list, the error unwound half-run siblings and
+    graphql-core left some of their coroutines never awaited: the fuzz test's flaky failures."""
+    called: list[str] = []
+    for name in ("rail", "search"):
+        monkeypatch.setattr(services.catalog, name, lambda *args, n=name: called.append(n))
+    result = gql(query)
+    assert result == {
+        "data": None,
+        "errors": [
+            {
+                "message": f"first must be between 0 and 100, got {first}",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
+    assert called == []
+
+
 def test_the_budget_reads_variables(gql: GraphQL, config: AppConfig) -> None:
     query = "query($n: Int!) { movie(id: 1) { similar(first: $n) { similar(first: $n) { id } } } }"
     small = gql(query, {"n": 3})
@@ -124,3 +158,71 @@ def test_a_batch_of_small_operations_is_answered_whole(http: TestClient) -> None
     batch = [{"query": "{ movies(first: 50) { edges { node { id title } } } }"}] * 10
     response = http.post("/graphql", json=batch)
     assert all("errors" not in result for result in response.json())
+
+
+# --- The web app's own queries stay well inside the budget ------------------------------------
+
+WEB_JS = Path(graph.__file__).parent / "web" / "js"
+TEMPLATE = re.compile(r"`((?:[^`\\]|\\.)*)`", re.DOTALL)
+NAMED = re.compile(r"const (\w+) = /\* GraphQL \*/ `((?:[^`\\]|\\.)*)`", re.DOTALL)
+PARAMETER = re.compile(r"\$\{(\w+)\}")
+# A value per variable type, for `first` the largest the API accepts: an upper bound.
+SAMPLE = {"Int": 100, "Float": 4.5, "String": "x", "Boolean": True}
+
+
+def web_documents() -> dict[str, str]:
+    """Every query and mutation the web app sends, from its sources: each template literal that
+    starts with `query` or `mutation`, its `${NAME}` parts filled from the `/* GraphQL */`
+    constants of any module, and any other `${name}` once for each `name: "value"` its module
+    lists (the home rails' `field`)."""
+    sources = {path: path.read_text() for path in sorted(WEB_JS.rglob("*.js"))}
+    constants = {n: body for text in sources.values() for n, body in NAMED.findall(text)}
+    documents: dict[str, str] = {}
+    for path, text in sources.items():
+        for body in TEMPLATE.findall(text):
+            if not re.match(r"\s*(query|mutation)\b", body):
+                continue
+            variants = [body]
+            for name in set(PARAMETER.findall(body)) - set(constants):
+                values = re.findall(rf'\b{name}: "(\w+)"', text)
+                assert values, f"{path.name}: no values for ${{{name}}}: teach this test"
+                variants = [v.replace(f"${{{name}}}", value) for v in variants for value in values]
+            for variant in variants:
+                while PARAMETER.search(variant):
+                    variant = PARAMETER.sub(lambda m: constants[m.group(1)], variant)
+                document = parse(variant)
+                operation = next(
+                    d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+                )
+                assert operation.name is not None, variant
+                documents[f"{path.name}:{operation.name.value}:{len(documents)}"] = variant
+    return documents
+
+
+def sample_variables(document: str) -> dict[str, object]:
+    operation = next(
+        d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode)
+    )
+    values: dict[str, object] = {}
+    for definition in operation.variable_definitions or ():
+        kind = definition.type
+        while not isinstance(kind, NamedTypeNode):
+            kind = kind.type
+        values[definition.variable.name.value] = SAMPLE[kind.name.value]
+    return values
+
+
+def test_the_web_apps_queries_are_found() -> None:
+    names = {key.split(":")[1] for key in web_documents()}
+    assert {"Search", "YourRatings", "Movie", "Rail", "Watched", "Login", "RateMovie"} <= names
+    assert len(web_documents()) >= 15
+
+
+@pytest.mark.parametrize(("where", "document"), web_documents().items())
+def test_every_web_app_query_costs_at_most_a_fifth_of_the_budget(where: str, document: str) -> None:
+    """The legacy shim sends no GraphQL: it calls the services directly (graph/legacy.py)."""
+    limits = GraphQLLimits()
+    parsed = parse(document)
+    assert validate(SCHEMA, parsed) == [], where
+    assert crowding(parsed, limits.max_same_name_fields, limits.max_expanded_fields) is None
+    assert 0 < cost(document, sample_variables(document)) <= limits.max_cost // 5, where
