@@ -33,17 +33,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from api_load import server
+from graphql import parse
+
+from graph.config import GraphQLLimits
+from graph.cost import operation_cost
+from graph.schema import build_schema
 
 MB = 1_000_000
+LIMITS = GraphQLLimits()
+SCHEMA = build_schema(LIMITS)._schema
+NONCE = itertools.count()
+Body = bytes | Callable[[], bytes] | Callable[[], AsyncIterator[bytes]] | None
 
 
 @dataclass(frozen=True)
@@ -51,11 +64,29 @@ class Attack:
     name: str
     method: str
     path: str
-    body: bytes | Callable[[], AsyncIterator[bytes]] | None = None
+    body: Body = None
+    cost: int | None = None  # graph.cost's figure, for a GraphQL document within the limits
 
 
-def graphql(query: str, variables: dict[str, object] | None = None) -> bytes:
-    return json.dumps({"query": query, "variables": variables or {}}).encode()
+def unique(query: str) -> str:
+    """The query behind a comment no other request has: each is parsed and validated afresh,
+    as an attacker varying the text would have it, instead of served from the cache."""
+    return f"#{next(NONCE)}\n{query}"
+
+
+def graphql(query: str, variables: dict[str, object] | None = None) -> Callable[[], bytes]:
+    return lambda: json.dumps({"query": unique(query), "variables": variables or {}}).encode()
+
+
+def cost(query: str) -> int:
+    return operation_cost(SCHEMA, parse(query).definitions, None, {})
+
+
+def heaviest(make: Callable[[int], str], sizes: range) -> tuple[int, str, int]:
+    """The size whose document ``make`` builds costs most within the budget; document; cost."""
+    allowed = [(cost(make(n)), n) for n in sizes if cost(make(n)) <= LIMITS.max_cost]
+    figure, size = max(allowed)
+    return size, make(size), figure
 
 
 def fragment_bomb(leaf: str) -> str:
@@ -71,13 +102,35 @@ def nested_similar(levels: int, first: int) -> str:
 
 
 MOVIE_FIELDS = "id title overview genres posterUrl ratingStats { average count }"
-HEAVY = (
-    f"{{ movies(first: 100) {{ edges {{ node {{ {MOVIE_FIELDS} "
-    f"similar(first: 49) {{ {MOVIE_FIELDS} }} }} }} }} }}"
-)
-ALIASES = " ".join(
-    f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ edges {{ node {{ {MOVIE_FIELDS} }} }} }}'
-    for n in range(15)
+
+
+def movies_and_similar(similar: int) -> str:
+    return (
+        f"{{ movies(first: 100) {{ edges {{ node {{ {MOVIE_FIELDS} "
+        f"similar(first: {similar}) {{ {MOVIE_FIELDS} }} }} }} }} }}"
+    )
+
+
+def aliased_movies(count: int) -> str:
+    node = f"edges {{ node {{ {MOVIE_FIELDS} }} }}"
+    fields = (
+        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ {node} }}' for n in range(count)
+    )
+    return "{ " + " ".join(fields) + " }"
+
+
+def same_path_tree(fanout: int, depth: int) -> str:
+    inner = "id"
+    for _ in range(depth):
+        inner = " ".join(f"similar {{ {inner} }}" for _ in range(fanout))
+    return f"{{ movie(id: 1) {{ {inner} }} }}"
+
+
+INTROSPECTION = (
+    "__schema { types { name kind fields { name args { name type { name kind ofType { name kind "
+    "ofType { name kind ofType { name } } } } } type { name kind ofType { name kind ofType { name "
+    "kind ofType { name } } } } } inputFields { name } interfaces { name } possibleTypes { name "
+    "fields { name args { name } } } enumValues { name } } }"
 )
 
 
@@ -88,32 +141,56 @@ async def streamed_5mb() -> AsyncIterator[bytes]:
     yield b'"}'
 
 
+def allowed(name: str, query: str) -> Attack:
+    return Attack(name, "POST", "/graphql", graphql(query), cost(query))
+
+
 def attacks() -> list[Attack]:
     one_mb = MB - 200
+    similar, heavy, heavy_cost = heaviest(movies_and_similar, range(50))
+    count, aliases, aliases_cost = heaviest(aliased_movies, range(1, LIMITS.max_aliases + 1))
+    first, deep, deep_cost = heaviest(lambda n: nested_similar(9, n), range(1, 10))
     return [
+        allowed("fragment bomb (23 fragments, 2^22 spreads)", fragment_bomb("genres")),
         Attack(
-            "fragment bomb (23 fragments, 2^22 spreads)",
+            "fragment bomb, aliased leaf",
             "POST",
             "/graphql",
-            graphql(fragment_bomb("genres")),
+            graphql(fragment_bomb("a: genres")),
         ),
+        Attack(f"depth 10, similar(first: {first})", "POST", "/graphql", graphql(deep), deep_cost),
         Attack(
-            "fragment bomb, aliased leaf", "POST", "/graphql", graphql(fragment_bomb("a: genres"))
-        ),
-        Attack(
-            "depth 10, similar(first: 2) each level",
+            f"{count} aliases x movies(100), 7 fields",
             "POST",
             "/graphql",
-            graphql(nested_similar(9, 2)),
+            graphql(aliases),
+            aliases_cost,
         ),
-        Attack("15 aliases x movies(first: 100)", "POST", "/graphql", graphql(f"{{ {ALIASES} }}")),
-        Attack("5,000 objects: movies(100) x similar(49)", "POST", "/graphql", graphql(HEAVY)),
         Attack(
-            "batch of 10 at the object cap",
+            f"movies(100) x similar({similar}), 7 fields",
             "POST",
             "/graphql",
-            json.dumps([{"query": HEAVY}] * 10).encode(),
+            graphql(heavy),
+            heavy_cost,
         ),
+        Attack(
+            "batch of 10 such",
+            "POST",
+            "/graphql",
+            lambda: json.dumps([{"query": unique(heavy)} for _ in range(10)]).encode(),
+            10 * heavy_cost,
+        ),
+        Attack(
+            "5,000 movies: movies(100) x similar(49)",
+            "POST",
+            "/graphql",
+            graphql(movies_and_similar(49)),
+        ),
+        allowed(
+            "15 aliases x full introspection",
+            "{ " + " ".join(f"a{n}: {INTROSPECTION}" for n in range(15)) + " }",
+        ),
+        allowed("similar 2 per level, 3 levels (8 at one path)", same_path_tree(2, 3)),
         Attack(
             "1,990 identical fields",
             "POST",
@@ -125,6 +202,12 @@ def attacks() -> list[Attack]:
             "POST",
             "/graphql",
             graphql("{ " + " ".join(f"movie(id: {i}) {{ id }}" for i in range(190)) + " }"),
+        ),
+        Attack(
+            "similar 2 per level, 8 levels (256 at one path)",
+            "POST",
+            "/graphql",
+            graphql(same_path_tree(2, 8)),
         ),
         Attack(
             "1 MB search string",
@@ -189,6 +272,49 @@ def outcome(response: httpx.Response) -> str:
     return f"{response.status_code} {'/'.join(codes)}".strip()
 
 
+class ServerCPU:
+    """CPU seconds the server's processes (master and workers) have used, from /proc: what a
+    request costs the server, whatever else the machine runs, when requests go one at a time."""
+
+    def __init__(self, url: str) -> None:
+        port = str(urlsplit(url).port)
+        self.master = next(
+            (pid for pid, argv in _processes().items() if "serve" in argv and port in argv), None
+        )
+
+    def seconds(self) -> float | None:
+        if self.master is None:
+            return None
+        parents = {pid: _stat(pid)[0] for pid in _processes()}
+        family, grew = {self.master}, True
+        while grew:
+            before = len(family)
+            family |= {pid for pid, parent in parents.items() if parent in family}
+            grew = len(family) > before
+        ticks = os.sysconf("SC_CLK_TCK")
+        return sum(_stat(pid)[1] for pid in family) / ticks
+
+
+def _processes() -> dict[int, list[str]]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().decode().split("\0")
+            except OSError:
+                continue
+    return found
+
+
+def _stat(pid: int) -> tuple[int, int]:
+    """Parent pid, and user + system clock ticks; (0, 0) for a process gone meanwhile."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
 async def send(client: httpx.AsyncClient, attack: Attack) -> tuple[str, float]:
     body = attack.body() if callable(attack.body) else attack.body
     started = time.perf_counter()
@@ -202,18 +328,27 @@ async def send(client: httpx.AsyncClient, attack: Attack) -> tuple[str, float]:
     return outcome(response), time.perf_counter() - started
 
 
-async def alone(client: httpx.AsyncClient, repeat: int) -> dict[str, tuple[set[str], float]]:
-    """Each attack on its own: its slowest answer is what it costs a worker."""
-    worst: dict[str, tuple[set[str], float]] = {}
+@dataclass
+class Seen:
+    answers: set[str]
+    wall: list[float]
+    cpu: list[float]
+
+
+async def alone(
+    client: httpx.AsyncClient, repeat: int, cpu: ServerCPU, seen: dict[str, Seen]
+) -> None:
+    """Each attack on its own, one at a time: its wall time and the server's CPU time for it."""
     for attack in attacks():
-        statuses: set[str] = set()
-        slowest = 0.0
+        record = seen.setdefault(attack.name, Seen(set(), [], []))
         for _ in range(repeat):
+            before = cpu.seconds()
             status, seconds = await send(client, attack)
-            statuses.add(status)
-            slowest = max(slowest, seconds)
-        worst[attack.name] = (statuses, slowest)
-    return worst
+            after = cpu.seconds()
+            record.answers.add(status)
+            record.wall.append(seconds)
+            if before is not None and after is not None:
+                record.cpu.append(after - before)
 
 
 async def probe(url: str, stop: asyncio.Event) -> list[float]:
@@ -256,41 +391,57 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+def spread(values: list[float]) -> str:
+    return f"{min(values) * 1000:.0f}-{max(values) * 1000:.0f}" if values else "n/a"
+
+
 async def run(url: str, args: argparse.Namespace) -> None:
-    worst: dict[str, tuple[set[str], list[float]]] = {}
+    seen: dict[str, Seen] = {}
     idle: list[tuple[float, float]] = []
-    busy: list[tuple[float, float, int, int]] = []
+    busy: list[tuple[float, float, int, int, str]] = []
+    cpu = ServerCPU(url)
     for number in range(1, args.runs + 1):
-        print(f"run {number}/{args.runs}", flush=True)
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"run {number}/{args.runs}, load average {load}", flush=True)
         stop = asyncio.Event()
         quiet = asyncio.create_task(probe(url, stop))
-        await asyncio.sleep(2)
+        await asyncio.sleep(args.duration / 2)
         stop.set()
         times = await quiet
         idle.append((percentile(times, 0.5), percentile(times, 0.99)))
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-            for name, (statuses, seconds) in (await alone(client, args.repeat)).items():
-                seen, all_seconds = worst.setdefault(name, (set(), []))
-                seen.update(statuses)
-                all_seconds.append(seconds)
+            await alone(client, args.repeat, cpu, seen)
         times, sent = await together(url, args.concurrency, args.duration)
-        busy.append((percentile(times, 0.5), percentile(times, 0.99), len(times), sent))
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        busy.append((percentile(times, 0.5), percentile(times, 0.99), len(times), sent, load))
 
-    print(f"\n{'attack (alone, worst of all runs)':<46} {'worst ms':>9} {'spread ms':>11}  answer")
-    for name, (statuses, seconds) in worst.items():
-        spread = f"{min(seconds) * 1000:.0f}-{max(seconds) * 1000:.0f}"
-        answer = ", ".join(sorted(statuses))
-        print(f"{name:<46} {max(seconds) * 1000:>9.0f} {spread:>11}  {answer}")
+    print(
+        f"\nbudget {LIMITS.max_cost:,} per request; each attack alone, {args.runs} x "
+        f"{args.repeat} sends, every text new"
+    )
+    print(f"{'attack':<48} {'cost':>7} {'wall ms':>11} {'server CPU ms':>14}  answer")
+    for attack in attacks():
+        record = seen[attack.name]
+        figure = f"{attack.cost:,}" if attack.cost is not None else ""
+        print(
+            f"{attack.name:<48} {figure:>7} {spread(record.wall):>11} {spread(record.cpu):>14}"
+            f"  {', '.join(sorted(record.answers))}"
+        )
     print()
     for label, rows in (("/healthz, no attack", idle), ("/healthz under attack", busy)):
-        p50 = [row[0] for row in rows]
-        p99 = [row[1] for row in rows]
+        medians = [row[0] for row in rows]
+        tails = [row[1] for row in rows]
         print(
-            f"{label:<24} p50 {statistics.median(p50):6.1f} ms ({min(p50):.1f}-{max(p50):.1f})"
-            f"   p99 {statistics.median(p99):6.1f} ms ({min(p99):.1f}-{max(p99):.1f})"
+            f"{label:<24} p50 {statistics.median(medians):6.1f} ms "
+            f"({min(medians):.1f}-{max(medians):.1f})   p99 {statistics.median(tails):6.1f} ms "
+            f"({min(tails):.1f}-{max(tails):.1f})"
         )
-    for p50, p99, probes, sent in busy:
-        print(f"  run: {probes} probes, {sent} attack requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    for (quiet_p50, quiet_p99), (p50, p99, probes, sent, load) in zip(idle, busy, strict=True):
+        print(
+            f"  run: no attack p50 {quiet_p50:.1f} / p99 {quiet_p99:.1f} ms; under attack "
+            f"{probes} probes, {sent} attack requests, p50 {p50:.1f} / p99 {p99:.1f} ms; "
+            f"load average after {load}"
+        )
 
 
 def main() -> int:
@@ -299,7 +450,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="workers of the started server")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3, help="sends per attack in phase 1")
-    parser.add_argument("--duration", type=float, default=10, help="seconds of phase 2")
+    parser.add_argument(
+        "--duration", type=float, default=10, help="seconds of phase 2 (half: of the reference)"
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="attacking clients, phase 2")
     args = parser.parse_args()
     with server(args.url, args.workers) as url:

@@ -12,7 +12,7 @@ from graphql import NamedTypeNode, OperationDefinitionNode, parse, validate
 
 import graph
 from graph.config import AppConfig, GraphQLLimits
-from graph.cost import CALL_COST, operation_cost
+from graph.cost import CALL_COST, CALL_COSTS, operation_cost
 from graph.limits import crowding
 from graph.schema import build_schema
 from graph.services.bundle import Services
@@ -20,6 +20,7 @@ from tests.graph.conftest import GraphQL, error_codes
 
 SCHEMA = build_schema(GraphQLLimits())._schema
 CALL = 1 + CALL_COST  # a field taking `first`, called once
+SEARCH = 1 + CALL_COSTS["Query", "movies"]  # `movies`, called once
 
 
 def cost(query: str, variables: dict[str, object] | None = None, name: str | None = None) -> int:
@@ -33,18 +34,18 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
         ("{ genres __typename __schema { types { name } } }", 1),  # introspection is free
         ("{ movie(id: 1) { id title year } }", 4),
         # A connection is one object; its edges hold `first` of them.
-        ("{ movies(first: 30) { edges { node { title } } } }", CALL + 1 + 30 * 2),
-        ("{ movies { totalCount pageInfo { hasNextPage } } }", CALL + 1 + 2),  # default first
+        ("{ movies(first: 30) { edges { node { title } } } }", SEARCH + 1 + 30 * 2),
+        ("{ movies { totalCount pageInfo { hasNextPage } } }", SEARCH + 1 + 2),  # default first
         (
             "{ movies(first: 100) { edges { node { similar(first: 10) { id } } } } }",
-            CALL + 1 + 100 * (1 + CALL) + 1000,
+            SEARCH + 1 + 100 * (1 + CALL) + 1000,
         ),
         (
             "{ movie(id: 1) { similar(first: 5) { similar(first: 4) { id } } } }",
             1 + CALL + 5 * CALL + 20,
         ),
         ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * CALL + 3 + 4),
-        ("{ movies(first: 0) { edges { node { similar(first: 99) { id } } } } }", CALL + 1),
+        ("{ movies(first: 0) { edges { node { similar(first: 99) { id } } } } }", SEARCH + 1),
     ],
 )
 def test_costs_each_field_for_each_object_it_is_resolved_on(query: str, expected: int) -> None:
