@@ -18,8 +18,9 @@ class GraphQLLimits:
     max_tokens: int = 2000
     max_batch_operations: int = 10
     # What the operations of one HTTP request may cost together (graph/cost.py: 1 per field
-    # per object, 10 more per call of a field taking `first`): about 0.1 s of a worker's CPU
-    # here (bench/attack.py). The web app's costliest query, a page of 100 ratings, costs 830.
+    # per object, 10 more per call of a field taking `first`): at most about 0.2 s of a
+    # worker's CPU here (bench/attack.py). The web app's costliest query, a search for 100
+    # results, costs 1,008 (tests/graph/test_cost.py runs them all).
     max_cost: int = 10_000
     # Fields answering at one response path, and fields of a document once its fragments are
     # spread (each once per path), checked before validation (graph/limits.py, crowding).
