@@ -5,8 +5,9 @@ raised on purpose carry their code (``unauthenticated``, the permissions); a ser
 ``InvalidInputError`` becomes BAD_USER_INPUT with its message; anything else raised while
 resolving is a bug: the client sees only "Internal server error." (no stack trace, no SQL) and
 the log gets the traceback; parse and validation errors (the request limits included) get
-GRAPHQL_VALIDATION_FAILED, and an operation over the request's cost budget COST_LIMIT_EXCEEDED. **User errors** are data: a mutation returns a type implementing
-``UserError`` (a wrong password, a taken name), which the client switches on by ``__typename``.
+GRAPHQL_VALIDATION_FAILED, and an operation over the request's cost budget COST_LIMIT_EXCEEDED.
+**User errors** are data: a mutation returns a type implementing ``UserError`` (a wrong
+password, a taken name), which the client switches on by ``__typename``.
 Both take their ``code`` from ``ErrorCode``, so one enum lists every code a client can meet.
 """
 
