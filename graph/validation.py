@@ -6,8 +6,11 @@ place (190 ``movie(id: …)`` fields took 175 ms of CPU). On the event loop, tha
 other request of the worker waits, ``/healthz`` included; in a thread, the loop keeps answering
 (the GIL changes hands every few milliseconds). So a query text not seen before is parsed,
 checked by ``graph.limits.crowding`` (which refuses the shapes that make that rule slow before
-it runs), then validated, each step in a thread, and the outcome is kept for the next request
-with the same text: clients send a handful of fixed queries, which then cost no thread at all.
+it runs), then validated, and the outcome is kept for the next request with the same text:
+clients send a handful of fixed queries. A text of up to ``ON_LOOP_CHARS`` is handled on the
+loop, where it takes a few milliseconds at most (a few hundred fields, at most 10 per place),
+less than the two trips to a thread would add to its request on a loaded machine; a longer one
+in a thread, each step.
 
 Texts longer than ``CACHED_TEXT_CHARS`` are not kept: every query the web app and GraphiQL send
 is a few kilobytes, and a stream of distinct 1 MB documents would otherwise pin up to
@@ -17,8 +20,9 @@ is a few kilobytes, and a stream of distinct 1 MB documents would otherwise pin 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
 from strawberry.extensions import SchemaExtension
@@ -26,10 +30,14 @@ from strawberry.schema.schema import validate_document
 
 from graph.errors import ErrorCode
 from graph.limits import crowding
+from graph.threads import Run
 
+T = TypeVar("T")
 # Distinct query texts kept parsed and validated; clients send a handful of fixed queries.
 QUERY_CACHE_SIZE = 256
 CACHED_TEXT_CHARS = 20_000
+# Every query of the web app is shorter; GraphiQL's introspection query is longer.
+ON_LOOP_CHARS = 1_000
 
 
 @dataclass(slots=True)
@@ -90,8 +98,7 @@ class CheckedDocuments(SchemaExtension):
 
     Replaces Strawberry's ``ParserCache`` and ``ValidationCache``, which run on the loop. The
     cache is the schema's (``build_schema`` makes one per schema), so its validation rules are
-    the same for every text it holds. Blocking work runs through the request context's
-    ``run`` (``graph.threads``): a request past its deadline leaves its thread to finish alone.
+    the same for every text it holds.
     """
 
     def __init__(self, cache: DocumentCache, limits: FieldLimits) -> None:
@@ -105,7 +112,8 @@ class CheckedDocuments(SchemaExtension):
         entry = self.cache.get(text)
         if entry is None:
             options = context.parse_options
-            document = await context.context.run(lambda: parse(text, **options))
+            run = context.context.run
+            document = await _off_loop_if_long(run, text, lambda: parse(text, **options))
             entry = Checked(document)
             self.cache.put(text, entry)
         context.graphql_document = entry.document
@@ -120,9 +128,19 @@ class CheckedDocuments(SchemaExtension):
             if entry is None or entry.document is not document:
                 entry = Checked(document)
             if entry.errors is None:
-                entry.errors = await context.context.run(
-                    check, context.schema._schema, document, context.validation_rules, self.limits
+                schema, rules = context.schema._schema, context.validation_rules
+                entry.errors = await _off_loop_if_long(
+                    context.context.run, text, lambda: check(schema, document, rules, self.limits)
                 )
                 self.cache.put(text, entry)
             context.pre_execution_errors = entry.errors
         yield
+
+
+async def _off_loop_if_long(run: Run, text: str, work: Callable[[], T]) -> T:
+    """``work`` for a query text, through the request's ``run`` (``graph.threads``: abandoned
+    past the request's deadline) when the text is long."""
+    if len(text) <= ON_LOOP_CHARS:
+        return work()
+    result: T = await run(work)
+    return result

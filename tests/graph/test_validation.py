@@ -13,7 +13,7 @@ from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graph import validation
 from graph.config import GraphQLLimits
 from graph.limits import crowding
-from graph.validation import CACHED_TEXT_CHARS
+from graph.validation import CACHED_TEXT_CHARS, ON_LOOP_CHARS
 from tests.graph.conftest import GraphQL, error_codes
 
 LIMITS = GraphQLLimits()
@@ -114,8 +114,11 @@ def test_a_document_expanding_to_too_many_fields_is_refused() -> None:
     )
 
 
-def test_parse_and_validation_run_off_the_event_loop(
-    gql: GraphQL, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("padding", "in_a_thread"), [(ON_LOOP_CHARS + 1, True), (0, False)], ids=["long", "short"]
+)
+def test_long_texts_are_parsed_and_validated_off_the_event_loop(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch, padding: int, in_a_thread: bool
 ) -> None:
     loops: list[bool] = []
     parse_document, check = validation.parse, validation.check
@@ -137,8 +140,8 @@ def test_parse_and_validation_run_off_the_event_loop(
 
     monkeypatch.setattr(validation, "parse", parsing)
     monkeypatch.setattr(validation, "check", checking)
-    assert gql("{ genres }")["data"]["genres"]
-    assert loops == [False, False]
+    assert gql("{ genres }" + " " * padding)["data"]["genres"]
+    assert loops == [not in_a_thread] * 2
 
 
 def test_a_query_text_is_parsed_and_validated_once(
