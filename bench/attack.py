@@ -20,20 +20,21 @@ the old object cap allowed; many fields answering at one place (graph/limits.py,
 aliased introspections, 1 MB bodies (a 1 MB search string, comment, token run, nested JSON), a
 5 MB body streamed without Content-Length, 1 MB legacy usernames, lone surrogates.
 
-Measured 2026-12-01 05:49-05:53 UTC on this 2-core machine with other jobs keeping the load
-average at 27-31, ml-latest-small, `movierec serve --workers 2`
+Measured 2026-12-01 06:29-06:32 UTC on this 2-core machine with other jobs keeping the load
+average at 22-23, ml-latest-small, `movierec serve --workers 2`
 (`MOVIEREC_DATA_DIR=<store> .venv/bin/python bench/attack.py --runs 3 --repeat 3 --duration 8
 --concurrency 4`), 9 sends each, wall ms / server CPU ms:
-    fragment bomb 34-82 / 0-20; depth 10 similar(2), cost 7,157: 107-905 / 90-220; 7 aliases x
-    movies(100), cost 9,814: 422-1,775 / 130-430; movies(100) x similar(9), cost 9,702: 567-1,277
-    / 150-200; batch of 10 of it: one answered, nine COST_LIMIT_EXCEEDED, 525-885 / 150-180;
-    5,000 movies (was 8.1 s): refused, 17-47 / 0-10; 15 introspections 309-1,644 / 160-200;
-    1,990 identical fields and 190 conflicting ones refused before validation, <= 469 / <= 90;
-    1 MB comment 92-550 / 80-130; every other body, surrogate and legacy attack <= 150 / <= 20.
-    /healthz p99 38-53 ms with no attack, 1,403-1,828 ms under attack (p50 54-88 ms).
-Every request stays under 0.5 s of server CPU; the wall times over 1 s come from the load. The
-/healthz target is missed: execution still runs on the event loop that answers it (README.md,
-Performance).
+    fragment bomb 12-76 / 0-20; depth 10 similar(2), cost 7,157: 74-281 / 60-130; 7 aliases x
+    movies(100), cost 9,814: 105-788 / 80-330; movies(100) x similar(9), cost 9,702: 169-608 /
+    110-150; batch of 10 of it: one answered, nine COST_LIMIT_EXCEEDED, 257-563 / 120-160;
+    5,000 movies (was 8.1 s): refused, 5-25 / 0-10; 15 introspections 319-812 / 140-220;
+    1,990 identical fields and 190 conflicting ones refused before validation, <= 63 / <= 20;
+    1 MB comment 145-281 / 70-90; every other body, surrogate and legacy attack <= 52 / <= 10.
+    /healthz p99 18-28 ms with no attack, 56-1,105 ms under attack (median of runs 797).
+An earlier run at load 27-31 (05:49-05:53): walls up to 1,775 ms (CPU <= 430 ms), /healthz p99
+38-53 ms alone and 1,403-1,828 ms under attack. Every request stays under 0.5 s of server CPU;
+walls over 1 s came with the heavier load. The /healthz target is missed in most runs: execution
+still runs on the event loop that answers it (README.md, Performance).
 """
 
 from __future__ import annotations
