@@ -20,7 +20,7 @@ class GraphQLLimits:
     # What the operations of one HTTP request may cost together (graph/cost.py: 1 per field
     # per object, 10 more per call of a field taking `first`): at most about 0.2 s of a
     # worker's CPU here (bench/attack.py). The web app's costliest query, a search for 100
-    # results, costs 1,008 (tests/graph/test_cost.py runs them all).
+    # results, costs 1,108 (tests/graph/test_cost.py runs them all).
     max_cost: int = 10_000
     # Fields answering at one response path, and fields of a document once its fragments are
     # spread (each once per path), checked before validation (graph/limits.py, crowding).

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from graphql import NamedTypeNode, OperationDefinitionNode, parse, validate
+from graphql import GraphQLEnumType, NamedTypeNode, OperationDefinitionNode, parse, validate
 
 import graph
 from graph.config import AppConfig, GraphQLLimits
@@ -167,17 +167,19 @@ WEB_JS = Path(graph.__file__).parent / "web" / "js"
 TEMPLATE = re.compile(r"`((?:[^`\\]|\\.)*)`", re.DOTALL)
 NAMED = re.compile(r"const (\w+) = /\* GraphQL \*/ `((?:[^`\\]|\\.)*)`", re.DOTALL)
 PARAMETER = re.compile(r"\$\{(\w+)\}")
-# A value per variable type, for `first` the largest the API accepts: an upper bound.
+# A value per variable type (an enum's first), for `first` the largest the API accepts: an
+# upper bound.
 SAMPLE = {"Int": 100, "Float": 4.5, "String": "x", "Boolean": True}
 
 
 def web_documents() -> dict[str, str]:
     """Every query and mutation the web app sends, from its sources: each template literal that
     starts with `query` or `mutation`, its `${NAME}` parts filled from the `/* GraphQL */`
-    constants of any module, and any other `${name}` once for each `name: "value"` its module
-    lists (the home rails' `field`)."""
+    constants of any module, and any other `${name}` once for each `name: "value"` the modules
+    list (the home rails' `field`)."""
     sources = {path: path.read_text() for path in sorted(WEB_JS.rglob("*.js"))}
     constants = {n: body for text in sources.values() for n, body in NAMED.findall(text)}
+    everything = "\n".join(sources.values())
     documents: dict[str, str] = {}
     for path, text in sources.items():
         for body in TEMPLATE.findall(text):
@@ -185,7 +187,7 @@ def web_documents() -> dict[str, str]:
                 continue
             variants = [body]
             for name in set(PARAMETER.findall(body)) - set(constants):
-                values = re.findall(rf'\b{name}: "(\w+)"', text)
+                values = re.findall(rf'\b{name}: "(\w+)"', everything)
                 assert values, f"{path.name}: no values for ${{{name}}}: teach this test"
                 variants = [v.replace(f"${{{name}}}", value) for v in variants for value in values]
             for variant in variants:
@@ -209,7 +211,9 @@ def sample_variables(document: str) -> dict[str, object]:
         kind = definition.type
         while not isinstance(kind, NamedTypeNode):
             kind = kind.type
-        values[definition.variable.name.value] = SAMPLE[kind.name.value]
+        named = SCHEMA.get_type(kind.name.value)
+        sample = next(iter(named.values)) if isinstance(named, GraphQLEnumType) else None
+        values[definition.variable.name.value] = sample or SAMPLE[kind.name.value]
     return values
 
 
