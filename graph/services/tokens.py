@@ -22,6 +22,7 @@ import jwt
 from sqlalchemy import Engine
 
 from data import tokens as queries
+from data.db import reader
 
 _ALGORITHM = "HS256"
 _AUDIENCE = "movierec"
@@ -55,10 +56,11 @@ class RevokedTokens:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._reads = reader(engine)
 
     def holder(self, claims: TokenClaims) -> SignedIn | None:
         """The token's user when they exist and the token was not signed out, else None."""
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             username = queries.token_holder(conn, claims.user_id, claims.token_id)
         return None if username is None else SignedIn(claims.user_id, username)
 
