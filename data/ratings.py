@@ -99,14 +99,17 @@ def user_rating_arrays(conn: Connection, user_id: int) -> tuple[np.ndarray, np.n
     return movie_ids, stars
 
 
+# Built once, for the legacy /user/<id>/movies path, like _PACKED_RATINGS.
+_RATED_MOVIES = (
+    select(ratings.c.movie_id)
+    .where(ratings.c.user_id == bindparam("user_id"))
+    .order_by(ratings.c.rated_at, ratings.c.movie_id)
+)
+
+
 def user_rated_movie_ids(conn: Connection, user_id: int) -> list[int]:
     """The movies a user has rated, each once, in the order they were rated."""
-    query = (
-        select(ratings.c.movie_id)
-        .where(ratings.c.user_id == user_id)
-        .order_by(ratings.c.rated_at, ratings.c.movie_id)
-    )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(_RATED_MOVIES, {"user_id": user_id}).scalars())
 
 
 def user_ratings_page(

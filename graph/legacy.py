@@ -12,18 +12,18 @@ a 4xx JSON error in the same envelope.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from data.domain import NO_GENRES
 from data.movies import MovieRow
 from graph.context import client_address
 from graph.json_body import NotUnicodeError, loads
+from graph.metrics import LabelledRoute
 from graph.services.accounts import Authenticated
 from graph.services.bundle import Services
 from graph.services.outcomes import Refusal
@@ -74,10 +74,10 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
+def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRoute]:
     """Plain Starlette routes: FastAPI's parameter machinery would cost more than the work.
 
-    The two reads are sync functions, which Starlette runs in its thread pool.
+    The two reads run where ``BlockingCalls.read`` puts them: on the loop for a SQLite store.
     """
     encoder = LegacyJSON()
 
@@ -110,24 +110,29 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
             )
         return error(400, "Username or Password Not Found")
 
-    def user_movies(movie_ids: Callable[[int], list[int]]) -> Callable[[Request], Response]:
+    def user_movies(
+        movie_ids: Callable[[int], list[int]],
+    ) -> Callable[[Request], Awaitable[Response]]:
         """A GET handler listing, in order, the movies ``movie_ids`` names for the path's user."""
 
-        def handler(request: Request) -> Response:
+        def rows(user_id: int) -> list[MovieRow]:
+            return services.catalog.ordered(movie_ids(user_id))
+
+        async def handler(request: Request) -> Response:
             parsed = _user_id(request.path_params["user_id"])
             if isinstance(parsed, Response):
                 return parsed
-            return encoder.movies(parsed, services.catalog.ordered(movie_ids(parsed)))
+            return encoder.movies(parsed, await threads.read(rows, parsed))
 
         return handler
 
     recommended = partial(services.recommendations.for_user, first=RECOMMENDATIONS)
     return [
-        Route("/login", login, methods=["POST"]),
-        Route(
+        LabelledRoute("/login", login, methods=["POST"]),
+        LabelledRoute(
             "/user/{user_id}/movies", user_movies(services.ratings.rated_movie_ids), methods=["GET"]
         ),
-        Route("/user/{user_id}/recommendations", user_movies(recommended), methods=["GET"]),
+        LabelledRoute("/user/{user_id}/recommendations", user_movies(recommended), methods=["GET"]),
     ]
 
 
