@@ -3,6 +3,15 @@
     apt-get install -y wrk                      # Debian's wrk, the load generator used here
     .venv/bin/python bench/api_load.py          # starts `movierec serve --workers 2`, measures
     .venv/bin/python bench/api_load.py --url http://127.0.0.1:5000   # against a running server
+    .venv/bin/python bench/api_load.py --floor --duration 10    # against the framework's floor
+    .venv/bin/python bench/api_load.py --postgres postgresql+psycopg://...   # PostgreSQL : SQLite
+
+``--floor`` serves bench/floor_app.py beside movierec (same workers, same uvicorn settings) and
+``--postgres`` a second movierec on that PostgreSQL store (loaded first with
+``MOVIEREC_DATABASE_URL=<url> movierec etl``; the two share the data folder, so the model and
+the token secret); each measures both servers on the same paths in ``--rounds`` interleaved
+rounds (A/B, B/A, ...) and prints the second's share of the first's rate, and of the server CPU
+per request (read from /proc), with the spread over the rounds and the load average.
 
 It measures, each for ``--duration`` seconds with ``wrk -t2 -c8`` (the settings the original
 Flask backend was measured with: 8.3 req/s on recommendations, p50 924 ms; 133 req/s on movies;
@@ -200,39 +209,83 @@ def compare(servers: dict[str, str], requests: list[Request], args: argparse.Nam
     Interleaved A/B, B/A, A/B, ...: the two measurements of a pair are back to back and each
     server goes first as often as the other, so a drift of the machine's load (other jobs on the
     same cores) falls on both sides instead of on one.
+
+    Beside the rates, the CPU the server's processes spent per request (from /proc, for servers
+    this script started) and its share the other way round: on cores shared with other jobs the
+    scheduler favours a process that works in short bursts, so the rate share falls far below
+    the CPU share as the load average rises, while the CPU share moves little.
     """
     (base_name, base), (other_name, other) = servers.items()
-    shares: dict[str, list[float]] = {request.name: [] for request in requests}
+    shares: dict[tuple[str, str], list[float]] = {}
     rates: dict[tuple[str, str], list[float]] = {}
     for number in range(args.rounds):
         for request in requests:
             pair = [(base_name, base), (other_name, other)]
-            measured = {}
+            measured: dict[str, tuple[float, float | None]] = {}
             for name, url in pair if number % 2 == 0 else reversed(pair):
+                cpu = server_cpu_seconds(url)
                 result = wrk(
                     f"{name}: {request.name}", f"{url}{request.path}", args, request.script
                 )
+                spent = server_cpu_seconds(url)
                 if result.errors:  # timeouts (over 2 s) on a loaded machine, or failures
                     print(f"{result.name}: {result.errors}", flush=True)
-                measured[name] = result.requests_per_second
+                requests_made = result.requests_per_second * args.duration
+                per_request = (
+                    (spent - cpu) / requests_made if spent is not None and cpu is not None else None
+                )
+                measured[name] = (result.requests_per_second, per_request)
                 rates.setdefault((request.name, name), []).append(result.requests_per_second)
-            share = measured[other_name] / measured[base_name]
-            shares[request.name].append(share)
-            print(
-                f"round {number + 1}: {request.name}: {other_name} {measured[other_name]:.0f}, "
-                f"{base_name} {measured[base_name]:.0f} req/s: {share:.2f}  "
-                f"(load {load_average()})",
-                flush=True,
+            (base_rate, base_cpu), (other_rate, other_cpu) = (
+                measured[base_name],
+                measured[other_name],
             )
-    print(f"\n{other_name}'s share of {base_name}'s rate, {args.rounds} interleaved rounds:")
-    print(f"{'path':<44} {base_name + ' req/s':>16} {other_name + ' req/s':>16}  share (spread)")
+            shares.setdefault((request.name, "rate"), []).append(other_rate / base_rate)
+            line = f"{other_name} {other_rate:.0f}, {base_name} {base_rate:.0f} req/s"
+            line += f": {other_rate / base_rate:.2f}"
+            if base_cpu and other_cpu:
+                shares.setdefault((request.name, "cpu"), []).append(base_cpu / other_cpu)
+                line += f"; CPU per request {other_cpu * 1e3:.2f} and {base_cpu * 1e3:.2f} ms"
+                line += f": {base_cpu / other_cpu:.2f}"
+            print(
+                f"round {number + 1}: {request.name}: {line}  (load {load_average()})", flush=True
+            )
+    print(f"\n{other_name}'s share of {base_name}'s, {args.rounds} interleaved rounds:")
+    print(
+        f"{'path':<44} {base_name + ' req/s':>16} {other_name + ' req/s':>16}  "
+        "rate share (spread)  CPU share (spread)"
+    )
     for request in requests:
-        low, high = min(shares[request.name]), max(shares[request.name])
+        spread = {
+            kind: f"{median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+            for (name, kind), values in shares.items()
+            if name == request.name
+        }
         print(
             f"{request.name:<44} {median(rates[request.name, base_name]):>16.0f} "
             f"{median(rates[request.name, other_name]):>16.0f}  "
-            f"{median(shares[request.name]):.2f} ({low:.2f}-{high:.2f})"
+            f"{spread['rate']:<19}  {spread.get('cpu', '-')}"
         )
+
+
+# The processes of the servers this script started, by base URL, for their CPU time.
+_STARTED: dict[str, int] = {}
+
+
+def server_cpu_seconds(url: str) -> float | None:
+    """User + system CPU seconds of a started server's workers so far (None if not started here)."""
+    parent = _STARTED.get(url)
+    if parent is None:
+        return None
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that just exited
+            continue
+        if int(fields[1]) == parent:  # ppid: a worker (or uvicorn's resource tracker, idle)
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -245,6 +298,7 @@ def floor_server(workers: int, env: dict[str, str]) -> Iterator[str]:
     command += ["--no-access-log", "--no-proxy-headers", "--log-level", "warning"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    _STARTED[base] = process.pid
     try:
         wait_ready(base, process, path="/user/1/recommendations")
         yield base
@@ -332,6 +386,7 @@ def server(url: str | None, workers: int, database_url: str | None = None) -> It
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    _STARTED[base] = process.pid
     try:
         wait_ready(base, process)
         yield base
