@@ -80,10 +80,6 @@ class Context(BaseContext):
         """Call a blocking service method (SQL, hashing) in a worker thread."""
         return await self.threads.run(fn, *args)
 
-    async def read(self, fn: Callable[..., T], *args: object) -> T:
-        """A read on a served path: on the loop for a SQLite store (``BlockingCalls.read``)."""
-        return await self.threads.read(fn, *args)
-
 
 Info = strawberry.Info[Context, None]
 

@@ -1,15 +1,7 @@
-"""Where blocking work runs: SQL in the shared thread pool, password hashing in a small one, and
-the request path's reads of a SQLite store on the event loop itself.
+"""Where blocking work runs: SQL in the shared thread pool, password hashing in a small one.
 
 Argon2 takes tens of milliseconds and 19 MiB per call by design; giving it its own two slots
 means a burst of logins queues behind itself instead of taking every thread the reads need.
-
-A hop to a thread and back costs two scheduler wake-ups; on a machine whose cores are busy each
-one waits its turn, and the served paths (``GET /user/<id>/recommendations`` and
-``viewer { recommendations }``) fell to a twentieth of what the same framework answers without
-them (README, "Scale"). Their reads of a SQLite store (an in-process library; in WAL mode a reader
-never waits for a lock) take tens of microseconds, a user with 30,000 ratings about 10 ms:
-``read`` runs those on the loop. A PostgreSQL read waits on the network, so it keeps its thread.
 """
 
 from __future__ import annotations
@@ -26,17 +18,9 @@ Run = Callable[..., Awaitable[Any]]
 
 
 class BlockingCalls:
-    def __init__(self, password_slots: int = 2, *, inline_reads: bool = False) -> None:
+    def __init__(self, password_slots: int = 2) -> None:
         self._password_slots = password_slots
         self._password_limiter: anyio.CapacityLimiter | None = None
-        self._inline_reads = inline_reads
-
-    async def read(self, fn: Callable[..., T], *args: object) -> T:
-        """A read on the request path: on the loop when reads are inline (a SQLite store), else
-        like ``run``. Inline, a deadline cannot cut it short; it is bounded by the read itself."""
-        if self._inline_reads:
-            return fn(*args)
-        return await self.run(fn, *args)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Abandoned on cancel: a request past its deadline answers at once, its call finishing

@@ -18,7 +18,7 @@ async def recommended_movies(
 ) -> list[Movie]:
     """The user's recommendations, for ``recommendations`` and ``viewer { recommendations }``."""
     service = info.context.services.recommendations
-    ids = await info.context.read(service.for_user, user_id, first, genre)
+    ids = await info.context.run(service.for_user, user_id, first, genre)
     return await movies_by_ids(info, ids)
 
 
