@@ -41,6 +41,17 @@ Three earlier runs the same hour gave 1498-2184 req/s (p99 28-32 ms) on recommen
 2219-2437 on movies, 858-862 on GraphQL (two runs): wrk shares the two cores with the server, so the
 figures move by about a quarter from run to run. With `--workers 1` (busy machine, 10 s):
 586 req/s on recommendations, 557 on movies, 294 on GraphQL; serve with 2 workers on 2 cores.
+
+2026-12-01, load average 28-34 from other jobs on the two cores, `--duration 10`, ml-latest-small
+(median share over the rounds, spread in brackets; README "Scale" has the whole record):
+
+    --floor --rounds 3           rate share          server CPU share
+    GET /user/1/recommendations  0.16 (0.14-0.22)    0.15 (0.11-0.16)   before: 0.08, 0.08
+    POST /graphql viewer.recs    0.19 (0.16-0.19)    0.22 (0.18-0.23)   before: 0.12, 0.13
+    --postgres --rounds 2        PostgreSQL's share of SQLite's rate
+    GET /user/1/recommendations  0.78 (0.48-1.08)
+    GET /user/1/movies           1.05 (0.72-1.38)
+    POST /graphql viewer.recs    0.90 (0.61-1.18)
 """
 
 from __future__ import annotations
