@@ -3,6 +3,15 @@
     apt-get install -y wrk                      # Debian's wrk, the load generator used here
     .venv/bin/python bench/api_load.py          # starts `movierec serve --workers 2`, measures
     .venv/bin/python bench/api_load.py --url http://127.0.0.1:5000   # against a running server
+    .venv/bin/python bench/api_load.py --floor --duration 10    # against the framework's floor
+    .venv/bin/python bench/api_load.py --postgres postgresql+psycopg://...   # PostgreSQL : SQLite
+
+``--floor`` serves bench/floor_app.py beside movierec (same workers, same uvicorn settings) and
+``--postgres`` a second movierec on that PostgreSQL store (loaded first with
+``MOVIEREC_DATABASE_URL=<url> movierec etl``; the two share the data folder, so the model and
+the token secret); each measures both servers on the same paths in ``--rounds`` interleaved
+rounds (A/B, B/A, ...) and prints the second's share of the first's rate, and of the server CPU
+per request (read from /proc), with the spread over the rounds and the load average.
 
 It measures, each for ``--duration`` seconds with ``wrk -t2 -c8`` (the settings the original
 Flask backend was measured with: 8.3 req/s on recommendations, p50 924 ms; 133 req/s on movies;
@@ -32,6 +41,17 @@ Three earlier runs the same hour gave 1498-2184 req/s (p99 28-32 ms) on recommen
 2219-2437 on movies, 858-862 on GraphQL (two runs): wrk shares the two cores with the server, so the
 figures move by about a quarter from run to run. With `--workers 1` (busy machine, 10 s):
 586 req/s on recommendations, 557 on movies, 294 on GraphQL; serve with 2 workers on 2 cores.
+
+2026-12-01, load average 28-34 from other jobs on the two cores, `--duration 10`, ml-latest-small
+(median share over the rounds, spread in brackets; README "Scale" has the whole record):
+
+    --floor --rounds 3           rate share          server CPU share
+    GET /user/1/recommendations  0.16 (0.14-0.22)    0.15 (0.11-0.16)   before: 0.08, 0.08
+    POST /graphql viewer.recs    0.19 (0.16-0.19)    0.22 (0.18-0.23)   before: 0.12, 0.13
+    --postgres --rounds 2        PostgreSQL's share of SQLite's rate
+    GET /user/1/recommendations  0.78 (0.48-1.08)
+    GET /user/1/movies           1.05 (0.72-1.38)
+    POST /graphql viewer.recs    0.90 (0.61-1.18)
 """
 
 from __future__ import annotations
@@ -51,6 +71,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GRAPHQL_QUERY = "{ viewer { recommendations(first: 10) { id title posterUrl } } }"
@@ -68,39 +89,61 @@ class Result:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="measure this running server instead of starting one")
-    parser.add_argument("--workers", type=int, default=2, help="workers of the started server")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per path")
+    parser.add_argument("--workers", type=int, default=2, help="workers of each started server")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="only the two served paths, each against its framework floor (bench/floor_app.py) "
-        "with the same workers, in the same run, with the ratio",
+        help="the two served paths against their framework floor (bench/floor_app.py), "
+        "interleaved, with movierec's share of the floor's rate",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the three read paths on the SQLite store and on this PostgreSQL one (loaded with "
+        "`MOVIEREC_DATABASE_URL=URL movierec etl`), interleaved, with PostgreSQL's share",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of --floor or --postgres comparisons"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
+    if args.floor and args.postgres:
+        parser.error("--floor and --postgres are separate comparisons: run one at a time")
+    print(f"load average at start: {load_average()}", flush=True)
     with server(args.url, args.workers) as url:
-        results = against_floor(url, args) if args.floor else measure(url, args)
+        if args.floor:
+            compare_with_floor(url, args)
+        elif args.postgres:
+            with server(None, args.workers, database_url=args.postgres) as postgres:
+                compare_stores(url, postgres, args)
+        else:
+            show(measure(url, args))
+    print(f"load average at end: {load_average()}")
+    return 0
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def show(results: list[Result]) -> None:
     print(f"\n{'path':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  errors")
     for r in results:
         print(
             f"{r.name:<44} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}  "
             f"{r.errors or '-'}"
         )
-    return 0
 
 
 def measure(url: str, args: argparse.Namespace) -> list[Result]:
     token = login_token(url)
     with tempfile.TemporaryDirectory() as folder:
-        graphql = post_script(
-            Path(folder) / "graphql.lua",
-            json.dumps({"query": GRAPHQL_QUERY}),
-            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
+        graphql = graphql_script(Path(folder), token)
         login = post_script(
             Path(folder) / "login.lua",
             json.dumps({"username": "user1", "password": "pass"}),
@@ -124,59 +167,151 @@ def measure(url: str, args: argparse.Namespace) -> list[Result]:
     return results
 
 
-def against_floor(url: str, args: argparse.Namespace) -> list[Result]:
-    """movierec's two served paths and their floors, alternating, with movierec's share.
+@dataclass(frozen=True)
+class Request:
+    """One path as wrk sends it, the same bytes to every server compared."""
+
+    name: str
+    path: str
+    script: Path | None = None
+
+
+def compare_with_floor(url: str, args: argparse.Namespace) -> None:
+    """movierec's two served paths and the floor's, interleaved, with movierec's share.
 
     The legacy floor answers with movierec's own body for user 1, so both send the same bytes.
     """
-    token = login_token(url)
-    results = []
     with tempfile.TemporaryDirectory() as folder:
         body = Path(folder) / "legacy.json"
         with urllib.request.urlopen(f"{url}/user/1/recommendations", timeout=30) as response:
             body.write_bytes(response.read())
-        query = json.dumps({"query": GRAPHQL_QUERY})
-        graphql = post_script(
-            Path(folder) / "graphql.lua",
-            query,
-            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        floor_graphql = post_script(
-            Path(folder) / "floor.lua", query, {"Content-Type": "application/json"}
-        )
+        requests = [
+            Request("GET /user/1/recommendations", "/user/1/recommendations"),
+            Request(
+                "POST /graphql viewer.recommendations(10)",
+                "/graphql",
+                graphql_script(Path(folder), login_token(url)),
+            ),
+        ]
         env = {**os.environ, "MOVIEREC_FLOOR_LEGACY": str(body)}
-        paths = (
-            ("GET /user/1/recommendations", "legacy_app", "/user/1/recommendations", None),
-            ("POST /graphql viewer.recommendations(10)", "graphql_app", "/graphql", graphql),
+        with floor_server(args.workers, env) as floor:
+            compare({"floor": floor, "movierec": url}, requests, args)
+
+
+def compare_stores(sqlite: str, postgres: str, args: argparse.Namespace) -> None:
+    """The same read paths on both stores, interleaved, with PostgreSQL's share of SQLite's."""
+    with tempfile.TemporaryDirectory() as folder:
+        # One token serves both: the servers share the data folder, so the secret and user 1.
+        requests = [
+            Request("GET /user/1/recommendations", "/user/1/recommendations"),
+            Request("GET /user/1/movies", "/user/1/movies"),
+            Request(
+                "POST /graphql viewer.recommendations(10)",
+                "/graphql",
+                graphql_script(Path(folder), login_token(sqlite)),
+            ),
+        ]
+        compare({"sqlite": sqlite, "postgresql": postgres}, requests, args)
+
+
+def compare(servers: dict[str, str], requests: list[Request], args: argparse.Namespace) -> None:
+    """Each request on each server, ``args.rounds`` times, the second server's share printed.
+
+    Interleaved A/B, B/A, A/B, ...: the two measurements of a pair are back to back and each
+    server goes first as often as the other, so a drift of the machine's load (other jobs on the
+    same cores) falls on both sides instead of on one.
+
+    Beside the rates, the CPU the server's processes spent per request (from /proc, for servers
+    this script started) and its share the other way round: on cores shared with other jobs the
+    scheduler favours a process that works in short bursts, so the rate share falls far below
+    the CPU share as the load average rises, while the CPU share moves little.
+    """
+    (base_name, base), (other_name, other) = servers.items()
+    shares: dict[tuple[str, str], list[float]] = {}
+    rates: dict[tuple[str, str], list[float]] = {}
+    for number in range(args.rounds):
+        for request in requests:
+            pair = [(base_name, base), (other_name, other)]
+            measured: dict[str, tuple[float, float | None]] = {}
+            for name, url in pair if number % 2 == 0 else reversed(pair):
+                cpu = server_cpu_seconds(url)
+                result = wrk(
+                    f"{name}: {request.name}", f"{url}{request.path}", args, request.script
+                )
+                spent = server_cpu_seconds(url)
+                if result.errors:  # timeouts (over 2 s) on a loaded machine, or failures
+                    print(f"{result.name}: {result.errors}", flush=True)
+                requests_made = result.requests_per_second * args.duration
+                per_request = (
+                    (spent - cpu) / requests_made if spent is not None and cpu is not None else None
+                )
+                measured[name] = (result.requests_per_second, per_request)
+                rates.setdefault((request.name, name), []).append(result.requests_per_second)
+            (base_rate, base_cpu), (other_rate, other_cpu) = (
+                measured[base_name],
+                measured[other_name],
+            )
+            shares.setdefault((request.name, "rate"), []).append(other_rate / base_rate)
+            line = f"{other_name} {other_rate:.0f}, {base_name} {base_rate:.0f} req/s"
+            line += f": {other_rate / base_rate:.2f}"
+            if base_cpu and other_cpu:
+                shares.setdefault((request.name, "cpu"), []).append(base_cpu / other_cpu)
+                line += f"; CPU per request {other_cpu * 1e3:.2f} and {base_cpu * 1e3:.2f} ms"
+                line += f": {base_cpu / other_cpu:.2f}"
+            print(
+                f"round {number + 1}: {request.name}: {line}  (load {load_average()})", flush=True
+            )
+    print(f"\n{other_name}'s share of {base_name}'s, {args.rounds} interleaved rounds:")
+    print(
+        f"{'path':<44} {base_name + ' req/s':>16} {other_name + ' req/s':>16}  "
+        "rate share (spread)  CPU share (spread)"
+    )
+    for request in requests:
+        spread = {
+            kind: f"{median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+            for (name, kind), values in shares.items()
+            if name == request.name
+        }
+        print(
+            f"{request.name:<44} {median(rates[request.name, base_name]):>16.0f} "
+            f"{median(rates[request.name, other_name]):>16.0f}  "
+            f"{spread['rate']:<19}  {spread.get('cpu', '-')}"
         )
-        for name, floor_app, path, script in paths:
-            floor_script = floor_graphql if script else None
-            with floor_server(floor_app, args.workers, env) as floor:
-                low = wrk(f"floor: {name}", f"{floor}{path}", args, floor_script)
-            served = wrk(name, f"{url}{path}", args, script)
-            ratio = served.requests_per_second / low.requests_per_second
-            results += [low, served]
-            print(f"{name}: {ratio:.2f} of the floor", flush=True)
-    return results
+
+
+# The processes of the servers this script started, by base URL, for their CPU time.
+_STARTED: dict[str, int] = {}
+
+
+def server_cpu_seconds(url: str) -> float | None:
+    """User + system CPU seconds of a started server's workers so far (None if not started here)."""
+    parent = _STARTED.get(url)
+    if parent is None:
+        return None
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that just exited
+            continue
+        if int(fields[1]) == parent:  # ppid: a worker (or uvicorn's resource tracker, idle)
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
-def floor_server(factory: str, workers: int, env: dict[str, str]) -> Iterator[str]:
-    """A floor app of bench/floor_app.py under uvicorn, as `movierec serve` runs movierec."""
+def floor_server(workers: int, env: dict[str, str]) -> Iterator[str]:
+    """bench/floor_app.py under uvicorn, with the server settings of ``graph.server``."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", f"floor_app:{factory}", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "floor_app:app", "--factory"]
     command += ["--app-dir", str(PROJECT_ROOT / "bench"), "--port", str(port)]
-    command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    command += ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools"]
+    command += ["--no-access-log", "--no-proxy-headers", "--log-level", "warning"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    _STARTED[base] = process.pid
     try:
-        wait_ready(
-            base,
-            process,
-            path="/user/1/recommendations"
-            if "legacy" in factory
-            else "/graphql?query=%7B__typename%7D",
-        )
+        wait_ready(base, process, path="/user/1/recommendations")
         yield base
     finally:
         process.terminate()
@@ -216,6 +351,14 @@ def _latency(output: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def graphql_script(folder: Path, token: str) -> Path:
+    return post_script(
+        folder / "graphql.lua",
+        json.dumps({"query": GRAPHQL_QUERY}),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+
+
 def post_script(path: Path, body: str, headers: dict[str, str]) -> Path:
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
     lines += [f'wrk.headers["{key}"] = {json.dumps(value)}' for key, value in headers.items()]
@@ -237,19 +380,24 @@ def login_token(url: str) -> str:
 
 
 @contextmanager
-def server(url: str | None, workers: int) -> Iterator[str]:
-    """The given URL, or a `movierec serve` started on a free port and stopped afterwards."""
+def server(url: str | None, workers: int, database_url: str | None = None) -> Iterator[str]:
+    """The given URL, or a `movierec serve` started on a free port and stopped afterwards
+    (on ``database_url`` when given, else on the configured store)."""
     if url:
         yield url.rstrip("/")
         return
     port = free_port()
+    env = os.environ.copy()
+    if database_url:
+        env["MOVIEREC_DATABASE_URL"] = database_url
     process = subprocess.Popen(
         [sys.executable, "-m", "movierec", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=PROJECT_ROOT,
-        env=os.environ.copy(),
+        env=env,
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    _STARTED[base] = process.pid
     try:
         wait_ready(base, process)
         yield base

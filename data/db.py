@@ -3,7 +3,12 @@
 
 SQLite is the embedded default; each connection gets WAL (readers never block the writer),
 enforced foreign keys, and a busy timeout so that concurrent server workers wait instead of
-failing. A PostgreSQL URL needs no special handling beyond the driver.
+failing. On PostgreSQL every round trip counts (each one is a message to another process and
+back, where SQLite's reads are a function call): a pooled connection is pinged before use only
+after it sat idle (``IDLE_PING_SECONDS``), not at every checkout, and the request path's reads
+go through ``reader``, which spares them the BEGIN and ROLLBACK around each use. The driver,
+psycopg 3, prepares a statement on a connection by itself once it has run five times there, so
+the statements the request path builds once (``data.ratings``, ``data.tokens``) run prepared.
 
 A SQLite store movierec creates carries its mark in the file header (``PRAGMA application_id``),
 so a file found at the store's path can be told apart from one movierec must not touch: a
@@ -18,13 +23,17 @@ a ``StoreError`` naming the file, never a driver traceback.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from data import migrations
 from data.migrations import Found, StoreError
@@ -40,11 +49,20 @@ _TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY nam
 _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
+# A pooled connection used within this many seconds is trusted without a ping: under load every
+# connection is, and a ping at each checkout was a round trip per statement (pool_pre_ping).
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "movierec_checked_in"
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite, create the file's folder and set the connection pragmas."""
     path = sqlite_path(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
+        return engine
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +73,48 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _note_checkin(_dbapi_conn: object, record: ConnectionPoolEntry) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(
+    dialect: Dialect,
+    dbapi_conn: DBAPIConnection,
+    record: ConnectionPoolEntry,
+    _proxy: PoolProxiedConnection,
+) -> None:
+    """Ping a connection that sat idle (the server may have restarted or dropped it meanwhile).
+
+    A dead one raises ``DisconnectionError``, on which the pool discards it and checks out
+    another (a fresh connection has no check-in time and is not pinged). A connection that dies
+    while in steady use fails its statement instead, and SQLAlchemy then discards every pooled
+    connection older than it, so one request per worker sees a server restart under load.
+    """
+    checked_in = record.info.get(_CHECKED_IN)
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_conn)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DisconnectionError(f"an idle pooled connection is gone: {exc}") from exc
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine for reads that need no transaction around them, sharing ``engine``'s pool.
+
+    On PostgreSQL a connection outside autocommit opens a transaction before its first statement
+    and rolls it back when returned to the pool: two round trips around a one-statement read.
+    Under READ COMMITTED each statement sees its own snapshot either way, so a read loses
+    nothing by running in autocommit. SQLite's driver opens no transaction for a SELECT to begin
+    with, and switching its mode costs a statement per checkout, so SQLite keeps ``engine``.
+    Writes keep ``engine.begin()`` on the engine itself, never this one: here each statement
+    would commit on its own.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:

@@ -64,11 +64,11 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     async def context(request: Request) -> Context:
         token = bearer_token(request)
         # Resolving a token reads the revocation list: a store round trip, so off the loop.
-        viewer_id = await threads.run(services.accounts.signer.user_id, token) if token else None
+        viewer = await threads.run(services.accounts.signer.signed_in, token) if token else None
         return Context(
             services,
             threads,
-            viewer_id=viewer_id,
+            viewer=viewer,
             client=client_address(request),
             budget=RequestBudget(config.limits.max_cost),
             bearer_token=token,

@@ -17,6 +17,7 @@ from graph.cost import RequestBudget
 from graph.loaders import Loaders
 from graph.services.bundle import Services
 from graph.services.ratelimit import MAX_VALUE_LENGTH
+from graph.services.tokens import SignedIn
 from graph.threads import BlockingCalls
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ class Context(BaseContext):
         self,
         services: Services,
         threads: BlockingCalls,
-        viewer_id: int | None,
+        viewer: SignedIn | None,
         client: str,
         budget: RequestBudget,
         bearer_token: str | None = None,
@@ -35,12 +36,13 @@ class Context(BaseContext):
         super().__init__()
         self.services = services
         self.threads = threads
-        self.viewer_id = viewer_id
+        self.viewer = viewer
+        self.viewer_id = None if viewer is None else viewer.user_id
         self.client = client
-        # The token this request was sent with, the one ``viewer_id`` was resolved from
+        # The token this request was sent with, the one ``viewer`` was resolved from
         # (``logout`` revokes exactly that one).
         self.bearer_token = bearer_token
-        self._own_accounts: set[int] = set() if viewer_id is None else {viewer_id}
+        self._own_accounts: set[int] = set() if viewer is None else {viewer.user_id}
         # One per HTTP request, shared by a batch's operations (graph.cost).
         self.budget = budget
 
@@ -50,16 +52,21 @@ class Context(BaseContext):
         return Loaders(self.services, self.viewer_id, run=self.run)
 
     @property
-    def authenticated_id(self) -> int:
-        """The viewer's id, in a resolver whose field the ``IsAuthenticated`` permission guards.
+    def authenticated(self) -> SignedIn:
+        """The viewer, in a resolver whose field the ``IsAuthenticated`` permission guards.
 
         Signed out, the permission has refused the field before its resolver runs; reaching
         here without a viewer means a field lacks the permission, a bug that fails closed (an
         internal error, logged) rather than serving anything.
         """
-        if self.viewer_id is None:
+        if self.viewer is None:
             raise PermissionError("a field reading the viewer lacks IsAuthenticated")
-        return self.viewer_id
+        return self.viewer
+
+    @property
+    def authenticated_id(self) -> int:
+        """The viewer's id, on the same terms as ``authenticated``."""
+        return self.authenticated.user_id
 
     def add_own_account(self, user_id: int) -> None:
         """This request just proved it is ``user_id`` (a login or sign-up): its answer may show

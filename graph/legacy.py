@@ -18,12 +18,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from data.domain import NO_GENRES
 from data.movies import MovieRow
 from graph.context import client_address
 from graph.json_body import NotUnicodeError, loads
+from graph.metrics import LabelledRoute
 from graph.services.accounts import Authenticated
 from graph.services.bundle import Services
 from graph.services.outcomes import Refusal
@@ -74,7 +74,7 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
+def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRoute]:
     """Plain Starlette routes: FastAPI's parameter machinery would cost more than the work.
 
     The two reads are sync functions, which Starlette runs in its thread pool.
@@ -123,11 +123,11 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[Route]:
 
     recommended = partial(services.recommendations.for_user, first=RECOMMENDATIONS)
     return [
-        Route("/login", login, methods=["POST"]),
-        Route(
+        LabelledRoute("/login", login, methods=["POST"]),
+        LabelledRoute(
             "/user/{user_id}/movies", user_movies(services.ratings.rated_movie_ids), methods=["GET"]
         ),
-        Route("/user/{user_id}/recommendations", user_movies(recommended), methods=["GET"]),
+        LabelledRoute("/user/{user_id}/recommendations", user_movies(recommended), methods=["GET"]),
     ]
 
 

@@ -16,7 +16,7 @@ class AccountQueries:
         description="The signed-in user; null without a valid token.",
         extensions=requires(IsAuthenticated(), else_null=True),
     )
-    async def viewer(self, info: Info) -> User | None:
-        context = info.context
-        row = await context.run(context.services.accounts.user, context.authenticated_id)
-        return User.from_row(row) if row else None
+    def viewer(self, info: Info) -> User | None:
+        # Read with the token (graph.services.tokens): no query of its own.
+        viewer = info.context.authenticated
+        return User(id=viewer.user_id, username=viewer.username)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from data import users as queries
+from data.db import reader
 from data.passwords import DUMMY_HASH, hash_password, verify_password
 from data.users import UsernameTakenError, UserRow
 from graph import metrics
@@ -45,6 +46,7 @@ class Accounts:
         signups_per_address: Limit,
     ) -> None:
         self._engine = engine
+        self._reads = reader(engine)
         self.signer = signer
         self._limits = limits
         self._per_username = logins_per_username
@@ -66,7 +68,7 @@ class Accounts:
         )
         if wait:
             return _too_many("login", "failed logins", wait)
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             user = queries.user_by_username(conn, username)
         matches = verify_password(user.password_hash if user else DUMMY_HASH, password)
         if user is None or not matches:
@@ -87,7 +89,7 @@ class Accounts:
             return _too_many("signup", "sign-ups from this address", wait)
         taken = Rejected(Refusal.USERNAME_TAKEN, f"the username {username[:40]!r} is taken")
         if len(username) <= MAX_USERNAME_LENGTH:
-            with self._engine.connect() as conn:
+            with self._reads.connect() as conn:
                 if queries.user_by_username(conn, username) is not None:
                     return taken
         if not USERNAME_PATTERN.fullmatch(username):
@@ -116,7 +118,7 @@ class Accounts:
         return self.signer.revoke(token)
 
     def user(self, user_id: int) -> UserRow | None:
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return queries.user_by_id(conn, user_id)
 
 

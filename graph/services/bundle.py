@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from data.db import open_store
+from data.db import open_store, reader
 from graph.config import AppConfig
 from graph.services.accounts import Accounts
 from graph.services.catalog import Catalog
@@ -31,8 +31,10 @@ class Services:
 def build_services(config: AppConfig, recommender: Recommender | None = None) -> Services:
     """Open the store (which must exist) and load the model, or take ``recommender`` as given."""
     engine = open_store(config.database_url)
+    # Catalog and Recommendations only read; the others write on ``engine`` and read on a reader.
+    reads = reader(engine)
     catalog = Catalog(
-        engine,
+        reads,
         aggregates_ttl_seconds=config.aggregates_ttl_seconds,
         trending_window_days=config.trending_window_days,
     )
@@ -51,8 +53,8 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
         engine=engine,
         catalog=catalog,
         recommendations=Recommendations(
-            engine,
-            recommender or load_recommender(engine, config.models_dir),
+            reads,
+            recommender or load_recommender(reads, config.models_dir),
             catalog,
             config.models_dir,
         ),

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from data import ratings as queries
 from data import watchlist
+from data.db import reader
 from data.domain import RATING_SCALE
 from data.movies import existing_movie_id
 from data.ratings import RatingOrder, RatingRow
@@ -29,25 +30,26 @@ class RatingsPage:
 class Ratings:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._reads = reader(engine)
 
     def page(self, user_id: int, *, order: RatingOrder, first: int, offset: int) -> RatingsPage:
         check_page_size(first)
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             rows, total = queries.user_ratings_page(
                 conn, user_id, order=order, limit=first, offset=offset
             )
         return RatingsPage(rows, total)
 
     def counts(self, user_ids: list[int]) -> dict[int, int]:
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return queries.rating_counts(conn, user_ids)
 
     def of_movies(self, user_id: int, movie_ids: list[int]) -> dict[int, float]:
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return queries.user_ratings_for(conn, user_id, movie_ids)
 
     def rated_movie_ids(self, user_id: int) -> list[int]:
-        with self._engine.connect() as conn:
+        with self._reads.connect() as conn:
             return queries.user_rated_movie_ids(conn, user_id)
 
     def rate(self, user_id: int, movie_id: int, rating: float) -> Rejected | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from data.movies import catalog_movie_ids
 from data.ratings import ratings_frame, user_rating_arrays
@@ -101,8 +101,7 @@ class Recommendations:
 
     def user_ratings(self, user_id: int) -> UserRatings:
         with self._engine.connect() as conn:
-            movie_ids, ratings = user_rating_arrays(conn, user_id)
-        return UserRatings(movie_ids=movie_ids, ratings=ratings)
+            return _user_ratings(conn, user_id)
 
     def for_user(self, user_id: int, first: int, genre: str | None = None) -> list[int]:
         """The ``first`` movie ids to recommend, best first (a row, the legacy shim's list)."""
@@ -123,9 +122,9 @@ class Recommendations:
         allowed = None
         if genre is not None:
             allowed = np.fromiter(self._catalog.genre_members(genre), dtype=np.int64)
-        with self._engine.connect() as conn:
+        with self._engine.connect() as conn:  # one checkout for both reads
             saved = set(saved_ids(conn, user_id))
-        user = self.user_ratings(user_id)
+            user = _user_ratings(conn, user_id)
         ranked = self.recommender.top_n(user, first + len(saved), allowed=allowed)
         return [movie_id for movie_id, _score in ranked if movie_id not in saved][:first]
 
@@ -153,3 +152,8 @@ class Recommendations:
     def similar(self, movie_id: int, first: int) -> list[int]:
         check_page_size(first)
         return self.recommender.similar(movie_id, first)
+
+
+def _user_ratings(conn: Connection, user_id: int) -> UserRatings:
+    movie_ids, ratings = user_rating_arrays(conn, user_id)
+    return UserRatings(movie_ids=movie_ids, ratings=ratings)

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from data import migrations
-from data.db import open_store, store_exists
+from data import db, migrations
+from data.db import make_engine, open_store, reader, store_exists
 from data.migrations import StoreError
 from data.schema import movies, ratings, users
 
@@ -70,3 +73,54 @@ def test_newer_schema_is_refused_naming_the_revision(engine: Engine, store_url: 
             StoreError, match="schema revision 9999 is newer than this movierec knows"
         ):
             open_store(store_url, create=create)
+
+
+def test_postgres_reads_open_no_transaction(postgres_url: str) -> None:
+    """A read through ``reader`` is one round trip: no BEGIN before it, no ROLLBACK after."""
+    engine = open_store(postgres_url, create=True)
+    try:
+        with reader(engine).connect() as conn:
+            conn.execute(text("SELECT 1"))
+            assert _driver(conn).info.transaction_status == TransactionStatus.IDLE
+        with engine.connect() as conn:  # the engine itself keeps transactions, for writes
+            conn.execute(text("SELECT 1"))
+            assert _driver(conn).info.transaction_status == TransactionStatus.INTRANS
+
+        def two_accounts_one_name() -> None:
+            with engine.begin() as conn:
+                conn.execute(insert(users).values(id=1, username="user1", password_hash="x"))
+                conn.execute(insert(users).values(id=2, username="USER1", password_hash="x"))
+
+        with pytest.raises(IntegrityError):
+            two_accounts_one_name()
+        with reader(engine).connect() as conn:  # the failed write left nothing behind
+            assert conn.execute(select(users.c.id)).all() == []
+    finally:
+        engine.dispose()
+
+
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, killer = make_engine(postgres_url), make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with killer.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            deadline = time.monotonic() + 10
+            while conn.execute(gone, {"pid": first}).scalar_one():
+                assert time.monotonic() < deadline, "the backend did not exit"
+                time.sleep(0.05)
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # as if it had sat idle long enough
+        with engine.connect() as conn:
+            second = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert second != first
+    finally:
+        engine.dispose()
+        killer.dispose()

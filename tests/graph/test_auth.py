@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from data.schema import ratings, revoked_tokens, users
 from graph.config import AppConfig
-from graph.services.tokens import RevokedTokens, TokenSigner
+from graph.services.tokens import RevokedTokens, SignedIn, TokenSigner
 from tests.graph.conftest import LOGIN, GraphQL, error_codes
 
 
@@ -31,18 +31,18 @@ def sign(secret: str, **overrides: object) -> str:
 def test_token_round_trip_and_rejections(config: AppConfig, store: Engine) -> None:
     signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
     issued = signer.issue(7)
-    assert signer.user_id(issued.token) == 7
+    assert signer.signed_in(issued.token) == SignedIn(7, "user7")
     assert issued.expires_at > datetime.now(UTC)
     other = TokenSigner("another-secret-" + "y" * 40, 60, RevokedTokens(store))
-    assert other.user_id(issued.token) is None
+    assert other.signed_in(issued.token) is None
     head, body, signature = issued.token.split(".")
-    assert signer.user_id(f"{head}.{body}.{signature[::-1]}") is None
-    assert signer.user_id("not.a.token") is None
+    assert signer.signed_in(f"{head}.{body}.{signature[::-1]}") is None
+    assert signer.signed_in("not.a.token") is None
     unsigned = jwt.encode({"sub": "7", "aud": "movierec", "exp": 9999999999}, None, "none")
-    assert signer.user_id(unsigned) is None
-    assert signer.user_id(sign(config.secret_key)) == 1
-    assert signer.user_id(sign(config.secret_key, jti=None)) is None  # unrevocable: refused
-    assert signer.user_id(sign(config.secret_key, sub="someone")) is None
+    assert signer.signed_in(unsigned) is None
+    assert signer.signed_in(sign(config.secret_key)) == SignedIn(1, "user1")
+    assert signer.signed_in(sign(config.secret_key, jti=None)) is None  # unrevocable: refused
+    assert signer.signed_in(sign(config.secret_key, sub="someone")) is None
 
 
 def test_revoking_is_per_token_and_repeatable(config: AppConfig, store: Engine) -> None:
@@ -50,8 +50,8 @@ def test_revoking_is_per_token_and_repeatable(config: AppConfig, store: Engine) 
     kept, dropped = signer.issue(7), signer.issue(7)
     assert signer.revoke(dropped.token)
     assert signer.revoke(dropped.token)  # a retried logout is not an error
-    assert signer.user_id(dropped.token) is None
-    assert signer.user_id(kept.token) == 7
+    assert signer.signed_in(dropped.token) is None
+    assert signer.signed_in(kept.token) == SignedIn(7, "user7")
     assert not signer.revoke("not.a.token")
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(revoked_tokens)).scalar_one() == 1
@@ -236,5 +236,5 @@ def test_the_signer_refuses_a_token_of_a_user_that_never_existed(
     config: AppConfig, store: Engine
 ) -> None:
     signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
-    assert signer.user_id(signer.issue(8).token) == 8
-    assert signer.user_id(signer.issue(999).token) is None
+    assert signer.signed_in(signer.issue(8).token) == SignedIn(8, "user8")
+    assert signer.signed_in(signer.issue(999).token) is None

@@ -21,6 +21,7 @@ from graph.cost import RequestBudget
 from graph.permissions import IsAuthenticated, IsOwnAccount
 from graph.schema import Mutation, Query, build_schema
 from graph.services.bundle import Services
+from graph.services.tokens import SignedIn
 from graph.threads import BlockingCalls
 from tests.graph.conftest import DEMO_PASSWORD, GraphQL, error_codes
 
@@ -123,7 +124,7 @@ def run_spy(services: Services, query: str, viewer_id: int | None) -> dict[str, 
     context = Context(
         services,
         BlockingCalls(),
-        viewer_id=viewer_id,
+        viewer=None if viewer_id is None else SignedIn(viewer_id, f"user{viewer_id}"),
         client="test",
         budget=RequestBudget(GraphQLLimits().max_cost),
     )
@@ -163,7 +164,7 @@ def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
     context = Context(
         services,
         BlockingCalls(),
-        viewer_id=None,
+        viewer=None,
         client="test",
         budget=RequestBudget(GraphQLLimits().max_cost),
     )
@@ -173,7 +174,7 @@ def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
         Context(
             services,
             BlockingCalls(),
-            viewer_id=7,
+            viewer=SignedIn(7, "user7"),
             client="test",
             budget=RequestBudget(GraphQLLimits().max_cost),
         ).authenticated_id
