@@ -1,14 +1,16 @@
 """The writes the ETL makes: idempotent upserts of the catalog, demo users, ratings and tags.
 
 One dialect-aware helper serves every table, so SQLite and PostgreSQL get the same
-``INSERT ... ON CONFLICT`` semantics and a rerun of the same load changes nothing. Every function
-runs in the caller's connection and transaction: the ETL wraps a whole load in one transaction
-so that a failure leaves the store exactly as it was.
+``INSERT ... ON CONFLICT`` semantics and a rerun of the same load changes nothing; the ratings'
+and tags' merge rules (``RATINGS``, ``TAGS``) are shared with the bulk path (``data.bulk``).
+Every function runs in the caller's connection and transaction: the ETL wraps a whole load in
+one transaction so that a failure leaves the store exactly as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
@@ -32,6 +34,43 @@ def insert_on_conflict(conn: Connection, table: Table) -> sqlite.Insert | postgr
     raise StoreError(f"upserts are not implemented for the {dialect} dialect")
 
 
+@dataclass(frozen=True)
+class Merge:
+    """How incoming rows of ``table`` meet the stored ones: a row whose ``key`` is already
+    stored updates ``update_columns`` (none: the stored row is kept), and with ``newer`` only
+    when its value of that column is greater, so that a fresher row already in the store (a
+    rating made through the API) is never overwritten by an older source row.
+
+    One description serves the row-by-row ``upsert`` and the ETL's bulk path
+    (``data.bulk``), so the two cannot merge differently.
+    """
+
+    table: Table
+    key: tuple[str, ...]
+    update_columns: tuple[str, ...] = ()
+    newer: str | None = None
+
+    def on_conflict(
+        self, statement: sqlite.Insert | postgresql.Insert
+    ) -> sqlite.Insert | postgresql.Insert:
+        """``statement`` (an insert into ``table``) with this merge as its conflict clause."""
+        if not self.update_columns:
+            return statement.on_conflict_do_nothing(index_elements=list(self.key))
+        return statement.on_conflict_do_update(
+            index_elements=list(self.key),
+            set_={column: statement.excluded[column] for column in self.update_columns},
+            where=(
+                None
+                if self.newer is None
+                else self.table.c[self.newer] < statement.excluded[self.newer]
+            ),
+        )
+
+
+RATINGS = Merge(ratings, ("user_id", "movie_id"), ("rating", "rated_at"), newer="rated_at")
+TAGS = Merge(tags, ("user_id", "movie_id", "tag"), ("tagged_at",))
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -41,24 +80,15 @@ def upsert(
     update_columns: Sequence[str] = (),
     newer: str | None = None,
 ) -> None:
-    """Insert ``rows``; on a ``key`` conflict update ``update_columns`` (none: keep the row).
+    """Insert ``rows``; on a ``key`` conflict update ``update_columns`` (none: keep the row),
+    with ``newer`` only when the incoming value of that column is greater (see ``Merge``)."""
+    merge_rows(conn, Merge(table, tuple(key), tuple(update_columns), newer), rows)
 
-    With ``newer`` the update only happens when the incoming value of that column is greater,
-    so that a fresher row already in the store (a rating made through the API) is never
-    overwritten by an older source row.
-    """
-    if not rows:
-        return
-    statement = insert_on_conflict(conn, table)
-    if not update_columns:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    else:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(key),
-            set_={column: statement.excluded[column] for column in update_columns},
-            where=None if newer is None else table.c[newer] < statement.excluded[newer],
-        )
-    conn.execute(statement, list(rows))
+
+def merge_rows(conn: Connection, merge: Merge, rows: Sequence[Row]) -> None:
+    """Insert ``rows`` (dicts by column name) into ``merge.table`` as ``merge`` says."""
+    if rows:
+        conn.execute(merge.on_conflict(insert_on_conflict(conn, merge.table)), list(rows))
 
 
 def upsert_movies(conn: Connection, rows: Sequence[Row]) -> None:
@@ -114,19 +144,12 @@ def add_demo_users(conn: Connection, rows: Sequence[Row]) -> None:
 
 def upsert_ratings(conn: Connection, rows: Sequence[Row]) -> None:
     """Ratings keyed by (user, movie); the most recent ``rated_at`` wins."""
-    upsert(
-        conn,
-        ratings,
-        rows,
-        key=["user_id", "movie_id"],
-        update_columns=["rating", "rated_at"],
-        newer="rated_at",
-    )
+    merge_rows(conn, RATINGS, rows)
 
 
 def upsert_tags(conn: Connection, rows: Sequence[Row]) -> None:
     """Tags keyed by (user, movie, tag); the source's timestamp follows on a rerun."""
-    upsert(conn, tags, rows, key=["user_id", "movie_id", "tag"], update_columns=["tagged_at"])
+    merge_rows(conn, TAGS, rows)
 
 
 def sync_user_id_sequence(conn: Connection) -> None:

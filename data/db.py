@@ -22,7 +22,10 @@ a ``StoreError`` naming the file, never a driver traceback.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -55,8 +58,17 @@ IDLE_PING_SECONDS = 10.0
 _CHECKED_IN = "movierec_checked_in"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; for SQLite, create the file's folder and set the connection pragmas."""
+# Every connection to a store in use: readers never block the writer, a crash loses nothing.
+_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000")
+# A store being built in a new file no one else can see (``store_for_load``): no journal file
+# (a failed build is deleted, not rolled back page by page) and no syncs; the finished file is
+# synced once, switched to WAL, and only then moved into place.
+_NEW_FILE_PRAGMAS = ("journal_mode=MEMORY", "foreign_keys=ON", "synchronous=OFF")
+
+
+def make_engine(url: str, *, new_file: bool = False) -> Engine:
+    """Create an engine; for SQLite, create the file's folder and set the connection pragmas
+    (``new_file``: those of a store no other process uses yet, see ``store_for_load``)."""
     path = sqlite_path(url)
     if make_url(url).get_backend_name() != "sqlite":
         engine = create_engine(url)
@@ -71,7 +83,15 @@ def make_engine(url: str) -> Engine:
                 f"cannot create the store's folder {path.parent}: {exc.strerror}"
             ) from exc
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    event.listen(engine, "connect", _sqlite_pragmas)
+    pragmas = _NEW_FILE_PRAGMAS if new_file else _PRAGMAS
+
+    def set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        cursor = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    event.listen(engine, "connect", set_pragmas)
     return engine
 
 
@@ -117,15 +137,6 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL; None for an in-memory database or another dialect."""
     parsed = make_url(url)
@@ -159,6 +170,78 @@ def open_store(url: str, *, create: bool = False) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+@contextmanager
+def store_for_load(url: str) -> Iterator[Engine]:
+    """The store a full load (``movierec etl``) writes into, ready at the schema's head.
+
+    A SQLite store that does not exist yet is built in a new file in a private folder beside
+    its path, with the pragmas of a bulk load (``_NEW_FILE_PRAGMAS``), and moved into place only
+    when the load returns: a failed or interrupted load leaves no store at all, as before it
+    started, and a server never sees a half-built one. The move is a hard link, which refuses
+    to replace a store another process created meanwhile. Any other store (a SQLite file that
+    exists, PostgreSQL) is opened as ``open_store(url, create=True)`` does, and the load's one
+    transaction is what keeps a failure from changing it.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        check_sqlite_file(path)
+    if path is None or path.exists():
+        engine = open_store(url, create=True)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    folder = _private_folder(path)
+    built = folder / path.name
+    try:
+        built_url = make_url(url).set(database=str(built)).render_as_string(hide_password=False)
+        engine = make_engine(built_url, new_file=True)
+        try:
+            with _store_errors(url), engine.begin() as conn:
+                _bring_up_to_date(conn, url, create=True, fresh=True)
+            yield engine
+            with _store_errors(url), engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        finally:
+            engine.dispose()
+        _move_into_place(built, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_folder(path: Path) -> Path:
+    """A new folder beside the store, on the same file system (so a link can move the file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".loading", dir=path.parent))
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the store in {path.parent}: {exc.strerror} "
+            "(the folder must be writable by this user)"
+        ) from exc
+
+
+def _move_into_place(built: Path, path: Path) -> None:
+    """Sync the finished file, then give it the store's name, unless that name was taken."""
+    with built.open("rb") as handle:
+        os.fsync(handle.fileno())
+    try:
+        os.link(built, path)
+    except FileExistsError:
+        raise StoreError(
+            f"a store appeared at {path} while this load was building one (another "
+            "`movierec etl`?); it was left as it is: rerun to load into it"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot move the new store into place at {path}: {exc.strerror}") from exc
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _bring_up_to_date(conn: Connection, url: str, *, create: bool, fresh: bool) -> None:

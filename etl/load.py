@@ -1,9 +1,10 @@
 """Merging the sources and writing the store in one transaction.
 
-Movies, links and metadata are read and validated before the transaction opens; ratings and
-tags are validated chunk by chunk inside it, so a bad row anywhere rolls the whole load back and
-the store stays exactly as it was. Every write is an idempotent upsert (``data.catalog``), so a
-rerun over the same files leaves the same store.
+Movies, links, metadata and ratings are read and validated before the transaction opens; tags
+are validated chunk by chunk inside it, so a bad row anywhere rolls the whole load back and the
+store stays exactly as it was. Every write is an idempotent upsert (``data.catalog``'s merge
+rules; ratings and tags through the bulk path, ``data.bulk``), so a rerun over the same files
+leaves the same store.
 
 Demo accounts: MovieLens user ``n`` becomes account ``user<n>`` with id ``n`` and the original
 app's public password ``pass``. One argon2id hash is computed per run and shared by the new demo
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ from sqlalchemy import Connection, Engine
 from tqdm import tqdm
 
 from data import catalog
+from data.bulk import BulkMerge
 from data.passwords import hash_password
 from etl.combined import read_combined
 from etl.errors import EtlError
@@ -101,22 +105,31 @@ def load_movielens(
 
     ratings_report, tags_report = FileReport("ratings.csv"), FileReport("tags.csv")
     summary.files += [ratings_report, tags_report]
+    ratings_path = directory / "ratings.csv"
+    # Ratings are read and checked whole before the transaction opens (a bad row costs no
+    # writes); tags are checked chunk by chunk inside it.
+    with _progress(f"checking {ratings_path.name}", total=_size(ratings_path), unit="B") as read:
+        rating_chunks = read_ratings(ratings_path, movies, ratings_report, progress=read)
+        first = next(rating_chunks, [])
     with engine.begin() as conn:
-        _write_movies(conn, movies, links, metadata)
+        with _progress("writing movies.csv", total=len(movies)) as advance:
+            _write_movies(conn, movies, links, metadata)
+            advance(len(movies))
         accounts = _DemoAccounts(conn, summary)
         _write_chunks(
             conn,
-            read_ratings(directory / "ratings.csv", movies, ratings_report),
+            chain([first], rating_chunks),
+            catalog.RATINGS,
             RATING_COLUMNS,
-            catalog.upsert_ratings,
             ratings_report,
             accounts,
+            total=ratings_report.read,
         )
         _write_chunks(
             conn,
             read_tags(directory / "tags.csv", movies, tags_report),
+            catalog.TAGS,
             TAG_COLUMNS,
-            catalog.upsert_tags,
             tags_report,
             accounts,
         )
@@ -124,21 +137,31 @@ def load_movielens(
     return summary
 
 
+def _size(path: Path) -> int | None:
+    return path.stat().st_size if path.is_file() else None
+
+
 def _write_chunks(
     conn: Connection,
     chunks: Iterable[Sequence[tuple[Any, ...]]],
+    merge: catalog.Merge,
     columns: tuple[str, ...],
-    write: Callable[[Connection, Sequence[catalog.Row]], None],
     report: FileReport,
     accounts: _DemoAccounts,
+    *,
+    total: int | None = None,
 ) -> None:
-    """Write validated chunks of user rows (user id first), creating their users first."""
-    with _progress(report.name) as advance:
+    """Merge validated chunks of user rows (user id first) in bulk, creating their users first,
+    then build the indexes the bulk path set aside."""
+    writer = BulkMerge(conn, merge, columns)
+    with _progress(f"writing {report.name}", total=total) as advance:
         for chunk in chunks:
             accounts.ensure(row[0] for row in chunk)
-            write(conn, [dict(zip(columns, row, strict=True)) for row in chunk])
+            writer.write(chunk)
             report.loaded += len(chunk)
             advance(len(chunk))
+    with _progress(f"indexing {merge.table.name}", unit=None):
+        writer.finish()
 
 
 def _link(links: dict[int, Link], movie_id: int) -> Link:
@@ -173,7 +196,11 @@ def _write_movies(
 def movie_columns(movie: Movie, link: Link, extra: Metadata) -> dict[str, Any]:
     """A ``movies`` row from its three sources, by field name: a source's new field is a new
     column written, with no list of columns here (genres go to ``movie_genres``)."""
-    row = {**asdict(movie), **asdict(link), **asdict(extra)}
+    row = {
+        field.name: getattr(source, field.name)
+        for source in (movie, link, extra)
+        for field in fields(source)
+    }
     del row["genres"]
     return row
 
@@ -230,11 +257,35 @@ def _demo_hash() -> str:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[int], object]]:
-    """A row counter on a terminal; silent when stderr is a file or a pipe (logs instead)."""
-    with tqdm(desc=label, unit=" rows", disable=not sys.stderr.isatty(), leave=False) as bar:
-        yield bar.update
-    log.debug("%s: %d rows", label, bar.n)
+def _progress(
+    label: str, *, total: int | None = None, unit: str | None = "rows"
+) -> Iterator[Callable[[int], object]]:
+    """A bar for one step of the load on a terminal. When stderr is a file, a pipe or a
+    service's journal, no bar (its redraws would fill the log): one INFO line when the step
+    ends, so a long load still says where it is."""
+    terminal = sys.stderr.isatty()
+    done = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    with tqdm(
+        desc=label,
+        total=total,
+        unit=f" {unit}" if unit and unit != "B" else (unit or ""),
+        unit_scale=unit == "B",
+        bar_format=None if unit else "{desc} ({elapsed})",
+        disable=not terminal,
+        leave=False,
+    ) as bar:
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            bar.update(count)
+
+        yield advance
+    if not terminal:
+        amount = "" if unit is None else f"{done:,} {unit} in "
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        log.info("%s: %s%.1f s (CPU %.1f s)", label, amount, wall, cpu)
 
 
 def apply_cached_metadata(

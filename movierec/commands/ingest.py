@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from data import stats
-from data.db import open_store
+from data.db import open_store, store_for_load
 from etl.download import download
 from etl.load import apply_cached_metadata, load_movielens
 from etl.tmdb import TmdbCache, enrich
@@ -33,11 +33,8 @@ def run_etl(settings: Settings, *, movielens_dir: Path | None = None) -> int:
                 "download` or pass --movielens DIR"
             )
         started = time.perf_counter()
-        engine = open_store(settings.resolved_database_url, create=True)
-        try:
+        with store_for_load(settings.resolved_database_url) as engine:
             summary = load_movielens(engine, directory, cached=_cache(settings).metadata)
-        finally:
-            engine.dispose()
         print_lines(
             [f"loaded {directory} in {time.perf_counter() - started:.1f} s", *summary.lines()]
         )

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
 
-from data.db import make_engine, open_store
+from data.db import make_engine, open_store, store_for_load
+from data.migrations import StoreError
 from data.passwords import verify_password
 from data.schema import genres, movie_genres, movies, ratings, tags, users
+from etl import movielens
 from etl.errors import EtlError
 from etl.load import apply_cached_metadata, load_movielens, movie_columns
 from etl.metadata import Metadata
@@ -207,3 +213,164 @@ def test_postgresql_load_is_idempotent_atomic_and_syncs_user_ids(
             users.insert().values(username="signup", password_hash="h").returning(users.c.id)
         ).scalar_one()
     assert new_id == 4
+
+
+# The bulk path at more than a few rows: many blocks and chunks, a first load into an empty
+# store (indexes set aside, then rebuilt) and a rerun into a full one.
+
+
+def _many_ratings(rows: int = 3_000) -> list[str]:
+    """A header and ``rows`` distinct ratings by users 1-40 of the fixture's four movies...
+    and of movies 5-100 added by ``_many_movies``."""
+    pairs = [(u, m) for u in range(1, 41) for m in range(1, 101)][:rows]
+    return [
+        FILES["ratings.csv"][0],
+        *(f"{u},{m},{(u + m) % 10 / 2 + 0.5},{u * m}" for u, m in pairs),
+    ]
+
+
+def _many_movies() -> list[str]:
+    return [*FILES["movies.csv"], *(f"{m},Film {m} (2001),Drama|Comedy" for m in range(5, 101))]
+
+
+def _comparable(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """``dump`` without the users' creation times, which differ between two loads."""
+    found = dump(engine)
+    with engine.connect() as conn:
+        found["users"] = sorted(
+            tuple(row)
+            for row in conn.execute(
+                select(users.c.id, users.c.username, users.c.password_hash, users.c.is_demo)
+            )
+        )
+    return found
+
+
+@pytest.fixture
+def many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """3,000 ratings, checked in blocks of 2 KB."""
+    monkeypatch.setattr(movielens, "BLOCK_BYTES", 2048)
+    return write_movielens(tmp_path / "many", movies=_many_movies(), ratings=_many_ratings())
+
+
+def test_bulk_load_stores_every_row_of_the_files(engine: Engine, many: Path) -> None:
+    summary = load_movielens(engine, many, cached=_no_cache)
+    with engine.connect() as conn:
+        stored = sorted(tuple(row) for row in conn.execute(select(ratings)))
+        accounts = conn.execute(select(users.c.id, users.c.username)).all()
+    expected = sorted(
+        (int(u), int(m), float(r), int(t))
+        for u, m, r, t in (line.split(",") for line in _many_ratings()[1:])
+    )
+    assert stored == expected
+    assert sorted(accounts) == [(n, f"user{n}") for n in range(1, 31)]
+    assert summary.users_created == 30
+    report = next(report for report in summary.files if report.name == "ratings.csv")
+    assert (report.read, report.loaded) == (3_000, 3_000)
+
+
+def test_a_new_sqlite_store_is_built_aside_and_matches_one_loaded_in_place(
+    engine: Engine, many: Path, tmp_path: Path
+) -> None:
+    load_movielens(engine, many, cached=_no_cache)
+    path = tmp_path / "new" / "store.sqlite3"
+    with store_for_load(f"sqlite:///{path}") as built:
+        load_movielens(built, many, cached=_no_cache)
+        assert not path.exists()  # nothing at the store's path until the load is done
+    assert sorted(p.name for p in path.parent.iterdir()) == ["store.sqlite3"]
+    new = open_store(f"sqlite:///{path}")
+    try:
+        assert _comparable(new) == _comparable(engine)
+        with new.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        new.dispose()
+
+
+def test_a_failed_first_load_leaves_no_store_behind(tmp_path: Path) -> None:
+    bad = write_movielens(tmp_path / "bad", tags=[*FILES["tags.csv"], "4,404,lost,1"])
+    path = tmp_path / "new" / "store.sqlite3"
+    with pytest.raises(EtlError, match="movieId 404"), store_for_load(f"sqlite:///{path}") as e:
+        load_movielens(e, bad, cached=_no_cache)
+    assert list(path.parent.iterdir()) == []
+
+
+def test_a_store_that_appears_during_a_first_load_is_not_replaced(
+    tmp_path: Path, movielens_small: Path
+) -> None:
+    path = tmp_path / "store.sqlite3"
+
+    def load_while_someone_else_creates_the_store() -> None:
+        with store_for_load(f"sqlite:///{path}") as engine:
+            load_movielens(engine, movielens_small, cached=_no_cache)
+            path.write_bytes(b"someone else's")
+
+    with pytest.raises(StoreError, match="appeared"):
+        load_while_someone_else_creates_the_store()
+    assert path.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["movielens", "store.sqlite3"]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_bad_row_deep_in_a_large_file_leaves_the_store_as_it_was(
+    request: pytest.FixtureRequest, store_url: str, many: Path, tmp_path: Path, database: str
+) -> None:
+    url = store_url if database == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = open_store(url, create=True)
+    try:
+        load_movielens(engine, many, cached=_no_cache)
+        before = dump(engine)
+        lines = _many_ratings()
+        lines[2_500] = "7,3,4.5,not-a-time"
+        bad = write_movielens(tmp_path / "bad", movies=_many_movies(), ratings=lines)
+        with pytest.raises(EtlError) as caught:
+            load_movielens(engine, bad, cached=_no_cache)
+        assert (caught.value.path, caught.value.line) == (bad / "ratings.csv", 2_501)
+        assert "timestamp 'not-a-time' is not an integer" in caught.value.problem
+        assert dump(engine) == before
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_bulk_load_stores_what_sqlite_stores(
+    engine: Engine, many: Path, postgres_url: str
+) -> None:
+    """A first load (COPY into emptied indexes) and a rerun (COPY into a staging table, then
+    a merge) on PostgreSQL give the same store as SQLite's bulk path."""
+    load_movielens(engine, many, cached=_no_cache)
+    postgres = open_store(postgres_url, create=True)
+    try:
+        load_movielens(postgres, many, cached=_no_cache)
+        assert _comparable(postgres) == _comparable(engine)
+        load_movielens(postgres, many, cached=_no_cache)
+        assert _comparable(postgres) == _comparable(engine)
+    finally:
+        postgres.dispose()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
+def test_progress_bars_on_a_terminal_log_lines_elsewhere(
+    engine: Engine,
+    many: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    terminal: bool,
+) -> None:
+    stderr = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    with caplog.at_level(logging.INFO, logger="etl.load"):
+        load_movielens(engine, many, cached=_no_cache)
+    steps = [record.getMessage() for record in caplog.records if record.name == "etl.load"]
+    if terminal:
+        for step in ("checking ratings.csv", "writing ratings.csv", "indexing ratings"):
+            assert f"\r{step}" in stderr.getvalue()  # a bar, drawn over itself
+        assert steps == []
+    else:
+        assert stderr.getvalue() == ""
+        assert any(step.startswith("writing ratings.csv: 3,000 rows in ") for step in steps)
+        assert any(step.startswith("indexing ratings: ") for step in steps)
