@@ -17,7 +17,9 @@ what the cap costs in quality.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -212,9 +214,9 @@ def _top_neighbours(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shrunk pearson_baseline similarities, computed in dense row blocks, top ``stored`` kept.
 
-    Memory is a few blocks of ``BLOCK_CELLS`` and the two ``movies x stored`` results; the
-    time is the sum over users of their (capped) rating count squared, four sparse products
-    of it, plus a top-K pass over every block.
+    Memory is a few blocks of ``BLOCK_CELLS`` per core and the two ``movies x stored``
+    results; the time is the sum over users of their (capped) rating count squared, four
+    sparse products of it, plus a top-K pass over every block.
     """
     n_items = residual.shape[1]
     stored = max(0, min(params.stored, n_items - 1))
@@ -227,30 +229,39 @@ def _top_neighbours(
     squared = residual.multiply(residual).tocsr()
     by_item = [m.T.tocsr() for m in (residual, squared, rated)]
     step = max(1, BLOCK_CELLS // n_items)
-    with progress(n_items, "similar movies", " movies") as bar:
-        for start in range(0, n_items, step):
-            rows = slice(start, min(start + step, n_items))
-            z, z2, b = (m[rows] for m in by_item)
-            block = (z @ residual).toarray()
-            # Where either sum of squares is 0 the product sum is 0 too (Cauchy-Schwarz).
-            scale = (z2 @ rated).toarray()
-            scale *= (b @ squared).toarray()
-            np.sqrt(scale, out=scale)
-            np.divide(block, scale, out=block, where=scale > 0)
-            shrunk = (b @ rated).toarray()
-            shrunk -= 1.0
-            np.maximum(shrunk, 0.0, out=shrunk)
-            block *= shrunk
-            shrunk += params.shrinkage
-            np.divide(block, shrunk, out=block, where=shrunk > 0)
-            block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = 0.0
-            top = np.argpartition(block, n_items - stored, axis=1)[:, n_items - stored :]
-            values = np.take_along_axis(block, top, axis=1)
-            order = np.argsort(-values, axis=1, kind="stable")
-            top = np.take_along_axis(top, order, axis=1)
-            values = np.take_along_axis(values, order, axis=1)
-            positive = values > 0
-            index[rows] = np.where(positive, top, n_items)
-            sim[rows] = np.where(positive, values, 0.0)
-            bar.update(rows.stop - rows.start)
+
+    def fill(start: int) -> int:
+        rows = slice(start, min(start + step, n_items))
+        z, z2, b = (m[rows] for m in by_item)
+        block = (z @ residual).toarray()
+        # Where either sum of squares is 0 the product sum is 0 too (Cauchy-Schwarz).
+        scale = (z2 @ rated).toarray()
+        scale *= (b @ squared).toarray()
+        np.sqrt(scale, out=scale)
+        np.divide(block, scale, out=block, where=scale > 0)
+        shrunk = (b @ rated).toarray()
+        shrunk -= 1.0
+        np.maximum(shrunk, 0.0, out=shrunk)
+        block *= shrunk
+        shrunk += params.shrinkage
+        np.divide(block, shrunk, out=block, where=shrunk > 0)
+        block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = 0.0
+        top = np.argpartition(block, n_items - stored, axis=1)[:, n_items - stored :]
+        values = np.take_along_axis(block, top, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        values = np.take_along_axis(values, order, axis=1)
+        positive = values > 0
+        index[rows] = np.where(positive, top, n_items)
+        sim[rows] = np.where(positive, values, 0.0)
+        return rows.stop - rows.start
+
+    # Blocks go to one thread per core: scipy's sparse products and NumPy's partition release
+    # the GIL, and each block writes its own rows of the results.
+    with (
+        progress(n_items, "similar movies", " movies") as bar,
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+    ):
+        for done in pool.map(fill, range(0, n_items, step)):
+            bar.update(done)
     return index, sim
