@@ -7,6 +7,10 @@ folder, so the ML-25M shape can be measured without first loading 25 M ratings i
     .venv/bin/python bench/synth_movielens.py --out /tmp/ml25m-synth   # once, ~5 min
     .venv/bin/python bench/train_scale.py /tmp/ml25m-synth
 
+``--phase neighbours`` fits only the neighbour lists served above the size threshold (the
+bounded neighbour fit), with ``--cap`` overriding the served per-user cap, to measure that phase
+alone at several caps.
+
 Peak memory is the process's maximum resident set size (``ru_maxrss``, what ``/usr/bin/time
 -v`` reports as "Maximum resident set size"), so it includes the CSV read. The figures and
 the machine's load average go into the README's "Scale" section; on a shared machine CPU
@@ -20,14 +24,16 @@ import os
 import resource
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from recommender.artifact import catalog_fingerprint
+from recommender.dataset import TrainingData
 from recommender.serving import Recommender
-from recommender.training import ServedConfig, fit_recommender
+from recommender.training import ServedConfig, fit_recommender, scale_neighbours
 
 
 def read_ratings(folder: Path) -> pd.DataFrame:
@@ -47,12 +53,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="MovieLens folder with ratings.csv")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--phase", choices=("served", "neighbours"), default="served")
+    parser.add_argument("--cap", type=int, help="neighbours phase: ratings read per user")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     started = time.perf_counter()
     frame = read_ratings(args.folder)
     read = time.perf_counter() - started
     config = ServedConfig()
+    if args.cap is not None:
+        config = replace(config, scale_neighbour_cap=args.cap)
+    if args.phase == "neighbours":
+        fit_neighbours(frame, config, args.seed, read, load)
+        return
     recommender = fit_recommender(frame, config, seed=args.seed)
     fitted = time.perf_counter() - started - read
     with tempfile.TemporaryDirectory() as models:
@@ -63,15 +76,36 @@ def main() -> None:
         loading = time.perf_counter()
         Recommender.load(Path(models), catalog_movie_ids=catalog)
         loaded = time.perf_counter() - loading
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak_gb = usage.ru_maxrss / 1024**2
     print(
         f"{len(frame):,} ratings, {frame['user_id'].nunique():,} users, "
         f"{len(recommender.movie_ids):,} movies; algorithm {recommender.algorithm}\n"
-        f"read {read:.1f} s, fit {fitted:.1f} s, total {elapsed:.1f} s wall, "
-        f"{usage.ru_utime + usage.ru_stime:.1f} s CPU; "
-        f"peak RSS {peak_gb:.2f} GB; {os.cpu_count()} cores, load average {load:.1f} at start, "
-        f"{os.getloadavg()[0]:.1f} at end; a worker loads the artifact in {loaded:.2f} s"
+        f"read {read:.1f} s, fit {fitted:.1f} s, total {elapsed:.1f} s wall, {usage(load)}; "
+        f"a worker loads the artifact in {loaded:.2f} s"
+    )
+
+
+def fit_neighbours(
+    frame: pd.DataFrame, config: ServedConfig, seed: int, read: float, load: float
+) -> None:
+    started = time.perf_counter()
+    data = TrainingData.from_frame(frame)
+    model = replace(scale_neighbours(config), seed=seed).fit(data)
+    fitted = time.perf_counter() - started
+    listed = int((model.neighbour_sim[:, 0] > 0).sum())
+    print(
+        f"{len(frame):,} ratings; neighbour lists at most {config.scale_neighbour_cap} ratings "
+        f"per user: {listed:,} of {model.n_movies:,} movies listed\n"
+        f"read {read:.1f} s, fit {fitted:.1f} s wall, {usage(load)}"
+    )
+
+
+def usage(load: float) -> str:
+    """CPU seconds, peak RSS and load average: the figures beside wall time on a busy box."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return (
+        f"{used.ru_utime + used.ru_stime:.1f} s CPU; peak RSS {used.ru_maxrss / 1024**2:.2f} GB; "
+        f"{os.cpu_count()} cores, load average {load:.1f} at start, "
+        f"{os.getloadavg()[0]:.1f} at end"
     )
 
 

@@ -44,6 +44,7 @@ from recommender.evaluate import (
 from recommender.models.als import ALSRating
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.contract import clip_to_scale
+from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import PopularityMethod, popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams, Spectrum
 from recommender.models.rating import RatingModel, SVDParams, UserSide, to_trainset
@@ -56,6 +57,10 @@ SERVED_COMPONENTS = (
     "served component: item KNNBaseline, top-100 sparse neighbours",
 )
 SCALE_ROW = "served above the size threshold: ALS biased, users folded in (ridge)"
+CAPPED_ROW = (
+    "served blend, its neighbour term refitted from at most {cap} ratings per user "
+    "(the cap served above the size threshold; weights kept)"
+)
 # Factorised once per (factors, beta, shift); every shrinkage is tried on that spectrum. Factors
 # stop at 200, for serving cost: 300 scored about the same on validation (0.1456 against 0.1444
 # on ml-latest-small) and costs half again per request.
@@ -190,8 +195,36 @@ def rating_scores(
     for name, predicted in predictions.items():
         results[name] = (*rmse_mae(predicted, test["rating"]), fitted if name == SERVED else None)
     results[SCALE_ROW] = scale_rating_scores(train, test, config, seed, catalog_movie_ids)
+    started = time.perf_counter()
+    capped = capped_neighbours(recommender, train, config.scale_neighbour_cap, seed)
+    fitted = time.perf_counter() - started
+    predicted = served_predictions(capped, train, test)[SERVED]
+    results[CAPPED_ROW.format(cap=config.scale_neighbour_cap)] = (
+        *rmse_mae(predicted, test["rating"]),
+        fitted,
+    )
     errors = per_user_squared_error(test["user_id"].to_numpy(), predictions[SERVED], test["rating"])
     return SplitScores(results, served_parts(recommender)[1].validation, errors)
+
+
+def capped_neighbours(
+    recommender: Recommender, train: pd.DataFrame, cap: int, seed: int
+) -> Recommender:
+    """The served model with its blend's neighbour term refitted on ``train`` from at most
+    ``cap`` ratings per user (as served above the size threshold), SVD and weights kept: what
+    the cap costs the blend. Refitting only the neighbours keeps the row cheap; choosing the
+    weights again could only narrow the difference."""
+    _, rating = served_parts(recommender)
+    data = TrainingData.from_frame(train, recommender.movie_ids)
+    params = replace(rating.neighbours.params, max_user_ratings=cap)
+    neighbours = ItemNeighbours(params, seed=seed).fit(data)
+    return Recommender(
+        movie_ids=recommender.movie_ids,
+        ranker=recommender.ranker,
+        rating=replace(rating, neighbours=neighbours),
+        cold_start=recommender.cold_start,
+        algorithm=recommender.algorithm,
+    )
 
 
 def previous_rating_user_mse(
@@ -283,13 +316,20 @@ def ranking_rows(
 
 
 SERVED_SIMILAR = "served: neighbour list, then PureSVD cosine"
+SCALE_SIMILAR = (
+    "served above the size threshold: neighbour list from at most {cap} ratings per user, "
+    "then PureSVD cosine"
+)
 
 
-def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, float]]:
+def similar_rows(
+    task: SimilarTask, served: Recommender, at_scale: Recommender, cap: int
+) -> dict[str, dict[str, float]]:
     """Item-to-item metrics of each similar-movies method, every one fitted on the ranking
-    split's train part (``served`` is the served model fitted there).
+    split's train part (``served`` is the served model fitted there, ``at_scale`` the model
+    served above the size threshold, whose lists read at most ``cap`` ratings per user).
 
-    The served row goes through ``Recommender.similar`` itself, asked for enough movies that k
+    The served rows go through ``Recommender.similar`` itself, asked for enough movies that k
     remain once the user's training movies are skipped.
     """
     data = task.ranking.train
@@ -315,9 +355,12 @@ def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, 
         scores[neighbour_index[seed]] = neighbours.neighbour_sim[columns[seed]]
         return scores[:-1]
 
-    def served_similar(seed: int, skip: np.ndarray) -> np.ndarray:
-        listed = np.array(served.similar(seed, K + len(skip)), dtype=np.int64)
-        return listed[~np.isin(listed, skip)]
+    def similar_of(recommender: Recommender) -> SimilarMethod:
+        def method(seed: int, skip: np.ndarray) -> np.ndarray:
+            listed = np.array(recommender.similar(seed, K + len(skip)), dtype=np.int64)
+            return listed[~np.isin(listed, skip)]
+
+        return method
 
     methods: dict[str, SimilarMethod] = {
         "PureSVD item-factor cosine (served before)": _by_scores(
@@ -329,7 +372,8 @@ def similar_rows(task: SimilarTask, served: Recommender) -> dict[str, dict[str, 
         "neighbour list alone (top-100 shrunk pearson_baseline)": _by_scores(
             data.movie_ids, neighbour_list
         ),
-        SERVED_SIMILAR: served_similar,
+        SERVED_SIMILAR: similar_of(served),
+        SCALE_SIMILAR.format(cap=cap): similar_of(at_scale),
         "most co-rated (users who rated both)": _by_scores(
             data.movie_ids, lambda seed: (binary.T @ binary[:, [seed]]).toarray().ravel()
         ),
@@ -492,7 +536,17 @@ def run_comparison(
             "ranking_ndcg_temporal": ranking_pair,
             **{f"rating_user_mse_{name}": pair for name, pair in rating_pairs.items()},
         },
-        "similar": similar_rows(SimilarTask.from_ranking(ranking, ranking_train), served),
+        "similar": similar_rows(
+            SimilarTask.from_ranking(ranking, ranking_train),
+            served,
+            fit_recommender(
+                ranking_train,
+                replace(chosen, scale_threshold=0),
+                seed=seed,
+                catalog_movie_ids=catalog,
+            ),
+            chosen.scale_neighbour_cap,
+        ),
     }
 
 

@@ -1,9 +1,11 @@
 """Fitting the served pair of models: PureSVD ranks; SVD fold-in + item neighbours predict ratings.
 
-Above ``ServedConfig.scale_threshold`` ratings the rating role is ALS alone
-(:mod:`recommender.models.als`): surprise's SGD and the neighbour similarities (whose cost grows
-with the sum of squared per-user rating counts) do not fit ML-25M in the time and memory budget
-of one box, while ALS does, at a cost in RMSE that ``movierec evaluate`` reports on small data.
+Above ``ServedConfig.scale_threshold`` ratings the rating role is ALS
+(:mod:`recommender.models.als`) with neighbour lists beside it for similar movies
+(:mod:`recommender.models.als_listed`): surprise's SGD does not fit ML-25M in the time and
+memory budget of one box, while ALS does, at a cost in RMSE that ``movierec evaluate`` reports
+on small data; the neighbour similarities, whose cost grows with the sum of squared per-user
+rating counts, read at most ``scale_neighbour_cap`` ratings per user there.
 
 The ranker's hyper-parameters are the ones chosen on the temporal validation split by
 ``movierec evaluate`` (which re-runs the search and reports it); the rating predictor chooses its
@@ -14,21 +16,23 @@ model is the evaluated one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from recommender.dataset import TrainingData
-from recommender.models.als import ALSParams, ALSRating
+from recommender.models.als import ALSParams
+from recommender.models.als_listed import ALSWithNeighbourLists
 from recommender.models.blended import BlendedRating, BlendParams
+from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import Popularity, PopularityMethod, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import SVDParams
 from recommender.serving import Recommender
 
 ALGORITHM = "puresvd+svd-knn-blend"
-SCALE_ALGORITHM = "puresvd+als"
+SCALE_ALGORITHM = "puresvd+als+neighbour-lists"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,15 @@ class ServedConfig:
     # More ratings than this and the rating role is ALS alone; ml-latest-small (100k) and
     # ML-1M stay below, ML-25M-size data above (the blend took over an hour there).
     scale_threshold: int = 2_000_000
+    # Above the threshold the neighbour lists (similar movies) read at most this many of each
+    # user's ratings, drawn with the seed: the fit's cost is the sum of their squares.
+    scale_neighbour_cap: int = 500
+
+
+def scale_neighbours(config: ServedConfig) -> ItemNeighbours:
+    """The neighbour lists served above the threshold: the blend's, with the per-user cap."""
+    cap = config.scale_neighbour_cap
+    return ItemNeighbours(replace(config.blend.neighbours, max_user_ratings=cap))
 
 
 def fit_recommender(
@@ -61,8 +74,8 @@ def fit_recommender(
         movies = np.concatenate([movies, np.asarray(catalog_movie_ids, dtype=np.int64)])
     data = TrainingData.from_frame(frame, movie_ids=np.unique(movies))
     at_scale = len(frame) > config.scale_threshold
-    rating: ALSRating | BlendedRating = (
-        ALSRating(config.als, seed=seed)
+    rating: ALSWithNeighbourLists | BlendedRating = (
+        ALSWithNeighbourLists(config.als, seed=seed, neighbours=scale_neighbours(config))
         if at_scale
         else BlendedRating(config.rating, config.blend, seed=seed)
     )

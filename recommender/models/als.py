@@ -15,11 +15,10 @@ time from the ratings seen in training gets the factors training would give them
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from scipy import sparse
@@ -30,6 +29,7 @@ from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
 from recommender.models.contract import Stored, meta_int, meta_params
 from recommender.models.rating import BiasedFactors
+from recommender.progress import progress
 
 # Normal equations are stacked and solved this many rows (users or movies) at a time.
 SOLVE_BLOCK = 4096
@@ -79,7 +79,7 @@ class ALSRating(BiasedFactors):
     item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     known: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
-    def fit(self, data: TrainingData) -> ALSRating:
+    def fit(self, data: TrainingData) -> Self:
         params = self.params
         by_user = sparse.csr_matrix(data.matrix, dtype=np.float64)
         global_mean = float(by_user.data.mean()) if by_user.nnz else 0.0
@@ -91,13 +91,7 @@ class ALSRating(BiasedFactors):
         items[:, 1:] = rng.normal(0.0, 0.1, (n_items, params.factors))
         user_penalty = _penalty(params.user_bias_reg, params.user_factor_reg, params.factors)
         item_penalty = _penalty(params.item_bias_reg, params.item_factor_reg, params.factors)
-        with tqdm(
-            total=params.epochs * (n_users + n_items),
-            desc="ALS",
-            unit=" rows",
-            unit_scale=True,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
+        with progress(params.epochs * (n_users + n_items), "ALS", " rows") as bar:
             for _ in range(params.epochs):
                 users = _solve_side(by_user, items, user_penalty, bar)
                 items = _solve_side(by_item, users, item_penalty, bar)
@@ -117,7 +111,7 @@ class ALSRating(BiasedFactors):
         return Stored(stored.arrays, meta)
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> ALSRating:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: Any, prefix: str) -> Self:
         try:
             params = meta_params(ALSParams, meta)
         except ValueError as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
@@ -188,6 +189,12 @@ def _typed(hint: Any, value: Any, key: str) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
         return _params(typing.cast(type[Any], hint), value, key)
+    if origin in (types.UnionType, typing.Union) and type(None) in args:
+        # An optional value: None as written, anything else as the other member(s).
+        if value is None:
+            return None
+        (other,) = [arg for arg in args if arg is not type(None)]
+        return _typed(other, value, key)
     if origin is Literal:
         if value not in args:
             raise ArtifactError(f"meta {key!r} is {value!r}, expected one of {list(args)}")

@@ -6,11 +6,20 @@ ever uses a movie's most similar neighbours, so we keep the ``stored`` most simi
 neighbours of each movie and drop the rest: two ``movies x stored`` arrays, linear in movies, and
 nothing per user. Baselines are fitted by alternating least squares ending with the user step, so
 the user bias folded in at serving time from the user's current ratings is exactly the trained one.
+
+The similarities cost one pass over every pair of movies a user rated: the sum over users of
+their rating count squared, which at ML-25M shape is 1.5e10 (a user with 32,000 ratings alone
+adds 1e9). ``max_user_ratings`` bounds it: a user with more ratings enters the similarities
+through that many of them, drawn at random with the model's seed (the baselines still use every
+rating). Below the cap the fit is exactly the unbounded one; the README's "Scale" section gives
+what the cap costs in quality.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -23,9 +32,11 @@ from recommender.models.contract import (
     Stored,
     StoredArrays,
     clip_to_scale,
+    meta_int,
     meta_number,
     meta_params,
 )
+from recommender.progress import progress
 
 # Dense similarity blocks are cut to about this many cells (4 float32 arrays of it in memory).
 BLOCK_CELLS = 1 << 23
@@ -33,7 +44,8 @@ BLOCK_CELLS = 1 << 23
 
 @dataclass(frozen=True)
 class NeighbourParams:
-    """``neighbours`` used per prediction (surprise's k), out of ``stored`` kept per movie."""
+    """``neighbours`` used per prediction (surprise's k), out of ``stored`` kept per movie;
+    ``max_user_ratings`` is how many of one user's ratings the similarities read (None: all)."""
 
     neighbours: int = 40
     stored: int = 100
@@ -41,18 +53,28 @@ class NeighbourParams:
     reg_user: float = 15.0
     reg_item: float = 10.0
     epochs: int = 10
+    max_user_ratings: int | None = None
+
+    def __post_init__(self) -> None:
+        # One rating makes no pair of movies: a cap below 2 would leave every similarity 0.
+        if self.max_user_ratings is not None and self.max_user_ratings < 2:
+            raise ValueError(
+                f"max_user_ratings must be at least 2 (or None), got {self.max_user_ratings}"
+            )
 
 
 @dataclass(frozen=True)
 class ItemNeighbours:
     """Baselines plus each movie's top neighbours (index ``n_movies`` pads short lists).
 
-    Deterministic: the fit has no random step, so it takes no seed.
+    The seed draws the ratings of users above ``params.max_user_ratings``; without a cap, or
+    when no user exceeds it, the fit has no random step and the seed changes nothing.
     """
 
     name: ClassVar[str] = "item-knn-baseline"
 
     params: NeighbourParams = field(default_factory=NeighbourParams)
+    seed: int = 0
     global_mean: float = 0.0
     item_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
     neighbour_index: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int32))
@@ -73,7 +95,8 @@ class ItemNeighbours:
         user_bias, item_bias = _baselines(users, items, centred, matrix.shape, self.params)
         residual = matrix.copy()
         residual.data = matrix.data - global_mean - user_bias[users] - item_bias[items]
-        index, sim = _top_neighbours(residual, self.params)
+        sampled = at_most_per_row(residual, self.params.max_user_ratings, seed=self.seed)
+        index, sim = _top_neighbours(sampled, self.params)
         return replace(
             self,
             global_mean=global_mean,
@@ -117,7 +140,8 @@ class ItemNeighbours:
             f"{prefix}neighbour_sim": self.neighbour_sim,
             f"{prefix}known": self.known,
         }
-        return Stored(arrays, {"params": asdict(self.params), "global_mean": self.global_mean})
+        meta = {"params": asdict(self.params), "seed": self.seed, "global_mean": self.global_mean}
+        return Stored(arrays, meta)
 
     @classmethod
     def from_arrays(
@@ -129,8 +153,13 @@ class ItemNeighbours:
         sim = stored.get("neighbour_sim", np.float32, ("movies", "stored"))
         if index.size and (index.min() < 0 or index.max() > len(item_bias)):
             raise ArtifactError(f"array {prefix}neighbour_index: movie indices out of range")
+        try:
+            params = meta_params(NeighbourParams, meta)
+        except ValueError as exc:
+            raise ArtifactError(f"meta 'params': {exc}") from exc
         return cls(
-            params=meta_params(NeighbourParams, meta),
+            params=params,
+            seed=meta_int(meta, "seed"),
             global_mean=meta_number(meta, "global_mean"),
             item_bias=item_bias,
             neighbour_index=index,
@@ -163,10 +192,32 @@ def _bias_step(group: np.ndarray, offsets: np.ndarray, count: np.ndarray, reg: f
     return np.bincount(group, weights=offsets, minlength=len(count)) / (reg + count)
 
 
+def at_most_per_row(matrix: sparse.csr_matrix, cap: int | None, *, seed: int) -> sparse.csr_matrix:
+    """``matrix`` with each row cut to ``cap`` of its entries, drawn uniformly without
+    replacement (seeded); rows within the cap, and the whole matrix when none exceeds it, are
+    returned as they are. Kept entries stay in their row's order."""
+    counts = np.diff(matrix.indptr)
+    if cap is None or not counts.size or counts.max() <= cap:
+        return matrix
+    rows = np.repeat(np.arange(len(counts)), counts)
+    # Random order within each row; an entry is kept when it is among its row's first ``cap``.
+    order = np.lexsort((np.random.default_rng(seed).random(matrix.nnz), rows))
+    rank = np.empty(matrix.nnz, dtype=np.int64)
+    rank[order] = np.arange(matrix.nnz) - matrix.indptr[rows[order]]
+    keep = rank < cap
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(counts, cap))])
+    return sparse.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
+
+
 def _top_neighbours(
     residual: sparse.csr_matrix, params: NeighbourParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shrunk pearson_baseline similarities, computed in dense row blocks, top ``stored`` kept."""
+    """Shrunk pearson_baseline similarities, computed in dense row blocks, top ``stored`` kept.
+
+    Memory is a few blocks of ``BLOCK_CELLS`` per core and the two ``movies x stored``
+    results; the time is the sum over users of their (capped) rating count squared, four
+    sparse products of it, plus a top-K pass over every block.
+    """
     n_items = residual.shape[1]
     stored = max(0, min(params.stored, n_items - 1))
     index = np.full((n_items, stored), n_items, dtype=np.int32)
@@ -178,7 +229,8 @@ def _top_neighbours(
     squared = residual.multiply(residual).tocsr()
     by_item = [m.T.tocsr() for m in (residual, squared, rated)]
     step = max(1, BLOCK_CELLS // n_items)
-    for start in range(0, n_items, step):
+
+    def fill(start: int) -> int:
         rows = slice(start, min(start + step, n_items))
         z, z2, b = (m[rows] for m in by_item)
         block = (z @ residual).toarray()
@@ -202,4 +254,14 @@ def _top_neighbours(
         positive = values > 0
         index[rows] = np.where(positive, top, n_items)
         sim[rows] = np.where(positive, values, 0.0)
+        return rows.stop - rows.start
+
+    # Blocks go to one thread per core: scipy's sparse products and NumPy's partition release
+    # the GIL, and each block writes its own rows of the results.
+    with (
+        progress(n_items, "similar movies", " movies") as bar,
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+    ):
+        for done in pool.map(fill, range(0, n_items, step)):
+            bar.update(done)
     return index, sim

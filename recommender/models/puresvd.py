@@ -27,10 +27,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.linalg import svds
 
 from recommender.dataset import TrainingData
 from recommender.models.contract import Stored, StoredArrays, meta_int, meta_params
+from recommender.progress import progress
+
+# Randomized SVD: power iterations and extra columns beyond the factors (see truncated_svd).
+POWER_ITERATIONS = 2
+OVERSAMPLING = 20
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,41 @@ class PureSVDParams:
     beta: float = 0.0
     shift: float = 2.5
     shrinkage: float = 1000.0
+
+
+def truncated_svd(
+    matrix: sparse.csr_matrix, factors: int, *, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``factors`` singular values (descending) and right singular vectors (columns)
+    of ``matrix``, by randomized SVD (Halko, Martinsson and Tropp 2011).
+
+    ARPACK's Lanczos (``scipy.sparse.linalg.svds``) runs an unknown number of restarts, each
+    re-orthogonalising about ``2 x factors`` vectors of each side; this is a fixed
+    ``2 x POWER_ITERATIONS + 2`` products of the sparse matrix with ``factors + OVERSAMPLING``
+    columns and as many thin QRs, so its time is known in advance (the progress bar's ETA) and
+    the products are BLAS-3 shaped. Its weakest factors are a few per cent off, which the
+    shrinkage damps anyway: on ml-latest-small's validation split NDCG@10 was 0.1450 against
+    ARPACK's 0.1444 (k=200, lambda=1000; 0.1448 with one power iteration).
+    """
+    width = min(factors + OVERSAMPLING, *matrix.shape)
+    by_item = matrix.T.tocsr()
+    test = np.random.default_rng(seed).standard_normal((matrix.shape[1], width))
+    with progress(2 * POWER_ITERATIONS + 2, "ranker SVD", " products") as bar:
+        basis = _orthonormal(matrix @ test)
+        bar.update()
+        for _ in range(POWER_ITERATIONS):
+            basis = _orthonormal(matrix @ _orthonormal(by_item @ basis))
+            bar.update(2)
+        # The rows of Q^T A, as columns: A's row space is captured in ``width`` dimensions.
+        projected = by_item @ basis
+        bar.update()
+    _, singular, vt = np.linalg.svd(projected.T, full_matrices=False)
+    return singular[:factors], np.ascontiguousarray(vt[:factors].T)
+
+
+def _orthonormal(columns: np.ndarray) -> np.ndarray:
+    basis: np.ndarray = np.linalg.qr(columns)[0]
+    return basis
 
 
 @dataclass(frozen=True)
@@ -66,9 +105,8 @@ class Spectrum:
         weighted = matrix.astype(np.float64, copy=True)
         weighted.data -= params.shift
         weighted = weighted @ sparse.diags(weights)
-        v0 = np.random.default_rng(seed).standard_normal(min(n_users, n_items))
-        _, singular, vt = svds(weighted, k=factors, v0=v0)
-        return cls(weights, singular, vt.T)
+        singular, vectors = truncated_svd(weighted.tocsr(), factors, seed=seed)
+        return cls(weights, singular, vectors)
 
     def shrunk(self, params: PureSVDParams, *, seed: int) -> PureSVD:
         """The ranker with each factor scaled by ``sqrt(g_f)``, so ``F F^T = V G V^T``."""
@@ -86,8 +124,8 @@ class Spectrum:
 class PureSVD:
     """Item factors ``F`` (movies x k, shrinkage folded in) and the per-movie column weights.
 
-    The seed only starts the Lanczos iteration: another seed gives the same factors up to sign
-    and round-off, and the scores do not depend on the sign.
+    The seed draws the randomized SVD's test matrix: another seed gives the same leading factors
+    up to sign and round-off (the weakest a little off), and the scores do not depend on sign.
     """
 
     name: ClassVar[str] = "puresvd"

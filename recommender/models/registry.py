@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from recommender.models.als import ALSRating
+from recommender.models.als_listed import ALSWithNeighbourLists
 from recommender.models.blended import BlendedRating
 from recommender.models.contract import Model, Ranker, RatingPredictor
 from recommender.models.neighbours import ItemNeighbours
@@ -30,5 +31,5 @@ def _by_name(*classes: type[M]) -> dict[str, type[M]]:
 
 RANKERS: dict[str, type[Ranker]] = _by_name(PureSVD, Popularity)
 RATING_PREDICTORS: dict[str, type[RatingPredictor]] = _by_name(
-    BlendedRating, RatingModel, ItemNeighbours, ALSRating
+    BlendedRating, RatingModel, ItemNeighbours, ALSRating, ALSWithNeighbourLists
 )

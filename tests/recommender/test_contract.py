@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from recommender.artifact import ArtifactError
 from recommender.models.als import ALSParams, ALSRating
+from recommender.models.als_listed import ALSWithNeighbourLists
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.contract import Explainable
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
@@ -76,6 +78,32 @@ class TestItemNeighbours(RatingPredictorContract):
     @classmethod
     def make(cls, seed: int) -> ItemNeighbours:
         return ItemNeighbours(NEIGHBOURS)
+
+
+class TestCappedItemNeighbours(RatingPredictorContract):
+    """The tiny data have 15 ratings per user: a cap of 6 binds for every user."""
+
+    model_class = ItemNeighbours
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> ItemNeighbours:
+        return ItemNeighbours(replace(NEIGHBOURS, max_user_ratings=6), seed=seed)
+
+
+class TestALSWithNeighbourLists(RatingPredictorContract):
+    model_class = ALSWithNeighbourLists
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> ALSWithNeighbourLists:
+        capped = ItemNeighbours(replace(NEIGHBOURS, max_user_ratings=6))
+        return ALSWithNeighbourLists(ALSParams(factors=4, epochs=5), seed=seed, neighbours=capped)
+
+    def test_the_neighbour_lists_take_the_seed(self, fitted: ALSWithNeighbourLists) -> None:
+        assert fitted.neighbours.seed == fitted.seed == 1
+        again = TestCappedItemNeighbours.make(1).fit(tiny_data())
+        np.testing.assert_array_equal(fitted.neighbour_lists(), again.neighbour_index)
 
 
 class TestBlendedRating(RatingPredictorContract):

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from recommender.comparison import holdout, random_folds, run_comparison
+from recommender.comparison import (
+    CAPPED_ROW,
+    SCALE_SIMILAR,
+    holdout,
+    random_folds,
+    run_comparison,
+)
 from recommender.evaluate import (
     RankingTask,
     SimilarTask,
@@ -22,6 +28,7 @@ from recommender.evaluate import (
     top_k_rows,
 )
 from recommender.report import to_markdown
+from recommender.training import ServedConfig
 from tests.recommender.synthetic import synthetic_ratings
 
 
@@ -195,3 +202,16 @@ def test_the_report_holds_exposure_buckets_and_the_paired_comparison():
     markdown = to_markdown(results, command="c")
     for heading in ("time-based RMSE", "Gini", "95 % interval", "NDCG <=20"):
         assert heading in markdown
+
+
+def test_the_report_shows_what_the_neighbour_cap_served_above_the_threshold_costs():
+    frame = synthetic_ratings(n_users=30, n_movies=40, per_user=20, seed=4)
+    results = run_comparison(frame, seed=5, quick=True)
+    cap = ServedConfig().scale_neighbour_cap
+    capped = CAPPED_ROW.format(cap=cap)
+    for split in ("holdout_80_20", "time_based"):
+        row = results["rating"][split][capped]
+        assert 0 < row["rmse"] < 2
+        assert row["seconds"] > 0
+    assert results["rating"]["cv_2_fold"][capped]["rmse_mean"] is not None
+    assert results["similar"][SCALE_SIMILAR.format(cap=cap)]["users"] > 0

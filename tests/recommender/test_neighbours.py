@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from surprise import KNNBaseline
 
+from recommender.artifact import ArtifactError
 from recommender.dataset import Interactions, TrainingData
-from recommender.models.neighbours import ItemNeighbours, NeighbourParams
+from recommender.models.neighbours import ItemNeighbours, NeighbourParams, at_most_per_row
 from recommender.models.rating import to_trainset
 from tests.recommender.synthetic import synthetic_ratings
 
@@ -108,3 +111,77 @@ def test_memory_is_linear_in_movies():
     assert np.all(model.neighbour_sim[padded] == 0)
     assert np.all(model.neighbour_sim[~padded] > 0)
     assert np.all(np.diff(model.neighbour_sim, axis=1) <= 0)
+
+
+def test_a_cap_no_user_exceeds_gives_exactly_the_unbounded_fit():
+    data = TrainingData.from_frame(synthetic_ratings(n_users=30, n_movies=40, per_user=12))
+    exact = ItemNeighbours(NeighbourParams(stored=10)).fit(data)
+    capped = ItemNeighbours(NeighbourParams(stored=10, max_user_ratings=12), seed=9).fit(data)
+    np.testing.assert_array_equal(capped.neighbour_index, exact.neighbour_index)
+    np.testing.assert_array_equal(capped.neighbour_sim, exact.neighbour_sim)
+    np.testing.assert_array_equal(capped.item_bias, exact.item_bias)
+
+
+def test_a_binding_cap_is_reproducible_with_its_seed_and_drawn_by_it():
+    data = TrainingData.from_frame(synthetic_ratings(n_users=30, n_movies=40, per_user=20))
+    params = NeighbourParams(stored=10, max_user_ratings=8)
+    first, again, other = (ItemNeighbours(params, seed=s).fit(data) for s in (3, 3, 4))
+    np.testing.assert_array_equal(again.neighbour_index, first.neighbour_index)
+    np.testing.assert_array_equal(again.neighbour_sim, first.neighbour_sim)
+    assert not np.array_equal(other.neighbour_sim, first.neighbour_sim)
+    # The baselines read every rating whatever the cap.
+    np.testing.assert_array_equal(first.item_bias, ItemNeighbours().fit(data).item_bias)
+
+
+def test_each_row_keeps_at_most_the_cap_of_its_own_entries():
+    rng = np.random.default_rng(0)
+    matrix = sparse.random(50, 200, density=0.1, format="csr", random_state=rng)
+    matrix.data = matrix.data * 5 + 0.5
+    counts = np.diff(matrix.indptr)
+    cap = int(np.median(counts))
+    sampled = at_most_per_row(matrix, cap, seed=1)
+    np.testing.assert_array_equal(np.diff(sampled.indptr), np.minimum(counts, cap))
+    for row in range(matrix.shape[0]):
+        kept = sampled[row].toarray().ravel()
+        original = matrix[row].toarray().ravel()
+        np.testing.assert_array_equal(kept[kept != 0], original[kept != 0])
+        if counts[row] <= cap:
+            np.testing.assert_array_equal(kept, original)
+    assert sampled.has_sorted_indices
+    assert at_most_per_row(matrix, None, seed=1) is matrix
+    assert at_most_per_row(matrix, int(counts.max()), seed=1) is matrix
+
+
+def test_a_user_with_many_ratings_contributes_pairs_among_at_most_the_cap():
+    """Three users rate every one of 100 movies: unbounded, most movies get neighbours; capped
+    at 20 ratings each, only the movies some user's sample holds can have a positive one."""
+    rng = np.random.default_rng(4)
+    movies = 100
+    frame = pd.DataFrame(
+        {
+            "user_id": np.repeat([1, 2, 3], movies),
+            "movie_id": np.tile(np.arange(1, movies + 1), 3),
+            "rating": rng.integers(1, 11, 3 * movies) / 2,
+            "timestamp": 0,
+        }
+    ).astype({"rating": "float32"})
+    data = TrainingData.from_frame(frame)
+    params = NeighbourParams(stored=5, shrinkage=0.0)
+
+    def listed(model: ItemNeighbours) -> int:
+        return int((model.neighbour_sim[:, 0] > 0).sum())
+
+    assert listed(ItemNeighbours(params).fit(data)) > 3 * 20
+    capped = ItemNeighbours(replace(params, max_user_ratings=20), seed=2).fit(data)
+    assert 0 < listed(capped) <= 3 * 20
+
+
+@pytest.mark.parametrize("cap", [1, 0, -5])
+def test_a_cap_below_two_ratings_is_refused(cap: int):
+    with pytest.raises(ValueError, match="max_user_ratings must be at least 2"):
+        NeighbourParams(max_user_ratings=cap)
+    stored = ItemNeighbours(NeighbourParams(stored=4)).fit(TrainingData.from_frame(TINY))
+    meta = stored.to_arrays("")
+    params = {**meta.meta["params"], "max_user_ratings": cap}
+    with pytest.raises(ArtifactError, match="max_user_ratings must be at least 2"):
+        ItemNeighbours.from_arrays(meta.arrays, {**meta.meta, "params": params}, "")
