@@ -142,16 +142,6 @@ def add_demo_users(conn: Connection, rows: Sequence[Row]) -> None:
     upsert(conn, users, rows, key=["id"])
 
 
-def upsert_ratings(conn: Connection, rows: Sequence[Row]) -> None:
-    """Ratings keyed by (user, movie); the most recent ``rated_at`` wins."""
-    merge_rows(conn, RATINGS, rows)
-
-
-def upsert_tags(conn: Connection, rows: Sequence[Row]) -> None:
-    """Tags keyed by (user, movie, tag); the source's timestamp follows on a rerun."""
-    merge_rows(conn, TAGS, rows)
-
-
 def sync_user_id_sequence(conn: Connection) -> None:
     """After inserting explicit user ids, move PostgreSQL's sequence past them so that sign-ups
     get fresh ids. SQLite picks ``max(id) + 1`` by itself."""

@@ -6,14 +6,12 @@ from typing import Annotated
 
 import strawberry
 
-from graph.accounts.user import User
 from graph.context import Info
 from graph.errors import UserErrorType
 from graph.fields import mutation
-from graph.movies.movie import Movie
 from graph.permissions import IsAuthenticated, requires
 from graph.ratings.errors import RATING_ERRORS, InvalidRating, MovieNotFound
-from graph.ratings.payload import RatingPayload
+from graph.ratings.payload import RatingPayload, movie_and_viewer
 from graph.services.outcomes import Rejected
 
 RateMovieResult = Annotated[
@@ -30,16 +28,12 @@ async def _result(
     """The typed error of a refused write, else the movie, its rating and the viewer as now."""
     if outcome is not None:
         return RATING_ERRORS[outcome.reason].from_rejected(outcome)
+    movie, viewer = await movie_and_viewer(info, movie_id)
     context = info.context
-    viewer_id = context.authenticated_id
-    row = await context.loaders.movie.load(movie_id)
-    user = await context.run(context.services.accounts.user, viewer_id)
-    if row is None or user is None:  # both were checked by the write a moment ago
-        raise LookupError(f"movie {movie_id} or user {viewer_id} vanished")
-    rated = await context.run(context.services.ratings.of_movies, viewer_id, [movie_id])
-    return RatingPayload(
-        movie=Movie.from_row(row), rating=rated.get(movie_id), viewer=User.from_row(user)
+    rated = await context.run(
+        context.services.ratings.of_movies, context.authenticated_id, [movie_id]
     )
+    return RatingPayload(movie=movie, rating=rated.get(movie_id), viewer=viewer)
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from graph.fields import mutation
 from graph.movies.movie import Movie
 from graph.permissions import IsAuthenticated, requires
 from graph.ratings.errors import RATING_ERRORS, MovieNotFound
+from graph.ratings.payload import movie_and_viewer
 from graph.services.outcomes import Rejected
 
 
@@ -32,13 +33,8 @@ async def _result(
     """The typed error of a refused write, else the movie and the viewer as now."""
     if outcome is not None:
         return RATING_ERRORS[outcome.reason].from_rejected(outcome)
-    context = info.context
-    viewer_id = context.authenticated_id
-    row = await context.loaders.movie.load(movie_id)
-    user = await context.run(context.services.accounts.user, viewer_id)
-    if row is None or user is None:  # both were checked by the write a moment ago
-        raise LookupError(f"movie {movie_id} or user {viewer_id} vanished")
-    return WatchlistPayload(movie=Movie.from_row(row), saved=saved, viewer=User.from_row(user))
+    movie, viewer = await movie_and_viewer(info, movie_id)
+    return WatchlistPayload(movie=movie, saved=saved, viewer=viewer)
 
 
 @strawberry.type

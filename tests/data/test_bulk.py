@@ -13,6 +13,7 @@ from data import catalog
 from data.bulk import BulkMerge
 from data.db import open_store
 from data.schema import ratings, tags
+from tests.data.rows import bare_movie
 
 RATING_COLUMNS = ("user_id", "movie_id", "rating", "rated_at")
 TAG_COLUMNS = ("user_id", "movie_id", "tag", "tagged_at")
@@ -27,7 +28,7 @@ def store(request: pytest.FixtureRequest, store_url: str) -> Iterator[Engine]:
     url = store_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     engine = open_store(url, create=True)
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [_movie(1), _movie(2)])
+        catalog.upsert_movies(conn, [bare_movie(1), bare_movie(2)])
         catalog.add_demo_users(
             conn,
             [
@@ -37,21 +38,6 @@ def store(request: pytest.FixtureRequest, store_url: str) -> Iterator[Engine]:
         )
     yield engine
     engine.dispose()
-
-
-def _movie(movie_id: int) -> dict[str, object]:
-    return {
-        "id": movie_id,
-        "title": f"M{movie_id}",
-        "movielens_title": f"M{movie_id} (2000)",
-        "year": 2000,
-        "imdb_id": None,
-        "tmdb_id": None,
-        "original_title": None,
-        "overview": None,
-        "poster_path": None,
-        "backdrop_path": None,
-    }
 
 
 def _ratings(conn: Connection) -> list[tuple[object, ...]]:

@@ -6,27 +6,13 @@ from sqlalchemy import Engine, select
 
 from data import catalog
 from data.schema import genres, movie_genres, movies, ratings, users
-
-
-def _movie(movie_id: int, title: str) -> dict[str, object]:
-    return {
-        "id": movie_id,
-        "title": title,
-        "movielens_title": f"{title} (2000)",
-        "year": 2000,
-        "imdb_id": None,
-        "tmdb_id": None,
-        "original_title": None,
-        "overview": None,
-        "poster_path": None,
-        "backdrop_path": None,
-    }
+from tests.data.rows import bare_movie
 
 
 def test_upsert_movies_updates_in_place(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [_movie(1, "Old"), _movie(2, "Other")])
-        catalog.upsert_movies(conn, [_movie(1, "New")])
+        catalog.upsert_movies(conn, [bare_movie(1, "Old"), bare_movie(2, "Other")])
+        catalog.upsert_movies(conn, [bare_movie(1, "New")])
         rows = conn.execute(select(movies.c.id, movies.c.title).order_by(movies.c.id)).all()
     assert rows == [(1, "New"), (2, "Other")]
 
@@ -45,14 +31,20 @@ def test_upsert_without_update_columns_keeps_existing_rows(engine: Engine) -> No
 
 def test_ratings_latest_write_wins(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [_movie(1, "M")])
+        catalog.upsert_movies(conn, [bare_movie(1, "M")])
         catalog.add_demo_users(
             conn, [{"id": 1, "username": "user1", "password_hash": "h", "is_demo": True}]
         )
-        catalog.upsert_ratings(conn, [{"user_id": 1, "movie_id": 1, "rating": 3.0, "rated_at": 10}])
-        catalog.upsert_ratings(conn, [{"user_id": 1, "movie_id": 1, "rating": 1.0, "rated_at": 5}])
+        catalog.merge_rows(
+            conn, catalog.RATINGS, [{"user_id": 1, "movie_id": 1, "rating": 3.0, "rated_at": 10}]
+        )
+        catalog.merge_rows(
+            conn, catalog.RATINGS, [{"user_id": 1, "movie_id": 1, "rating": 1.0, "rated_at": 5}]
+        )
         kept = conn.execute(select(ratings.c.rating, ratings.c.rated_at)).one()
-        catalog.upsert_ratings(conn, [{"user_id": 1, "movie_id": 1, "rating": 4.5, "rated_at": 20}])
+        catalog.merge_rows(
+            conn, catalog.RATINGS, [{"user_id": 1, "movie_id": 1, "rating": 4.5, "rated_at": 20}]
+        )
         newer = conn.execute(select(ratings.c.rating, ratings.c.rated_at)).one()
     assert tuple(kept) == (3.0, 10)
     assert tuple(newer) == (4.5, 20)
@@ -60,7 +52,7 @@ def test_ratings_latest_write_wins(engine: Engine) -> None:
 
 def test_genre_ids_are_stable_and_movie_genres_replaced(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [_movie(1, "M")])
+        catalog.upsert_movies(conn, [bare_movie(1, "M")])
         first = catalog.genre_ids(conn, ["Drama", "Comedy"])
         second = catalog.genre_ids(conn, ["Comedy", "Horror"])
         catalog.replace_movie_genres(
@@ -78,7 +70,7 @@ def test_genre_ids_are_stable_and_movie_genres_replaced(engine: Engine) -> None:
 
 def test_update_movie_metadata_touches_only_metadata(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [_movie(1, "M"), _movie(2, "N")])
+        catalog.upsert_movies(conn, [bare_movie(1, "M"), bare_movie(2, "N")])
         catalog.update_movie_metadata(
             conn,
             [

@@ -8,29 +8,15 @@ from sqlalchemy import Engine, select
 from data import catalog
 from data.ratings import user_rating_arrays
 from data.schema import ratings
+from tests.data.rows import bare_movie
 
 # Past 2**31 / 16: the packed value outgrows a 32-bit integer.
 BIG_ID = 200_000_000
 
 
-def _movie(movie_id: int) -> dict[str, object]:
-    return {
-        "id": movie_id,
-        "title": f"M{movie_id}",
-        "movielens_title": f"M{movie_id} (2000)",
-        "year": 2000,
-        "imdb_id": None,
-        "tmdb_id": None,
-        "original_title": None,
-        "overview": None,
-        "poster_path": None,
-        "backdrop_path": None,
-    }
-
-
 def _store(engine: Engine, rows: list[tuple[int, int, float]]) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [_movie(m) for m in sorted({m for _, m, _ in rows})])
+        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted({m for _, m, _ in rows})])
         catalog.add_demo_users(
             conn,
             [
@@ -38,8 +24,10 @@ def _store(engine: Engine, rows: list[tuple[int, int, float]]) -> None:
                 for u in sorted({u for u, _, _ in rows} | {3})
             ],
         )
-        catalog.upsert_ratings(
-            conn, [{"user_id": u, "movie_id": m, "rating": r, "rated_at": 1} for u, m, r in rows]
+        catalog.merge_rows(
+            conn,
+            catalog.RATINGS,
+            [{"user_id": u, "movie_id": m, "rating": r, "rated_at": 1} for u, m, r in rows],
         )
 
 
