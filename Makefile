@@ -17,7 +17,7 @@ endif
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,postgres]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,postgres,spark]'
 	touch $@
 
 serve: $(BIN)/.installed

@@ -60,11 +60,20 @@ def popularity_scores(
 ) -> np.ndarray:
     """A score per movie (column) of the users x movies rating matrix; higher ranks first."""
     counts = np.diff(matrix.tocsc().indptr).astype(np.float64)
+    sums = np.asarray(matrix.sum(axis=0)).ravel()
+    return scores_from_totals(counts, sums, method, prior=prior)
+
+
+def scores_from_totals(
+    counts: np.ndarray, sums: np.ndarray, method: PopularityMethod, *, prior: float = 10.0
+) -> np.ndarray:
+    """A score per movie from its rating count and the sum of its ratings (all an engine that
+    never holds the rating matrix has to give)."""
+    counts = np.asarray(counts, dtype=np.float64)
     if method == "count":
         return counts.astype(np.float32)
     if method != "bayes":
         raise ValueError(f"unknown popularity method {method!r}; use 'count' or 'bayes'")
-    sums = np.asarray(matrix.sum(axis=0)).ravel()
     global_mean = sums.sum() / max(counts.sum(), 1.0)
     scores: np.ndarray = ((sums + prior * global_mean) / (counts + prior)).astype(np.float32)
     return scores

@@ -21,7 +21,7 @@ which is what an explanation shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -48,39 +48,94 @@ class PureSVDParams:
     shrinkage: float = 1000.0
 
 
+# One pass of a randomized SVD over the data: given ``right`` (movies x width), the pair
+# ``(X^T Y, Y^T Y)`` for ``Y = X right``. NumPy computes it with two sparse products, Spark
+# with one pass over the rows (recommender.spark.puresvd); the rest of the SVD is shared.
+GramPass = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 def truncated_svd(
     matrix: sparse.csr_matrix, factors: int, *, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The top ``factors`` singular values (descending) and right singular vectors (columns)
-    of ``matrix``, by randomized SVD (Halko, Martinsson and Tropp 2011).
+    of ``matrix``, by :func:`randomized_svd` over NumPy/SciPy products."""
+    by_item = matrix.T.tocsr()
+
+    def gram_pass(right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        product = np.asarray(matrix @ right)
+        return np.asarray(by_item @ product), product.T @ product
+
+    return randomized_svd(gram_pass, matrix.shape, factors, seed=seed)
+
+
+def randomized_svd(
+    gram_pass: GramPass, shape: tuple[int, int], factors: int, *, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``factors`` singular values and right singular vectors of the ``shape`` matrix
+    X that ``gram_pass`` reads, by randomized SVD (Halko, Martinsson and Tropp 2011).
 
     ARPACK's Lanczos (``scipy.sparse.linalg.svds``) runs an unknown number of restarts, each
     re-orthogonalising about ``2 x factors`` vectors of each side; this is a fixed
-    ``2 x POWER_ITERATIONS + 2`` products of the sparse matrix with ``factors + OVERSAMPLING``
-    columns and as many thin QRs, so its time is known in advance (the progress bar's ETA) and
-    the products are BLAS-3 shaped. Its weakest factors are a few per cent off, which the
-    shrinkage damps anyway: on ml-latest-small's validation split NDCG@10 was 0.1450 against
-    ARPACK's 0.1444 (k=200, lambda=1000; 0.1448 with one power iteration).
+    ``POWER_ITERATIONS + 1`` passes over X with ``factors + OVERSAMPLING`` columns, so its time
+    is known in advance (the progress bar's ETA) and the products are BLAS-3 shaped. Its weakest
+    factors are a few per cent off, which the shrinkage damps anyway: on ml-latest-small's
+    validation split NDCG@10 was 0.1450 against ARPACK's 0.1444 (k=200, lambda=1000).
+
+    Each pass turns a movie-side basis into ``X^T Q`` for an orthonormal basis Q of the span of
+    ``Y = X right``, with ``Q = Y W`` for W from the small Gram matrix ``Y^T Y`` (no QR of the
+    tall user side, which a cluster would have to distribute); the movie side is orthonormalised
+    here, by QR of a ``movies x width`` matrix. The result depends on the spans only, so any
+    engine that computes the pass gets the same factors up to round-off, from the same test
+    matrix (drawn from ``seed``). Directions of Y that are zero to working precision (X of lower
+    rank than the width) are dropped; missing factors come back as zeros.
     """
-    width = min(factors + OVERSAMPLING, *matrix.shape)
-    by_item = matrix.T.tocsr()
-    test = np.random.default_rng(seed).standard_normal((matrix.shape[1], width))
-    with progress(2 * POWER_ITERATIONS + 2, "ranker SVD", " products") as bar:
-        basis = _orthonormal(matrix @ test)
-        bar.update()
-        for _ in range(POWER_ITERATIONS):
-            basis = _orthonormal(matrix @ _orthonormal(by_item @ basis))
-            bar.update(2)
-        # The rows of Q^T A, as columns: A's row space is captured in ``width`` dimensions.
-        projected = by_item @ basis
-        bar.update()
+    n_movies = shape[1]
+    width = min(factors + OVERSAMPLING, *shape)
+    right = np.random.default_rng(seed).standard_normal((n_movies, width))
+    with progress(POWER_ITERATIONS + 1, "ranker SVD", " passes") as bar:
+        for done in range(POWER_ITERATIONS + 1):
+            cross, gram = gram_pass(right)
+            # X^T Q: the rows of Q^T X, as columns; X's row space captured in ``width`` dims.
+            projected = cross @ _whitening(gram)
+            bar.update()
+            if done < POWER_ITERATIONS:
+                right = _orthonormal(projected)
     _, singular, vt = np.linalg.svd(projected.T, full_matrices=False)
-    return singular[:factors], np.ascontiguousarray(vt[:factors].T)
+    found = min(factors, len(singular))
+    values = np.zeros(factors)
+    vectors = np.zeros((n_movies, factors))
+    values[:found] = singular[:found]
+    vectors[:, :found] = vt[:found].T
+    return values, vectors
+
+
+def _whitening(gram: np.ndarray) -> np.ndarray:
+    """W with ``W^T G W = I`` for the Gram matrix ``G = Y^T Y``, so ``Y W`` is an orthonormal
+    basis of Y's span; directions with eigenvalues at round-off level are left out."""
+    eigenvalues, eigenvectors = np.linalg.eigh(gram)
+    keep = eigenvalues > eigenvalues.max(initial=0.0) * len(gram) * np.finfo(np.float64).eps
+    whitening: np.ndarray = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+    return whitening
 
 
 def _orthonormal(columns: np.ndarray) -> np.ndarray:
     basis: np.ndarray = np.linalg.qr(columns)[0]
     return basis
+
+
+def column_weights(counts: np.ndarray, beta: float) -> np.ndarray:
+    """Each movie's column weight from its rating count: ``count^-beta``, 0 for unrated."""
+    counts = np.asarray(counts, dtype=np.float64)
+    weights: np.ndarray = np.where(counts > 0, np.maximum(counts, 1.0) ** -beta, 0.0)
+    return weights
+
+
+def svd_factors(params: PureSVDParams, shape: tuple[int, int]) -> int:
+    """How many factors a PureSVD of a ``shape`` matrix has: ``params.factors`` at most."""
+    factors = min(params.factors, min(shape) - 1)
+    if factors < 1:
+        raise ValueError(f"PureSVD needs at least a 2 x 2 rating matrix, got {shape}")
+    return factors
 
 
 @dataclass(frozen=True)
@@ -96,12 +151,8 @@ class Spectrum:
 
     @classmethod
     def of(cls, matrix: sparse.csr_matrix, params: PureSVDParams, *, seed: int) -> Spectrum:
-        n_users, n_items = matrix.shape
-        factors = min(params.factors, min(n_users, n_items) - 1)
-        if factors < 1:
-            raise ValueError(f"PureSVD needs at least a 2 x 2 rating matrix, got {matrix.shape}")
-        counts = np.diff(matrix.tocsc().indptr).astype(np.float64)
-        weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -params.beta, 0.0)
+        factors = svd_factors(params, matrix.shape)
+        weights = column_weights(np.diff(matrix.tocsc().indptr), params.beta)
         weighted = matrix.astype(np.float64, copy=True)
         weighted.data -= params.shift
         weighted = weighted @ sparse.diags(weights)

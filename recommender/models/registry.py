@@ -14,6 +14,7 @@ from recommender.models.als import ALSRating
 from recommender.models.als_listed import ALSWithNeighbourLists
 from recommender.models.blended import BlendedRating
 from recommender.models.contract import Model, Ranker, RatingPredictor
+from recommender.models.mllib_als import MLlibALSRating
 from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import Popularity
 from recommender.models.puresvd import PureSVD
@@ -31,5 +32,5 @@ def _by_name(*classes: type[M]) -> dict[str, type[M]]:
 
 RANKERS: dict[str, type[Ranker]] = _by_name(PureSVD, Popularity)
 RATING_PREDICTORS: dict[str, type[RatingPredictor]] = _by_name(
-    BlendedRating, RatingModel, ItemNeighbours, ALSRating, ALSWithNeighbourLists
+    BlendedRating, RatingModel, ItemNeighbours, ALSRating, ALSWithNeighbourLists, MLlibALSRating
 )

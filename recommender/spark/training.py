@@ -1,0 +1,67 @@
+"""``movierec train --engine spark``: the served models' item side fitted on Spark.
+
+The ranker is the served PureSVD (:mod:`recommender.spark.puresvd`, the NumPy engine's
+randomized SVD with its passes on Spark), the rating model MLlib ALS with biases
+(:mod:`recommender.spark.als`), the cold-start list popularity from per-movie aggregates. The
+result is a :class:`~recommender.serving.Recommender` of registered model classes, saved like
+any other. Item-neighbour lists are not fitted here (the README's "Spark" section says why):
+similar movies then come from the ranker's item-factor cosine, as for any rating model
+without lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommender.models.mllib_als import MLlibALSParams, MLlibALSRating
+from recommender.models.popularity import (
+    Popularity,
+    PopularityMethod,
+    PopularityParams,
+    scores_from_totals,
+)
+from recommender.models.puresvd import PureSVDParams
+from recommender.serving import Recommender
+from recommender.spark.als import fit_als
+from recommender.spark.frames import index_ratings
+from recommender.spark.puresvd import fit_puresvd
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+ALGORITHM = "puresvd+mllib-als"
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    """What the Spark engine fits: the served ranker's hyper-parameters (the NumPy engine's),
+    MLlib ALS's, the cold-start method, and how many partitions hold the ratings."""
+
+    ranker: PureSVDParams = field(default_factory=PureSVDParams)
+    als: MLlibALSParams = field(default_factory=MLlibALSParams)
+    popularity: PopularityMethod = "count"
+    partitions: int = 8
+
+
+def fit_on_spark(
+    ratings: DataFrame, catalog_movie_ids: np.ndarray, config: SparkConfig, *, seed: int
+) -> Recommender:
+    """Fit every role on ``ratings`` (user_id, movie_id, rating) over the catalog's index."""
+    indexed = index_ratings(ratings, catalog_movie_ids, partitions=config.partitions)
+    try:
+        ranker = fit_puresvd(indexed, config.ranker, seed=seed)
+        item_side = fit_als(indexed.frame, len(indexed.movie_ids), config.als, seed=seed)
+    finally:
+        indexed.frame.unpersist()
+    params = PopularityParams(config.popularity)
+    scores = scores_from_totals(indexed.counts, indexed.sums, params.method, prior=params.prior)
+    return Recommender(
+        movie_ids=indexed.movie_ids,
+        ranker=ranker,
+        rating=MLlibALSRating(config.als, seed, **item_side),
+        cold_start=Popularity(params, movie_scores=scores),
+        algorithm=ALGORITHM,
+    )
