@@ -45,12 +45,41 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
+    if args.engine == "spark":
+        from movierec.commands.spark import run_spark_train
+
+        return run_spark_train(
+            settings,
+            seed=args.seed,
+            master=args.spark_master,
+            parquet=args.parquet,
+            conf=dict(args.spark_conf),
+        )
     from movierec.commands.training import run_train
 
     return run_train(settings, seed=args.seed)
 
 
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from movierec.commands.spark import run_export
+
+    return run_export(settings, parquet=args.parquet)
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.engine == "spark":
+        from movierec.commands.spark import run_spark_evaluate
+
+        return run_spark_evaluate(
+            settings, out=args.out, seed=args.seed, quick=args.quick, master=args.spark_master
+        )
     from movierec.commands.training import run_evaluate
 
     return run_evaluate(settings, out=args.out, seed=args.seed, quick=args.quick)
@@ -114,12 +143,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="fit the served models on every rating in the store")
     train.add_argument("--seed", type=int, default=42)
+    train.add_argument(
+        "--engine",
+        choices=("numpy", "spark"),
+        default="numpy",
+        help="numpy (this machine) or spark (the [spark] extra and Java 17+)",
+    )
+    train.add_argument(
+        "--spark-master", default="local[*]", help="Spark master URL (default local[*])"
+    )
+    train.add_argument(
+        "--parquet",
+        help="the Spark engine's input: a `movierec export --parquet` folder or URL "
+        "(default: a PostgreSQL store over JDBC)",
+    )
+    train.add_argument(
+        "--spark-conf",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting (repeatable), e.g. spark.driver.memory=6g",
+    )
     train.set_defaults(handler=_train)
+
+    export = sub.add_parser("export", help="write the store's ratings for other engines")
+    export.add_argument(
+        "--parquet", type=Path, required=True, help="folder for ratings.parquet, movies.parquet"
+    )
+    export.set_defaults(handler=_export)
 
     evaluate = sub.add_parser("evaluate", help="compare models: rating error and top-N ranking")
     evaluate.add_argument("--out", type=Path, help="output folder (default: <data dir>/evaluation)")
     evaluate.add_argument("--seed", type=int, default=42)
     evaluate.add_argument("--quick", action="store_true", help="fewer models and folds")
+    evaluate.add_argument(
+        "--engine",
+        choices=("numpy", "spark"),
+        default="numpy",
+        help="spark: the Spark-trained models beside the NumPy engine's (evaluation-spark.md)",
+    )
+    evaluate.add_argument(
+        "--spark-master", default="local[*]", help="Spark master URL (default local[*])"
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     serve = sub.add_parser("serve", help="run the API server (builds store and model if missing)")

@@ -43,7 +43,7 @@ from recommender.evaluate import (
 )
 from recommender.models.als import ALSRating
 from recommender.models.blended import BlendedRating, BlendParams
-from recommender.models.contract import clip_to_scale
+from recommender.models.contract import RatingPredictor, clip_to_scale
 from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import PopularityMethod, popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams, Spectrum
@@ -246,16 +246,24 @@ def scale_rating_scores(
 ) -> tuple[float, float, float]:
     """(RMSE, MAE, fit seconds) of the rating model served above ``config.scale_threshold``,
     fitted here whatever the data's size, so small data shows what the switch costs."""
+    return rating_model_scores(ALSRating(config.als, seed=seed), train, test, catalog_movie_ids)
+
+
+def rating_model_scores(
+    model: RatingPredictor, train: pd.DataFrame, test: pd.DataFrame, catalog_movie_ids: np.ndarray
+) -> tuple[float, float, float]:
+    """(RMSE, MAE, fit seconds) of ``model`` fitted on ``train`` over the catalog's index, each
+    test user folded in from their train rows; movies outside the index get the global mean."""
     started = time.perf_counter()
     data = TrainingData.from_frame(train, np.union1d(catalog_movie_ids, train["movie_id"]))
-    model = ALSRating(config.als, seed=seed).fit(data)
-    fitted = time.perf_counter() - started
-    predicted = np.full(len(test), model.global_mean)
+    fitted = model.fit(data)
+    seconds = time.perf_counter() - started
+    predicted = np.full(len(test), float(train["rating"].mean()))
     for rows, movies, ratings, wanted in per_user(train, test):
         items, known = index_of(data.movie_ids, movies)
         targets, present = index_of(data.movie_ids, wanted)
-        predicted[rows[present]] = model.predict(items[known], ratings[known], targets[present])
-    return (*rmse_mae(predicted, test["rating"]), fitted)
+        predicted[rows[present]] = fitted.predict(items[known], ratings[known], targets[present])
+    return (*rmse_mae(predicted, test["rating"]), seconds)
 
 
 def ranking_rows(
@@ -407,10 +415,10 @@ def _puresvd_scores(
     data: TrainingData, rows: np.ndarray, params: PureSVDParams, seed: int
 ) -> np.ndarray:
     """Batch PureSVD scores for many users at once."""
-    return _batch_scores(data, rows, PureSVD(params, seed=seed).fit(data))
+    return batch_scores(data, rows, PureSVD(params, seed=seed).fit(data))
 
 
-def _batch_scores(data: TrainingData, rows: np.ndarray, model: PureSVD) -> np.ndarray:
+def batch_scores(data: TrainingData, rows: np.ndarray, model: PureSVD) -> np.ndarray:
     """``model``'s scores for the users ``rows`` of ``data``: the serving formula, one product
     for all users (the validation search's fast path)."""
     shifted = data.matrix[rows].astype(np.float32)
@@ -441,7 +449,7 @@ def search_ranker(train: pd.DataFrame, seed: int, *, quick: bool) -> dict[str, A
         for shrinkage in RANKER_GRID["shrinkage"]:
             params = replace(base, shrinkage=float(shrinkage))
             top = task.top_k(
-                _batch_scores(task.train, task.rows, spectrum.shrunk(params, seed=seed))
+                batch_scores(task.train, task.rows, spectrum.shrunk(params, seed=seed))
             )
             trials.append({**asdict(params), "validation_ndcg": task.metrics(top).ndcg})
     trials.sort(key=lambda r: -r["validation_ndcg"])
@@ -530,7 +538,7 @@ def run_comparison(
             }
             for split in ("holdout_80_20", "time_based")
         }
-        | {f"cv_{folds}_fold": {name: _summary([fold[name] for fold in cv]) for name in cv[0]}},
+        | {f"cv_{folds}_fold": {name: summary([fold[name] for fold in cv]) for name in cv[0]}},
         "ranking": ranking_table,
         "paired": {
             "ranking_ndcg_temporal": ranking_pair,
@@ -555,7 +563,7 @@ def _same_rating(config: ServedConfig, other: ServedConfig) -> bool:
     return (config.rating, config.blend) == (other.rating, other.blend)
 
 
-def _summary(scores: list[tuple[float, float, float | None]]) -> dict[str, float | None]:
+def summary(scores: list[tuple[float, float, float | None]]) -> dict[str, float | None]:
     """Mean and standard deviation over folds of RMSE, MAE and fit seconds (None: no own fit)."""
     summary: dict[str, float | None] = {}
     for i, metric in enumerate(("rmse", "mae", "seconds")):

@@ -32,7 +32,7 @@ from recommender.training import ServedConfig, fit_recommender
 log = logging.getLogger(__name__)
 
 
-def _read_store(database_url: str) -> tuple[pd.DataFrame, np.ndarray]:
+def read_store(database_url: str) -> tuple[pd.DataFrame, np.ndarray]:
     engine = open_store(database_url)
     try:
         with engine.connect() as conn:
@@ -64,13 +64,14 @@ def run_train(settings: Settings, *, seed: int) -> int:
     """Fit the served models on every rating in the store and write a new artifact."""
 
     def work() -> int:
-        frame, catalog = _read_store(settings.resolved_database_url)
+        frame, catalog = read_store(settings.resolved_database_url)
         config = ServedConfig()
         started = time.perf_counter()
         with _unfittable(frame):
             recommender = fit_recommender(frame, config, seed=seed, catalog_movie_ids=catalog)
         fit_seconds = time.perf_counter() - started
         meta = {
+            "engine": {"name": "numpy"},
             "hyper_parameters": {
                 "ranker": asdict(config.ranker),
                 "rating": asdict(config.rating),
@@ -111,7 +112,7 @@ def run_evaluate(settings: Settings, *, out: Path | None = None, seed: int, quic
 
     def work() -> int:
         folder = out or settings.evaluation_dir
-        frame, catalog = _read_store(settings.resolved_database_url)
+        frame, catalog = read_store(settings.resolved_database_url)
         with _unfittable(frame):
             results = run_comparison(frame, seed=seed, quick=quick, catalog_movie_ids=catalog)
         command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"

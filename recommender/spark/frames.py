@@ -37,19 +37,30 @@ def index_ratings(ratings: DataFrame, catalog_movie_ids: np.ndarray, *, partitio
 
     spark = ratings.sparkSession
     low, high = RATING_SCALE.bounds
-    bad = ratings.filter(
-        sf.col("user_id").isNull()
-        | sf.col("movie_id").isNull()
-        | sf.col("rating").isNull()
-        | (sf.col("rating") < low)
-        | (sf.col("rating") > high)
-    ).count()
-    if bad:
-        raise SparkEngineError(f"{bad:,} ratings lack an id or are outside {low}-{high}")
-    rated = ratings.select("movie_id").distinct().toPandas()["movie_id"].to_numpy(np.int64)
-    if not len(rated):
+    rating = sf.col("rating")
+    bad = sf.col("user_id").isNull() | rating.isNull() | (rating < low) | (rating > high)
+    # One pass for the rated movies, their counts and sums, and the ratings that are refused.
+    per_movie = (
+        ratings.groupBy("movie_id")
+        .agg(
+            sf.count("*").alias("n"),
+            sf.sum("rating").alias("s"),
+            sf.sum(sf.when(bad, 1).otherwise(0)).alias("bad"),
+        )
+        .toPandas()
+    )
+    refused = int(per_movie["bad"].sum()) + int(per_movie["movie_id"].isna().sum())
+    if refused:
+        raise SparkEngineError(f"{refused:,} ratings lack an id or are outside {low}-{high}")
+    if per_movie.empty:
         raise SparkEngineError("no ratings to train on: export or load some first")
+    rated = per_movie["movie_id"].to_numpy(np.int64)
     movie_ids = np.union1d(np.asarray(catalog_movie_ids, dtype=np.int64), rated)
+    where = np.searchsorted(movie_ids, rated)
+    counts = np.zeros(len(movie_ids))
+    sums = np.zeros(len(movie_ids))
+    counts[where] = per_movie["n"].to_numpy(np.float64)
+    sums[where] = per_movie["s"].to_numpy(np.float64)
     positions = spark.createDataFrame(
         pd.DataFrame({"movie_id": movie_ids, "movie": np.arange(len(movie_ids))})
     )
@@ -63,13 +74,7 @@ def index_ratings(ratings: DataFrame, catalog_movie_ids: np.ndarray, *, partitio
         .repartition(partitions, "user_id")
         .cache()
     )
-    totals = frame.groupBy("movie").agg(sf.count("*").alias("n"), sf.sum("rating").alias("s"))
-    per_movie = totals.toPandas()
-    counts = np.zeros(len(movie_ids))
-    sums = np.zeros(len(movie_ids))
-    where = per_movie["movie"].to_numpy(np.int64)
-    counts[where] = per_movie["n"].to_numpy(np.float64)
-    sums[where] = per_movie["s"].to_numpy(np.float64)
+    # Counting the users fills the cache: every later pass reads it.
     n_users = frame.select("user_id").distinct().count()
     return Indexed(frame, movie_ids, counts, sums, n_users, int(counts.sum()))
 

@@ -6,7 +6,8 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -80,3 +81,20 @@ def first_line(exc: BaseException) -> str:
     """The first non-empty line of an error: Spark's carry the JVM's stack trace after it."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+@contextmanager
+def spark_session(
+    master: str = DEFAULT_MASTER, *, config: Mapping[str, str] | None = None
+) -> Iterator[SparkSession]:
+    """:func:`start_session` for one command: the session is stopped at the end unless it was
+    running before (a test's shared session, a notebook's)."""
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    session = start_session(master, config=config)
+    try:
+        yield session
+    finally:
+        if running is None:
+            session.stop()

@@ -11,6 +11,8 @@ without lists.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 ALGORITHM = "puresvd+mllib-als"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SparkConfig:
@@ -50,10 +54,16 @@ def fit_on_spark(
     ratings: DataFrame, catalog_movie_ids: np.ndarray, config: SparkConfig, *, seed: int
 ) -> Recommender:
     """Fit every role on ``ratings`` (user_id, movie_id, rating) over the catalog's index."""
+    started = time.perf_counter()
     indexed = index_ratings(ratings, catalog_movie_ids, partitions=config.partitions)
+    log.info("Spark: %d ratings indexed in %.1f s", indexed.n_ratings, _since(started))
     try:
+        started = time.perf_counter()
         ranker = fit_puresvd(indexed, config.ranker, seed=seed)
+        log.info("Spark: ranker SVD in %.1f s", _since(started))
+        started = time.perf_counter()
         item_side = fit_als(indexed.frame, len(indexed.movie_ids), config.als, seed=seed)
+        log.info("Spark: biases and ALS in %.1f s", _since(started))
     finally:
         indexed.frame.unpersist()
     params = PopularityParams(config.popularity)
@@ -65,3 +75,7 @@ def fit_on_spark(
         cold_start=Popularity(params, movie_scores=scores),
         algorithm=ALGORITHM,
     )
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started

@@ -1,0 +1,198 @@
+"""The Spark engine on tiny data: the NumPy engine's models, the same artifact."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.artifact import catalog_fingerprint
+from recommender.dataset import TrainingData
+from recommender.models.mllib_als import MLlibALSParams, MLlibALSRating
+from recommender.models.popularity import Popularity, PopularityParams
+from recommender.models.puresvd import PureSVD, PureSVDParams, randomized_svd, truncated_svd
+from recommender.serving import Recommender, UserRatings
+from recommender.spark.session import SparkEngineError
+from recommender.spark.source import read_parquet, write_parquet
+from recommender.spark.training import SparkConfig, fit_on_spark
+from tests.recommender.synthetic import synthetic_ratings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+CONFIG = SparkConfig(
+    ranker=PureSVDParams(factors=8, beta=0.1, shift=2.0, shrinkage=10.0),
+    als=MLlibALSParams(rank=4, max_iter=5),
+    partitions=3,
+)
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def ratings() -> pd.DataFrame:
+    return synthetic_ratings(n_users=50, n_movies=70, per_user=20, seed=3)
+
+
+@pytest.fixture(scope="module")
+def catalog(ratings: pd.DataFrame) -> np.ndarray:
+    # Two catalog movies nobody rated: indexed, never ranked.
+    return np.union1d(ratings["movie_id"].unique(), [2, 4])
+
+
+@pytest.fixture(scope="module")
+def fitted(spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray) -> Recommender:
+    frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
+    return fit_on_spark(frame, catalog, CONFIG, seed=SEED)
+
+
+def users(ratings: pd.DataFrame) -> list[UserRatings]:
+    return [UserRatings.from_frame(rows) for _, rows in ratings.groupby("user_id")]
+
+
+def test_the_spark_ranker_is_the_numpy_ranker(
+    fitted: Recommender, ratings: pd.DataFrame, catalog: np.ndarray
+) -> None:
+    """Same test matrix from the same seed, same steps: the factors agree to round-off, and
+    so does every user's top-N."""
+    data = TrainingData.from_frame(ratings, catalog)
+    reference = PureSVD(CONFIG.ranker, seed=SEED).fit(data)
+    assert isinstance(fitted.ranker, PureSVD)
+    np.testing.assert_array_equal(fitted.movie_ids, data.movie_ids)
+    np.testing.assert_allclose(fitted.ranker.column_weights, reference.column_weights, rtol=1e-6)
+    spark_kernel = fitted.ranker.item_factors @ fitted.ranker.item_factors.T
+    numpy_kernel = reference.item_factors @ reference.item_factors.T
+    np.testing.assert_allclose(spark_kernel, numpy_kernel, atol=1e-5)
+    served = Recommender(
+        movie_ids=data.movie_ids,
+        ranker=reference,
+        rating=fitted.rating,
+        cold_start=fitted.cold_start,
+        algorithm="numpy reference",
+    )
+    for user in users(ratings):
+        assert [m for m, _ in fitted.top_n(user, 10)] == [m for m, _ in served.top_n(user, 10)]
+
+
+def test_popularity_and_the_rating_model_cover_the_index(
+    fitted: Recommender, ratings: pd.DataFrame, catalog: np.ndarray
+) -> None:
+    data = TrainingData.from_frame(ratings, catalog)
+    reference = Popularity(PopularityParams("count")).fit(data)
+    assert isinstance(fitted.cold_start, Popularity)
+    np.testing.assert_array_equal(fitted.cold_start.movie_scores, reference.movie_scores)
+    rating = fitted.rating
+    assert isinstance(rating, MLlibALSRating)
+    unrated = np.isin(data.movie_ids, [2, 4])
+    assert not rating.known[unrated].any() and rating.known[~unrated].all()
+    assert np.all(rating.item_factors[unrated] == 0) and np.all(rating.item_bias[unrated] == 0)
+    assert rating.global_mean == pytest.approx(ratings["rating"].mean(), rel=1e-6)
+
+
+def test_als_predicts_its_training_ratings_better_than_the_mean(
+    fitted: Recommender, ratings: pd.DataFrame
+) -> None:
+    """The fold-in serves the MLlib item side: users' own ratings come back closer than the
+    global mean would (a model whose factors were misplaced would not)."""
+    errors = []
+    for user in users(ratings):
+        errors.append(fitted.predict(user, user.movie_ids) - user.ratings)
+    model_rmse = np.sqrt(np.mean(np.concatenate(errors) ** 2))
+    mean_rmse = np.sqrt(np.mean((ratings["rating"] - ratings["rating"].mean()) ** 2))
+    assert model_rmse < 0.8 * mean_rmse
+
+
+def test_the_artifact_is_written_and_served_like_any_other(
+    fitted: Recommender, ratings: pd.DataFrame, catalog: np.ndarray, tmp_path: Path
+) -> None:
+    fitted.save(tmp_path, {"catalog_fingerprint": catalog_fingerprint(catalog)})
+    loaded = Recommender.load(tmp_path, catalog_movie_ids=catalog)
+    assert loaded.algorithm == fitted.algorithm
+    assert isinstance(loaded.rating, MLlibALSRating)
+    for user in users(ratings)[:10]:
+        assert loaded.top_n(user, 10) == fitted.top_n(user, 10)
+        np.testing.assert_allclose(
+            loaded.predict(user, user.movie_ids), fitted.predict(user, user.movie_ids)
+        )
+
+
+def test_the_mllib_model_fits_through_the_contract(
+    spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, fitted: Recommender
+) -> None:
+    """``fit(TrainingData)`` (the evaluation's path) gives what the engine's DataFrame path
+    gave: same data, same seed, same partitions."""
+    data = TrainingData.from_frame(ratings, catalog)
+    model = MLlibALSRating(CONFIG.als, seed=SEED).fit(data)
+    assert isinstance(fitted.rating, MLlibALSRating)
+    np.testing.assert_allclose(model.item_bias, fitted.rating.item_bias, atol=1e-9)
+    assert model.global_mean == pytest.approx(fitted.rating.global_mean)
+
+
+def test_parquet_export_round_trip(
+    spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, tmp_path: Path
+) -> None:
+    write_parquet(ratings, catalog, tmp_path / "export")
+    read = read_parquet(spark, str(tmp_path / "export"))
+    np.testing.assert_array_equal(read.catalog_movie_ids, catalog)
+    back = read.frame.toPandas().sort_values(["user_id", "movie_id"], ignore_index=True)
+    expected = ratings.sort_values(["user_id", "movie_id"], ignore_index=True)
+    np.testing.assert_array_equal(back["movie_id"], expected["movie_id"])
+    np.testing.assert_allclose(back["rating"], expected["rating"])
+
+
+def test_no_ratings_and_ratings_off_the_scale_are_refused(
+    spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray
+) -> None:
+    empty = spark.createDataFrame([], "user_id long, movie_id long, rating double")
+    with pytest.raises(SparkEngineError, match="no ratings"):
+        fit_on_spark(empty, catalog, CONFIG, seed=SEED)
+    bad = ratings[["user_id", "movie_id", "rating"]].copy()
+    bad.loc[3, "rating"] = 7.0
+    with pytest.raises(SparkEngineError, match="1 ratings lack an id or are outside"):
+        fit_on_spark(spark.createDataFrame(bad), catalog, CONFIG, seed=SEED)
+
+
+def test_a_missing_export_is_one_clear_error(spark: SparkSession, tmp_path: Path) -> None:
+    with pytest.raises(SparkEngineError, match="movierec export --parquet") as error:
+        read_parquet(spark, str(tmp_path / "nowhere"))
+    assert "\n" not in str(error.value)
+
+
+def test_randomized_svd_is_the_exact_svd_where_the_width_covers_the_rank() -> None:
+    """With as many columns as the matrix's rank the range is found exactly; the factors the
+    rank leaves over come back as zeros (the pass drops null directions, not width)."""
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(30, 4)) @ rng.normal(size=(4, 12))
+    from scipy import sparse
+
+    values, vectors = truncated_svd(sparse.csr_matrix(matrix), 6, seed=1)
+    exact = np.linalg.svd(matrix, compute_uv=False)
+    np.testing.assert_allclose(values[:4], exact[:4], rtol=1e-8)
+    assert np.all(values[4:] == 0) and np.all(vectors[:, 4:] == 0)
+    projector = vectors[:, :4] @ vectors[:, :4].T
+    np.testing.assert_allclose(matrix @ projector, matrix, atol=1e-8)
+
+
+def test_randomized_svd_reads_the_data_only_through_its_passes() -> None:
+    """The function both engines call sees the matrix only through ``gram_pass``."""
+    rng = np.random.default_rng(2)
+    matrix = rng.normal(size=(20, 9))
+    calls = []
+
+    def gram_pass(right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(right.shape)
+        product = matrix @ right
+        return matrix.T @ product, product.T @ product
+
+    values, _ = randomized_svd(gram_pass, matrix.shape, 3, seed=5)
+    np.testing.assert_allclose(values, np.linalg.svd(matrix, compute_uv=False)[:3], rtol=1e-3)
+    assert calls == [(9, 9)] * 3
+
+
+def test_the_config_is_the_served_ranker() -> None:
+    """The Spark engine serves the ranker ``movierec evaluate`` chose, not a copy of it."""
+    assert SparkConfig().ranker == PureSVDParams()
+    assert replace(SparkConfig(), partitions=2).ranker == PureSVDParams()
