@@ -87,6 +87,9 @@ def test_an_export_without_ratings_is_one_line_and_exit_1(
 
 
 @pytest.mark.movielens
+# A new test's own bound, not the suite's 300 s loosened: on this shared 2-core machine at load
+# 11-17 the Spark fit of ml-latest-small alone took 180-210 s (README, "Training on Spark").
+@pytest.mark.timeout(900)
 def test_ml_latest_small_trained_on_spark_serves_the_legacy_path(
     spark: SparkSession,
     real_store: tuple[Engine, LoadSummary],
