@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,11 +31,13 @@ def spark() -> Iterator[SparkSession]:
     if MISSING:
         pytest.skip(MISSING)
     from recommender.spark.session import start_session
+    from recommender.spark.source import POSTGRES_JDBC_JAR
 
-    session = start_session(
-        "local[2]",
-        app_name="movierec-tests",
-        config={"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"},
-    )
+    config = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"}
+    if Path(POSTGRES_JDBC_JAR).is_file():
+        # Jars load when the JVM starts: `train` adds this one to the session it starts, but
+        # in the tests every command reuses this session.
+        config["spark.jars"] = POSTGRES_JDBC_JAR
+    session = start_session("local[2]", app_name="movierec-tests", config=config)
     yield session
     session.stop()

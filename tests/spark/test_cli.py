@@ -28,8 +28,16 @@ if TYPE_CHECKING:
 
 def spark_train(export: Path, *extra: str) -> int:
     return main(
-        ["train", "--engine", "spark", "--spark-master", "local[2]", "--parquet", str(export)]
-        + list(extra)
+        [
+            "train",
+            "--engine",
+            "spark",
+            "--spark-master",
+            "local[2]",
+            "--parquet",
+            str(export),
+            *list(extra),
+        ]
     )
 
 
@@ -56,7 +64,8 @@ def test_sqlite_without_an_export_says_what_to_do(
     monkeypatch.setenv("MOVIEREC_DATA_DIR", str(tmp_path))
     assert main(["train", "--engine", "spark"]) == 1
     (line,) = errors(caplog)
-    assert "movierec export --parquet DIR" in line and "this store is sqlite" in line
+    assert "movierec export --parquet DIR" in line
+    assert "this store is sqlite" in line
 
 
 def test_a_missing_export_is_one_line_and_exit_1(
@@ -133,3 +142,29 @@ def test_ml_latest_small_trained_on_spark_serves_the_legacy_path(
     expected = [movie for movie, _ in model.top_n(user, 10)]
     assert [movie["movieId"] for movie in body["movies"]] == expected
     assert not set(expected) & set(user.movie_ids.tolist())
+
+
+def test_a_postgresql_store_is_read_over_jdbc(
+    spark: SparkSession,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No export: the job reads the store's tables through PostgreSQL's JDBC driver, and the
+    artifact matches the store's catalog (the server would refuse it otherwise)."""
+    from data.db import open_store
+    from tests.graph.conftest import populate
+
+    engine = open_store(postgres_url, create=True)
+    try:
+        populate(engine)
+        with engine.connect() as conn:
+            catalog = np.array(catalog_movie_ids(conn), dtype=np.int64)
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("MOVIEREC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MOVIEREC_DATABASE_URL", postgres_url)
+    assert main(["train", "--engine", "spark", "--spark-master", "local[2]"]) == 0
+    model = Recommender.load(tmp_path / "models", catalog_movie_ids=catalog)
+    assert model.algorithm == "puresvd+mllib-als"
+    assert model.meta["data"]["source"] == "jdbc"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from recommender.artifact import catalog_fingerprint
 from recommender.dataset import TrainingData
@@ -87,8 +88,10 @@ def test_popularity_and_the_rating_model_cover_the_index(
     rating = fitted.rating
     assert isinstance(rating, MLlibALSRating)
     unrated = np.isin(data.movie_ids, [2, 4])
-    assert not rating.known[unrated].any() and rating.known[~unrated].all()
-    assert np.all(rating.item_factors[unrated] == 0) and np.all(rating.item_bias[unrated] == 0)
+    assert not rating.known[unrated].any()
+    assert rating.known[~unrated].all()
+    assert np.all(rating.item_factors[unrated] == 0)
+    assert np.all(rating.item_bias[unrated] == 0)
     assert rating.global_mean == pytest.approx(ratings["rating"].mean(), rel=1e-6)
 
 
@@ -166,12 +169,11 @@ def test_randomized_svd_is_the_exact_svd_where_the_width_covers_the_rank() -> No
     rank leaves over come back as zeros (the pass drops null directions, not width)."""
     rng = np.random.default_rng(0)
     matrix = rng.normal(size=(30, 4)) @ rng.normal(size=(4, 12))
-    from scipy import sparse
-
     values, vectors = truncated_svd(sparse.csr_matrix(matrix), 6, seed=1)
     exact = np.linalg.svd(matrix, compute_uv=False)
     np.testing.assert_allclose(values[:4], exact[:4], rtol=1e-8)
-    assert np.all(values[4:] == 0) and np.all(vectors[:, 4:] == 0)
+    assert np.all(values[4:] == 0)
+    assert np.all(vectors[:, 4:] == 0)
     projector = vectors[:, :4] @ vectors[:, :4].T
     np.testing.assert_allclose(matrix @ projector, matrix, atol=1e-8)
 
