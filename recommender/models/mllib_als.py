@@ -30,7 +30,9 @@ from recommender.models.rating import BiasedFactors
 class MLlibALSParams:
     """ALS's rank, iterations and ALS-WR penalty; the bias penalties; the fold-in penalties.
 
-    Chosen on ml-latest-small (``movierec evaluate --engine spark``, README "Spark").
+    Not tuned: rank, iterations and the penalties of biases and fold-in are the NumPy ALS's
+    (:class:`~recommender.models.als.ALSParams`), ``reg_param`` MLlib's usual 0.1;
+    ``movierec evaluate --engine spark`` measures the result beside the NumPy ALS.
     """
 
     rank: int = 32

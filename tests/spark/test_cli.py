@@ -144,6 +144,7 @@ def test_ml_latest_small_trained_on_spark_serves_the_legacy_path(
     assert not set(expected) & set(user.movie_ids.tolist())
 
 
+@pytest.mark.timeout(900)  # as above: a Spark fit, on a shared machine
 def test_a_postgresql_store_is_read_over_jdbc(
     spark: SparkSession,
     postgres_url: str,
