@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from recommender.models.als import ALSParams, ALSRating
 from recommender.models.als_listed import ALSWithNeighbourLists
 from recommender.models.blended import BlendedRating, BlendParams
 from recommender.models.contract import Explainable
+from recommender.models.mllib_als import MLlibALSParams, MLlibALSRating
 from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.popularity import Popularity, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
@@ -70,6 +72,21 @@ class TestALSRating(RatingPredictorContract):
     @classmethod
     def make(cls, seed: int) -> ALSRating:
         return ALSRating(ALSParams(factors=4, epochs=5), seed=seed)
+
+
+class TestMLlibALSRating(RatingPredictorContract):
+    """Fitted on the test session's Spark (skipped, saying why, without pyspark or Java)."""
+
+    model_class = MLlibALSRating
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> MLlibALSRating:
+        return MLlibALSRating(MLlibALSParams(rank=4, max_iter=5), seed=seed)
+
+    @pytest.fixture(scope="class", autouse=True)
+    def _on_spark(self, spark: Any) -> None:
+        """Every fit here needs the session."""
 
 
 class TestItemNeighbours(RatingPredictorContract):
