@@ -71,9 +71,11 @@ def _partition_shares(
     """The function each partition runs: its rows of X, and their share of both sums."""
 
     def shares(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        frame = pd.concat(list(batches), ignore_index=True)
-        if frame.empty:
+        # A partition may hold no users at all (more partitions than users): no share.
+        parts = [batch for batch in batches if not batch.empty]
+        if not parts:
             return
+        frame = pd.concat(parts, ignore_index=True)
         rows, _ = pd.factorize(frame["user_id"])
         movies = frame["movie"].to_numpy(np.int64)
         values = (frame["rating"].to_numpy(np.float64) - shift) * scale.value[movies]
