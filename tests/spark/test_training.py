@@ -198,3 +198,24 @@ def test_the_config_is_the_served_ranker() -> None:
     """The Spark engine serves the ranker ``movierec evaluate`` chose, not a copy of it."""
     assert SparkConfig().ranker == PureSVDParams()
     assert replace(SparkConfig(), partitions=2).ranker == PureSVDParams()
+
+
+def test_partitions_without_users_add_nothing(spark: SparkSession) -> None:
+    """More partitions than users leaves some empty: the SVD passes skip them."""
+    from recommender.spark.frames import index_ratings
+    from recommender.spark.puresvd import fit_puresvd
+
+    ratings = synthetic_ratings(n_users=3, n_movies=8, per_user=5, seed=1)
+    params = PureSVDParams(factors=2, beta=0.0, shift=2.0, shrinkage=0.0)
+    frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
+    indexed = index_ratings(frame, ratings["movie_id"].unique(), partitions=12)
+    try:
+        distributed = fit_puresvd(indexed, params, seed=SEED)
+    finally:
+        indexed.frame.unpersist()
+    reference = PureSVD(params, seed=SEED).fit(TrainingData.from_frame(ratings))
+    np.testing.assert_allclose(
+        distributed.item_factors @ distributed.item_factors.T,
+        reference.item_factors @ reference.item_factors.T,
+        atol=1e-5,
+    )
