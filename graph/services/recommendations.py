@@ -155,5 +155,5 @@ class Recommendations:
 
 
 def _user_ratings(conn: Connection, user_id: int) -> UserRatings:
-    movie_ids, ratings = user_rating_arrays(conn, user_id)
-    return UserRatings(movie_ids=movie_ids, ratings=ratings)
+    movie_ids, ratings, rated_at = user_rating_arrays(conn, user_id)
+    return UserRatings(movie_ids=movie_ids, ratings=ratings, rated_at=rated_at)

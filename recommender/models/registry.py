@@ -18,6 +18,8 @@ from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import Popularity
 from recommender.models.puresvd import PureSVD
 from recommender.models.rating import RatingModel
+from recommender.models.temporal import TemporalFactors
+from recommender.models.temporal_blend import TemporalBlend
 
 M = TypeVar("M", bound=Model)
 
@@ -31,5 +33,11 @@ def _by_name(*classes: type[M]) -> dict[str, type[M]]:
 
 RANKERS: dict[str, type[Ranker]] = _by_name(PureSVD, Popularity)
 RATING_PREDICTORS: dict[str, type[RatingPredictor]] = _by_name(
-    BlendedRating, RatingModel, ItemNeighbours, ALSRating, ALSWithNeighbourLists
+    TemporalBlend,
+    TemporalFactors,
+    BlendedRating,
+    RatingModel,
+    ItemNeighbours,
+    ALSRating,
+    ALSWithNeighbourLists,
 )
