@@ -220,21 +220,22 @@ class TemporalFactors:
         with progress(params.epochs * (n_users + n_items), "time-aware ALS", " rows") as bar:
             for _ in range(params.epochs):
                 # User step: [b_u, alpha_u, p_u] and the day biases, movies fixed.
-                design = np.empty((len(ratings), params.factors + 2))
-                design[:, 0] = 1.0
-                design[:, 1] = drift_of
-                design[:, 2:] = item_side[items, 1:]
                 target = centred - item_side[items, 0] - bin_effect
                 user_side, day_effect = by_user.solve(
-                    design, target, user_penalty, params.user_day_reg, bar
+                    _Design(items, item_side[:, 1:], drift_of),
+                    target,
+                    user_penalty,
+                    params.user_day_reg,
+                    bar,
                 )
                 # Movie step: [b_i, q_i] and the bin biases, users fixed.
-                design = np.empty((len(ratings), params.factors + 1))
-                design[:, 0] = 1.0
-                design[:, 1:] = user_side[users, 2:]
                 target = centred - user_side[users, 0] - user_side[users, 1] * drift_of - day_effect
                 item_side, bin_effect = by_item.solve(
-                    design, target, item_penalty, params.item_bin_reg, bar
+                    _Design(users, user_side[:, 2:], None),
+                    target,
+                    item_penalty,
+                    params.item_bin_reg,
+                    bar,
                 )
         item_bin_bias[items, bins] = bin_effect
         return replace(
@@ -383,6 +384,22 @@ class TemporalFactors:
 
 
 @dataclass(frozen=True)
+class _Design:
+    """The design rows of an ALS half-step: a 1 for the bias, the drift when fitting users,
+    and the other side's factors, for any rating positions."""
+
+    other: np.ndarray
+    factors: np.ndarray
+    drift: np.ndarray | None
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        leading = [np.ones(len(positions))]
+        if self.drift is not None:
+            leading.append(self.drift[positions])
+        return np.column_stack([*leading, self.factors[self.other[positions]]])
+
+
+@dataclass(frozen=True)
 class _Rows:
     """The ratings grouped by one side (users or movies), each row's ratings sorted by group
     (day or bin): ``order`` lists rating positions row by row, ``indptr`` bounds each row's
@@ -406,7 +423,7 @@ class _Rows:
 
     def solve(
         self,
-        design: np.ndarray,
+        design: _Design,
         target: np.ndarray,
         penalty: np.ndarray,
         group_penalty: float,
@@ -414,13 +431,14 @@ class _Rows:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Every row's :func:`grouped_ridge` fit, rows in blocks (the solves stacked); returns
         the row parameters (zero for rows without ratings) and each rating's group effect, in
-        rating order."""
+        rating order. The design rows are built a block at a time, so memory holds one block's
+        rows, never ``ratings x parameters`` (10 GB at ML-25M size)."""
         n_rows = len(self.indptr) - 1
-        solved = np.zeros((n_rows, design.shape[1]))
+        width = len(penalty)
+        solved = np.zeros((n_rows, width))
         effect = np.zeros(len(target))
-        design, target = design[self.order], target[self.order]
         indptr, group_ptr, group_start = self.indptr, self.group_ptr, self.group_start
-        diagonal = np.diag_indices(design.shape[1])
+        diagonal = np.diag_indices(width)
 
         def solve_block(start: int) -> int:
             stop = min(start + SOLVE_BLOCK, n_rows)
@@ -431,13 +449,14 @@ class _Rows:
             low, high = indptr[start], indptr[stop]
             first, last = group_ptr[start], group_ptr[stop]
             local = group_start[first:last] - low
-            block, values = design[low:high], target[low:high]
+            positions = self.order[low:high]
+            block, values = design.rows(positions), target[positions]
             sums = np.add.reduceat(block, local, axis=0)
             target_sums = np.add.reduceat(values, local)
             counts = np.diff(np.append(local, high - low))
             weights = 1.0 / (group_penalty + counts)
             weighted = sums * weights[:, np.newaxis]
-            grams = np.empty((len(rows), design.shape[1], design.shape[1]))
+            grams = np.empty((len(rows), width, width))
             for n, row in enumerate(rows):
                 x = block[indptr[row] - low : indptr[row + 1] - low]
                 g = slice(group_ptr[row] - first, group_ptr[row + 1] - first)
@@ -453,7 +472,7 @@ class _Rows:
             # Each group's row, to subtract its fitted part from the group's residual sum.
             owner = np.repeat(np.arange(len(rows)), group_ptr[rows + 1] - group_ptr[rows])
             effects = weights * (target_sums - np.einsum("gp,gp->g", sums, theta[owner]))
-            effect[self.order[low:high]] = np.repeat(effects, counts)
+            effect[positions] = np.repeat(effects, counts)
             return stop - start
 
         with (
