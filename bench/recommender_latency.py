@@ -9,7 +9,7 @@ Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/recommender_latency.py [rat
 ml-latest-small). Targets: served <= 1 ms p50 (the original takes about 65 ms).
 
 Measured 2026-11-25 (2 cores shared with other jobs, load ~5; OPENBLAS_NUM_THREADS=1;
-ml-latest-small, 610 users, 9,724 movies; served rating model = SVD fold-in + top-100 item
+ml-latest-small, 610 users, 9,724 movies; rating model then = SVD fold-in + top-100 item
 neighbours, blended):
     served top_n over 610 users x 5: p50 0.058 ms, p99 0.136 ms
     served top_n, user with 2698 ratings: p50 0.132 ms, p99 0.220 ms
@@ -21,6 +21,12 @@ figures within noise of the above): a movie with >= 10 neighbours is served from
 others (3,548 of 9,724 trained movies, mostly rated once: no neighbours) by factor cosine:
     similar 10, 6176 movies served by the neighbour list: p50 0.006 ms, p99 0.009 ms
     similar 10, 3548 movies served by the cosine fill: p50 0.050 ms, p99 0.213 ms
+Time-aware rating model (2026-12-01, 2 cores at load 18, so absolute times are 5x the idle
+ones; the ratio is the figure): the heaviest user's predict, served against the previous
+rating model (surprise SVD fold-in + top-100 neighbours) in the same process, 7 interleaved
+rounds of 200 calls: served p50 7.308 ms (rounds 6.767-11.678), previous 6.568 ms
+(6.487-7.048), served / previous 1.11 (rounds 1.04-1.76); the previous measured 1.3-1.4 ms
+p50 on a quieter machine.
 Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
 solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """

@@ -39,9 +39,11 @@ from recommender.serving import Recommender
 from recommender.training import ServedConfig, fit_recommender, scale_neighbours
 
 
-def read_ratings(folder: Path) -> pd.DataFrame:
+def read_ratings(folder: Path, rows: int | None = None) -> pd.DataFrame:
+    """``ratings.csv`` of the folder, or its first ``rows`` ratings."""
     frame = pd.read_csv(
         folder / "ratings.csv",
+        nrows=rows,
         dtype={
             "userId": np.int64,
             "movieId": np.int64,
@@ -59,10 +61,11 @@ def main() -> None:
     parser.add_argument("--phase", choices=("served", "neighbours", "temporal"), default="served")
     parser.add_argument("--cap", type=int, help="neighbours phase: ratings read per user")
     parser.add_argument("--epochs", type=int, help="temporal phase: ALS sweeps")
+    parser.add_argument("--rows", type=int, help="read only the first ROWS ratings")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    frame = read_ratings(args.folder)
+    frame = read_ratings(args.folder, args.rows)
     read = time.perf_counter() - started
     config = ServedConfig()
     if args.cap is not None:
