@@ -5,14 +5,15 @@ uses the temporal protocol of :mod:`recommender.evaluate`, and rating prediction
 on that time-based split (each user's latest 20 %). The served models' hyper-parameters are
 searched on validation splits carved from the training parts only, and the output records the
 search: the ranker's and the cold-start popularity's here, on the temporal validation split of
-the ranking train part; the rating predictor's SVD and neighbour hyper-parameters, fold-in
-penalties and blend weights inside every fit (:mod:`recommender.models.blended`). Every
+the ranking train part; the rating predictor's fold-in penalties, neighbour count and blend
+weights inside every fit (:mod:`recommender.models.temporal_blend`). Every
 stochastic step (splits, SVD initialisation, fold assignment, validation carves) takes the seed;
 the 80/20 split and the folds draw from independent streams spawned from it, so the 80/20 test
 part is not one of the folds.
 
 The served models are compared with the previously served ones (``PREVIOUS``) user by user,
-on the ranking split and on the 80/20 and time-based rating splits, with 95 % intervals.
+on the ranking split and on the 80/20, time-based and k-fold rating splits (the folds together:
+each rating is tested once), with 95 % intervals.
 """
 
 from __future__ import annotations
