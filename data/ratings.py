@@ -86,9 +86,7 @@ _PACKED_RATINGS = select(
 ).where(ratings.c.user_id == bindparam("user_id"))
 
 
-def user_rating_arrays(
-    conn: Connection, user_id: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def user_rating_arrays(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A user's current ratings as (movie ids int64, ratings float32, rated_at int64 Unix
     seconds): the recommender's input (its rating model uses when each rating was given).
 
