@@ -25,8 +25,9 @@ Time-aware rating model (2026-12-01, 2 cores at load 18, so absolute times are 5
 ones; the ratio is the figure): the heaviest user's predict, served against the previous
 rating model (surprise SVD fold-in + top-100 neighbours) in the same process, 7 interleaved
 rounds of 200 calls: served p50 7.308 ms (rounds 6.767-11.678), previous 6.568 ms
-(6.487-7.048), served / previous 1.11 (rounds 1.04-1.76); the previous measured 1.3-1.4 ms
-p50 on a quieter machine.
+(6.487-7.048), served / previous 1.11 (rounds 1.04-1.76); a second run at load 20.1: served
+7.061 ms (4.374-10.762), previous 6.667 ms (3.338-7.304), ratio 1.07 (0.91-1.93); the previous
+measured 1.3-1.4 ms p50 on a quieter machine.
 Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
 solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """
