@@ -1,12 +1,19 @@
 """Where blocking work runs: SQL in the shared thread pool, password hashing in a small one.
 
-Argon2 takes tens of milliseconds and 19 MiB per call by design; giving it its own two slots
-means a burst of logins queues behind itself instead of taking every thread the reads need.
+Argon2 takes tens of milliseconds and 19 MiB per call by design; giving it its own two threads
+means a burst of logins queues behind itself instead of taking every thread the reads need. The
+two threads are a plain executor, not a limiter bound to one event loop: GraphQL's ``login`` and
+``signUp`` run on GraphQL's loop (``graph.side_loop``), legacy ``/login`` on the main one, and
+both share the same two slots.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -19,8 +26,7 @@ Run = Callable[..., Awaitable[Any]]
 
 class BlockingCalls:
     def __init__(self, password_slots: int = 2) -> None:
-        self._password_slots = password_slots
-        self._password_limiter: anyio.CapacityLimiter | None = None
+        self._passwords = ThreadPoolExecutor(password_slots, thread_name_prefix="passwords")
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Abandoned on cancel: a request past its deadline answers at once, its call finishing
@@ -33,7 +39,14 @@ class BlockingCalls:
         return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
 
     async def run_password_work(self, fn: Callable[..., T], *args: object) -> T:
-        """Waited for even on cancel, so a slot is never freed while its hash still runs."""
-        if self._password_limiter is None:  # created on first use, inside the event loop
-            self._password_limiter = anyio.CapacityLimiter(self._password_slots)
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self._password_limiter)
+        """On one of the password threads, in the caller's context (its request id). A caller
+        cancelled while its call waits for a thread drops the call; one cancelled while its hash
+        runs returns at once, and the thread stays busy until the hash is done, so there are
+        never more hashes running than threads."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._passwords, partial(context.run, fn, *args))
+
+    def shutdown(self) -> None:
+        """Let the password threads end once their queued calls are done."""
+        self._passwords.shutdown(wait=False, cancel_futures=True)
