@@ -435,6 +435,15 @@ async def run(url: str, args: argparse.Namespace) -> None:
             f"{attack.name:<48} {figure:>7} {spread(record.wall):>11} {spread(record.cpu):>14}"
             f"  {', '.join(sorted(record.answers))}"
         )
+    costliest = max(attacks(), key=lambda attack: max(seen[attack.name].cpu, default=0.0))
+    slowest = max(attacks(), key=lambda attack: max(seen[attack.name].wall))
+    most_cpu = max(seen[costliest.name].cpu, default=None)
+    print(
+        "\nmost server CPU for one request: "
+        + (f"{most_cpu * 1000:.0f} ms ({costliest.name})" if most_cpu is not None else "n/a")
+        + f"; longest wall: {max(seen[slowest.name].wall) * 1000:.0f} ms ({slowest.name}); "
+        "target: at most 1 s"
+    )
     print()
     for label, rows in (("/healthz, no attack", idle), ("/healthz under attack", busy)):
         medians = [row[0] for row in rows]
