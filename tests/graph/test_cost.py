@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from graphql import GraphQLEnumType, NamedTypeNode, OperationDefinitionNode, parse, validate
+from graphql import (
+    GraphQLEnumType,
+    NamedTypeNode,
+    OperationDefinitionNode,
+    get_introspection_query,
+    parse,
+    validate,
+)
 
 import graph
 from graph.config import AppConfig, GraphQLLimits
@@ -31,7 +38,7 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
     ("query", "expected"),
     [
         ("{ genres }", 1),
-        ("{ genres __typename __schema { types { name } } }", 1),  # introspection is free
+        ("{ genres __typename }", 1),  # __typename is free
         ("{ movie(id: 1) { id title year } }", 4),
         # A connection is one object; its edges hold `first` of them.
         ("{ movies(first: 30) { edges { node { title } } } }", SEARCH + 1 + 30 * 2),
@@ -50,6 +57,42 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
 )
 def test_costs_each_field_for_each_object_it_is_resolved_on(query: str, expected: int) -> None:
     assert cost(query) == expected
+
+
+def answered_values(value: object) -> int:
+    """Every field value in an answer, objects and leaves alike."""
+    if isinstance(value, dict):
+        return sum(1 + answered_values(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(answered_values(item) for item in value)
+    return 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        get_introspection_query(descriptions=True),  # what GraphiQL sends
+        "{ __schema { types { name fields { name args { name type { name ofType { name } } } } "
+        "possibleTypes { name } enumValues { name } } directives { name args { name } } } }",
+    ],
+)
+def test_introspection_costs_about_the_size_of_its_answer(gql: GraphQL, query: str) -> None:
+    """Costed as free, 15 aliased introspections took 140-220 ms of CPU (bench/attack.py)."""
+    result = gql(query)
+    assert "errors" not in result
+    answered = answered_values(result["data"])
+    assert answered / 2 <= cost(query) <= answered * 2
+
+
+def test_graphiql_introspects_but_fifteen_aliased_introspections_are_refused(
+    gql: GraphQL, config: AppConfig
+) -> None:
+    full = get_introspection_query(descriptions=True)
+    assert 1_000 < cost(full) <= config.limits.max_cost / 2
+    types = "__schema { types { name fields { name type { name ofType { name } } } } }"
+    aliased = "{ " + " ".join(f"a{n}: {types}" for n in range(15)) + " }"
+    assert cost(aliased) > config.limits.max_cost
+    assert error_codes(gql(aliased)) == ["COST_LIMIT_EXCEEDED"]
 
 
 def test_costs_through_fragments_unions_interfaces_and_variables() -> None:
