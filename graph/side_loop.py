@@ -11,9 +11,9 @@ to this loop's thread: a probe then waits at most for the interpreter's switch i
 (``SWITCH_INTERVAL``), not for a whole stretch.
 
 Everything the request creates lives on this loop: its DataLoaders (bound to the loop of their
-first ``load``), its trips to threads (anyio's pool, per loop). The caller's context variables
-(the request id) follow the request here; cancelling the caller (the request's deadline, a
-client gone) cancels its task here.
+first ``load``); its trips to threads go to ``graph.threads``' pools, shared by both loops. The
+caller's context variables (the request id) follow the request here; cancelling the caller (the
+request's deadline, a client gone) cancels its task here.
 """
 
 from __future__ import annotations
