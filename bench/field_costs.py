@@ -17,7 +17,7 @@ the whole process per request (``time.process_time``: the machine's load hardly 
 
 Requests alternate in blocks of ``--repeat`` (call, reference, call, ...), ``--rounds`` times;
 the figure is the median over the rounds, with their spread. user 1 is the viewer (signed in
-once); its watchlist is whatever the store holds.
+once); its watchlist is whatever the store holds. One BLAS thread, as the server runs.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 from graphql import parse
+from threadpoolctl import threadpool_limits
 
 from graph.app import create_app
 from graph.cost import CALL_COST, CALL_COSTS, operation_cost
@@ -105,7 +106,9 @@ def main() -> None:
     units: list[float] = []
     weights: dict[str, list[float]] = {}
     milliseconds: dict[str, list[float]] = {}
-    with TestClient(create_app(config)) as client:
+    # One BLAS thread, as `movierec serve` has (movierec/cli.py): spare BLAS threads spin after
+    # each product, CPU time this process would count against the recommendation fields.
+    with threadpool_limits(1, user_api="blas"), TestClient(create_app(config)) as client:
         token = client.post("/graphql", json={"query": LOGIN}).json()["data"]["login"]["token"]
         for call in CALLS:  # warm: caches, first imports, the search index
             cpu_per_request(client, call.query, token, 5)

@@ -67,10 +67,27 @@ SIZE_ARGUMENT = "first"
 # A call of a field taking `first`, next to one field of one object: a `similar` call (a thread
 # hop and a neighbour list) took about 0.17 ms of CPU, a field about 0.01 ms.
 CALL_COST = 10
-# Calls that cost more: a `movies` search or sort reads the whole catalog (5 to 15 ms of CPU
-# for one call, measured in process on ml-latest-small), so fifteen aliased searches were
-# the costliest request the budget let through.
-CALL_COSTS = {("Query", "movies"): 500}
+# Calls that cost more, in units of one field on one object, measured in process with
+# bench/field_costs.py (median of 5 rounds; one unit was 13-24 us of CPU on the loaded
+# machine): a `movies` search or sort reads the whole catalog (225-330, rounds up to 711;
+# fifteen aliased searches were the costliest request the budget let through); a viewer's
+# recommendations score every movie and read the viewer's ratings and watchlist (101-204);
+# a page of them ranks RECOMMENDATION_DEPTH first (137-308); the viewer's ratings (119-136)
+# and watchlist (45-56) are a read each; a rail is a cached list, its page and count (23-40).
+_RAIL = 30
+_RECOMMENDATIONS = 200
+CALL_COSTS = {
+    ("Query", "movies"): 500,
+    ("Query", "recommendations"): _RECOMMENDATIONS,
+    ("User", "recommendations"): _RECOMMENDATIONS,
+    ("Query", "pagedRecommendations"): _RECOMMENDATIONS,
+    ("User", "ratings"): 120,
+    ("User", "watchlist"): 50,
+    ("Query", "featured"): _RAIL,
+    ("Query", "trending"): _RAIL,
+    ("Query", "newlyAdded"): _RAIL,
+    ("Query", "rail"): _RAIL,
+}
 
 
 def operation_cost(
@@ -278,8 +295,9 @@ class CostLimiter(SchemaExtension):
             if cost > budget.limit:
                 raise over_budget(
                     f"this query costs {cost:,} and the budget is {budget.limit:,} per request "
-                    "(1 per field per object, 10 more per call of a field taking `first`, 500 "
-                    "for `movies`): ask for fewer objects (lower `first`) or fields, or split it",
+                    "(1 per field per object, 10 to 500 more per call of a field taking `first`, "
+                    "by what the call costs): ask for fewer objects (lower `first`) or fields, or "
+                    "split it",
                     cost,
                     budget.limit,
                 )

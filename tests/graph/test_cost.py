@@ -28,6 +28,9 @@ from tests.graph.conftest import GraphQL, error_codes
 SCHEMA = build_schema(GraphQLLimits())._schema
 CALL = 1 + CALL_COST  # a field taking `first`, called once
 SEARCH = 1 + CALL_COSTS["Query", "movies"]  # `movies`, called once
+RAIL = 1 + CALL_COSTS["Query", "featured"]
+RATINGS = 1 + CALL_COSTS["User", "ratings"]
+RECOMMENDATIONS = 1 + CALL_COSTS["User", "recommendations"]
 
 
 def cost(query: str, variables: dict[str, object] | None = None, name: str | None = None) -> int:
@@ -51,7 +54,7 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
             "{ movie(id: 1) { similar(first: 5) { similar(first: 4) { id } } } }",
             1 + CALL + 5 * CALL + 20,
         ),
-        ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * CALL + 3 + 4),
+        ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * RAIL + 3 + 4),
         ("{ movies(first: 0) { edges { node { similar(first: 99) { id } } } } }", SEARCH + 1),
     ],
 )
@@ -106,11 +109,11 @@ def test_costs_through_fragments_unions_interfaces_and_variables() -> None:
       mutation Rate { rateMovie(movieId: 1, rating: 4) { ... on RatingPayload {
         viewer { recommendations(first: 9) { id } } } ... on UserError { code message } } }
     """
-    rated = CALL + 1 + 10 * (1 + 1 + CALL) + 10 * 2
+    rated = RATINGS + 1 + 10 * (1 + 1 + CALL) + 10 * 2
     assert cost(query, {"n": 10}, name="Page") == 1 + rated + 1 + CALL + 7
     # A fragment on a connection: its edges take the size of the field it is spread under.
-    assert cost(query, name="Spread") == 1 + CALL + (1 + 6 * 2) + 1
-    assert cost(query, name="Rate") == 1 + (1 + CALL + 9) + 2
+    assert cost(query, name="Spread") == 1 + RATINGS + (1 + 6 * 2) + 1
+    assert cost(query, name="Rate") == 1 + (1 + RECOMMENDATIONS + 9) + 2
 
 
 def test_a_query_over_budget_is_refused_before_it_runs(
