@@ -2,9 +2,9 @@
 
 Both are synchronous and grow with the document: lexing a 1 MB comment takes 80 ms, and
 graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of fields answering at one
-place (190 ``movie(id: …)`` fields took 175 ms of CPU). On the event loop, that is time every
-other request of the worker waits, ``/healthz`` included; in a thread, the loop keeps answering
-(the GIL changes hands every few milliseconds). So a query text not seen before is parsed,
+place (190 ``movie(id: …)`` fields took 175 ms of CPU). On GraphQL's event loop
+(``graph.side_loop``), that is time every other query of the worker waits; in a thread, the
+loop keeps answering (the GIL changes hands every few milliseconds). So a query text not seen before is parsed,
 checked by ``graph.limits.crowding`` (which refuses the shapes that make that rule slow before
 it runs), then validated, and the outcome is kept for the next request with the same text:
 clients send a handful of fixed queries. A text of up to ``ON_LOOP_CHARS`` is handled on the
