@@ -20,21 +20,21 @@ the old object cap allowed; many fields answering at one place (graph/limits.py,
 aliased introspections, 1 MB bodies (a 1 MB search string, comment, token run, nested JSON), a
 5 MB body streamed without Content-Length, 1 MB legacy usernames, lone surrogates.
 
-Measured 2026-12-01 06:29-06:32 UTC on this 2-core machine with other jobs keeping the load
-average at 22-23, ml-latest-small, `movierec serve --workers 2`
+Measured 2026-12-01 11:29-11:36 UTC on this 2-core machine, load average 18-26 from other jobs,
+ml-latest-small, `movierec serve --workers 2`, main (`e1d67e2`) then this branch back to back
 (`MOVIEREC_DATA_DIR=<store> .venv/bin/python bench/attack.py --runs 3 --repeat 3 --duration 8
---concurrency 4`), 9 sends each, wall ms / server CPU ms:
-    fragment bomb 12-76 / 0-20; depth 10 similar(2), cost 7,157: 74-281 / 60-130; 7 aliases x
-    movies(100), cost 9,814: 105-788 / 80-330; movies(100) x similar(9), cost 9,702: 169-608 /
-    110-150; batch of 10 of it: one answered, nine COST_LIMIT_EXCEEDED, 257-563 / 120-160;
-    5,000 movies (was 8.1 s): refused, 5-25 / 0-10; 15 introspections 319-812 / 140-220;
-    1,990 identical fields and 190 conflicting ones refused before validation, <= 63 / <= 20;
-    1 MB comment 145-281 / 70-90; every other body, surrogate and legacy attack <= 52 / <= 10.
-    /healthz p99 18-28 ms with no attack, 56-1,105 ms under attack (median of runs 797).
-An earlier run at load 27-31 (05:49-05:53): walls up to 1,775 ms (CPU <= 430 ms), /healthz p99
-38-53 ms alone and 1,403-1,828 ms under attack. Every request stays under 0.5 s of server CPU;
-walls over 1 s came with the heavier load. The /healthz target is missed in most runs: execution
-still runs on the event loop that answers it (README.md, Performance).
+--concurrency 4`), 9 sends each, server CPU ms (main / this branch):
+    7 aliases x movies(100), cost 9,814: 170-1,360 / 190-1,220 (walls up to 1,965 / 2,353);
+    movies(100) x similar(9): 230-540 / 200-330; depth 10 similar(2): 200-350 / 70-120;
+    15 introspections: answered, 310-630 / refused (cost 29,363), 50-90; 1 MB comment 140-170 /
+    160-270; everything else <= 190 / <= 120.
+    /healthz p99 with no attack 7-25 / 14-23 ms; under attack p50 2.0-19.9 / 7.7-11.1 ms, p99
+    30.5-508 (median 39) / 85.8-119 (median 112) ms, with 58-81 / 109-139 attack requests
+    answered per 8 s run.
+The probe ran in the attackers' event loop before 11:29: the bench's own work (encoding 1 MB
+bodies, decoding large answers) counted as /healthz latency, which gave the p99 of 0.8-1.8 s
+quoted earlier for main. The one attack over 1 s of CPU is the 7 aliased searches at this load
+(cost 9,814 of the 10,000 budget; its fastest send took 170-190 ms).
 """
 
 from __future__ import annotations
