@@ -30,7 +30,9 @@ ml-latest-small, `movierec serve --workers 2`, main (`e1d67e2`) then this branch
     160-270; everything else <= 190 / <= 120.
     /healthz p99 with no attack 7-25 / 14-23 ms; under attack p50 2.0-19.9 / 7.7-11.1 ms, p99
     30.5-508 (median 39) / 85.8-119 (median 112) ms, with 58-81 / 109-139 attack requests
-    answered per 8 s run.
+    answered per 8 s run. This branch at the committed 0.5 ms switch interval (11:37-11:40, load
+    27-31, `--repeat 1`): /healthz p99 under attack 34.1-109 ms (median 63.5), most server CPU
+    for one request 810 ms (the 7 aliased searches, 190-810 ms).
 The probe ran in the attackers' event loop before 11:29: the bench's own work (encoding 1 MB
 bodies, decoding large answers) counted as /healthz latency, which gave the p99 of 0.8-1.8 s
 quoted earlier for main. The one attack over 1 s of CPU is the 7 aliased searches at this load
