@@ -28,7 +28,6 @@ from sqlalchemy import (
 from data.catalog import upsert
 from data.schema import ratings
 
-
 # Rows fetched from the driver per step of ``ratings_frame``: each step's tuples become arrays
 # and are dropped, so memory holds the arrays (28 bytes a rating), not 25 M Python tuples.
 FRAME_CHUNK = 1 << 18

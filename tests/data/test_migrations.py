@@ -247,6 +247,7 @@ def _ratings_layout(engine: Engine) -> tuple[bool, list[str]]:
 
 
 KEPT_RATINGS_INDEXES = ["ix_ratings_movie", "ix_ratings_time", "ix_ratings_user_time"]
+COVERING_0003 = "ix_ratings_user_movie_rating"
 
 
 def test_a_new_store_keeps_ratings_in_user_order_with_every_column(url: str, plain: Engine) -> None:
@@ -262,19 +263,12 @@ def test_a_store_at_0004_is_rebuilt_into_the_clustered_ratings_and_back(
     downgrade restores 0004's layout with the same rows."""
     with plain.begin() as conn:
         command.upgrade(migrations.config(conn), "0004")
-        conn.execute(
-            text(
-                "INSERT INTO movies (id, title, movielens_title) VALUES (1, 'A', 'A'), (2, 'B', 'B')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO users (id, username, password_hash) VALUES (7, 'u7', 'x'), (3, 'u3', 'x')"
-            )
-        )
-        conn.execute(
-            text("INSERT INTO ratings VALUES (7, 2, 4.5, 30), (3, 1, 0.5, 10), (7, 1, 3.0, 20)")
-        )
+        for statement in (
+            "INSERT INTO movies (id, title, movielens_title) VALUES (1, 'A', 'A'), (2, 'B', 'B')",
+            "INSERT INTO users (id, username, password_hash) VALUES (7, 'a', 'x'), (3, 'b', 'x')",
+            "INSERT INTO ratings VALUES (7, 2, 4.5, 30), (3, 1, 0.5, 10), (7, 1, 3.0, 20)",
+        ):
+            conn.execute(text(statement))
     assert _ratings_layout(plain) == (False, sorted([*KEPT_RATINGS_INDEXES, COVERING_0003]))
     open_store(url, create=True).dispose()
     assert _revision(plain) == "0005"
@@ -297,6 +291,3 @@ def test_a_store_at_0004_is_rebuilt_into_the_clustered_ratings_and_back(
         assert (
             conn.execute(text("SELECT * FROM ratings ORDER BY user_id, movie_id")).all() == expected
         )
-
-
-COVERING_0003 = "ix_ratings_user_movie_rating"
