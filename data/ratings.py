@@ -132,7 +132,7 @@ _RATED_MOVIES = (
 
 def user_rated_movie_ids(conn: Connection, user_id: int) -> list[int]:
     """The movies a user has rated, each once, in the order they were rated."""
-    return list(conn.execute(_RATED_MOVIES, {"user_id": user_id}).scalars())
+    return list(conn.execute(_RATED_MOVIES, {"user_id": user_id}).scalars().all())
 
 
 def user_ratings_page(
@@ -152,7 +152,7 @@ def user_ratings_page(
         .limit(limit)
         .offset(offset)
     )
-    rows = [RatingRow(*row) for row in conn.execute(query)]
+    rows = [RatingRow(*row) for row in conn.execute(query).all()]
     return rows, rating_counts(conn, [user_id])[user_id]
 
 
