@@ -10,10 +10,12 @@ a change of the machine's load falls on both; CPU seconds, not wall time, are th
 
     .venv/bin/python bench/ratings_layout.py --ratings 2500000 --rounds 2
 
-2026-12-01, 2,500,000 ratings drawn (2,49x,xxx after duplicate pairs), load average 7, two
-rounds: rowid + 4 indexes: write 6.18 / 6.08 s, indexes 8.29 / 7.00 s CPU, 241 MB;
-WITHOUT ROWID + 3 indexes: write 4.54 / 4.68 s, indexes 7.37 / 6.92 s CPU, 156 MB
-(a first version of this script, sqlite3 directly with the same statements).
+2026-12-01, 2,496,806 ratings, 16,666 users, load average 17.7 at start and end (CPU s):
+
+    round 1: revision 0004: write  10.34 s CPU, indexes  10.14 s CPU, file   244 MB
+    round 1: revision 0005: write   8.31 s CPU, indexes   6.93 s CPU, file   158 MB
+    round 2: revision 0004: write   9.79 s CPU, indexes   9.57 s CPU, file   244 MB
+    round 2: revision 0005: write   8.98 s CPU, indexes   6.76 s CPU, file   158 MB
 """
 
 from __future__ import annotations
