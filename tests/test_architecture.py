@@ -70,3 +70,27 @@ def test_no_module_of_a_higher_layer_is_an_exception(tmp_path: Path) -> None:
         "etl/bad.py imports movierec.settings",
         "etl/bad.py imports recommender.serving",
     ]
+
+
+def documented_rules(text: str) -> dict[str, set[str]]:
+    """The "may import" column of ARCHITECTURE.md's parts table, as package -> allowed set."""
+    rules: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`") or not cells[0].endswith("/`"):
+            continue
+        package = cells[0].strip("`/")
+        may = cells[2]
+        if may.startswith("nothing"):
+            rules[package] = set()
+        elif may.startswith("everything"):
+            rules[package] = OURS - {package}
+        else:
+            rules[package] = {name.strip("` ") for name in may.split(" only")[0].split(",")}
+    return rules
+
+
+def test_the_architecture_page_states_the_rules_the_checker_enforces() -> None:
+    """The page is the map: a rule changed here and not there (or back) fails."""
+    page = (PROJECT_ROOT / "ARCHITECTURE.md").read_text()
+    assert documented_rules(page) == ALLOWED

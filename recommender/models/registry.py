@@ -2,7 +2,7 @@
 
 An artifact says which registered class fills each role of the serving object; loading looks the
 name up here, so an artifact can only ever build the classes listed below. Adding a model is its
-own module plus one entry in one of these tuples (see ARCHITECTURE.md, "Adding a model"); mypy
+own module plus one entry in one of these tuples (see docs/models.md); mypy
 checks that the class meets the protocol of its tuple.
 """
 
