@@ -48,6 +48,12 @@ figures move by about a quarter from run to run. With `--workers 1` (busy machin
     --floor --rounds 3           rate share          server CPU share
     GET /user/1/recommendations  0.16 (0.14-0.22)    0.15 (0.11-0.16)   before: 0.08, 0.08
     POST /graphql viewer.recs    0.19 (0.16-0.19)    0.22 (0.18-0.23)   before: 0.12, 0.13
+    2026-12-01 11:25-11:30, load 19-37, main then GraphQL on its own loop, back to back:
+    GET /user/1/recommendations  0.28 (0.23-0.32) -> 0.14 (0.12-0.22)   0.16 -> 0.14
+    POST /graphql viewer.recs    0.18 (0.17-0.29) -> 0.30 (0.22-0.41)   0.25 -> 0.26
+    again 11:58-12:03, load 16-26, with the 0.5 ms thread switch:
+    GET /user/1/recommendations  0.11 (0.10-0.12) -> 0.15 (0.11-0.19)   0.14 -> 0.12
+    POST /graphql viewer.recs    0.15 (0.14-0.29) -> 0.18 (0.15-0.28)   0.21 -> 0.22
     --postgres --rounds 2        PostgreSQL's share of SQLite's rate
     GET /user/1/recommendations  0.78 (0.48-1.08)
     GET /user/1/movies           1.05 (0.72-1.38)
