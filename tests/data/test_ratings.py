@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
+import pytest
 from sqlalchemy import Engine, select
 
+import data.ratings
 from data import catalog
-from data.ratings import user_rating_arrays
+from data.db import open_store, reader
+from data.ratings import ratings_frame, user_rating_arrays
 from data.schema import ratings
 from tests.data.rows import bare_movie
 
@@ -82,3 +87,62 @@ def test_many_ratings_agree_with_the_rows(engine: Engine) -> None:
         ).all()
     got = zip(movie_ids.tolist(), values.tolist(), rated_at.tolist(), strict=True)
     assert sorted(got) == sorted((m, r, t) for m, r, t in rows)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, store_url: str) -> Iterator[Engine]:
+    url = store_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = open_store(url, create=True)
+    yield engine
+    engine.dispose()
+
+
+def test_the_training_frame_is_every_rating_by_user_then_time_then_movie(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in chunks (two rows here), in a transaction or in autocommit (``reader``)."""
+    monkeypatch.setattr(data.ratings, "FRAME_CHUNK", 2)
+    # (user, movie, rating, time), written out of order: movie 3 of user 2 is rated first,
+    # movies 5 and 4 of user 1 at the same second.
+    rows = [
+        (2, 3, 4.5, 100),
+        (1, 5, 0.5, 50),
+        (2, BIG_ID, 5.0, 10),
+        (1, 4, 3.0, 50),
+        (1, 9, 2.0, 7),
+    ]
+    with any_engine.begin() as conn:
+        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted({r[1] for r in rows})])
+        catalog.add_demo_users(
+            conn,
+            [
+                {"id": u, "username": f"user{u}", "password_hash": "h", "is_demo": True}
+                for u in (1, 2)
+            ],
+        )
+        with conn.begin_nested():
+            frame = ratings_frame(conn)
+        assert frame.empty
+        catalog.merge_rows(
+            conn,
+            catalog.RATINGS,
+            [
+                dict(zip(("user_id", "movie_id", "rating", "rated_at"), r, strict=True))
+                for r in rows
+            ],
+        )
+    expected = [
+        (1, 9, 2.0, 7),
+        (1, 4, 3.0, 50),
+        (1, 5, 0.5, 50),
+        (2, BIG_ID, 5.0, 10),
+        (2, 3, 4.5, 100),
+    ]
+    for engine in (any_engine, reader(any_engine)):
+        with engine.connect() as conn:
+            frame = ratings_frame(conn)
+            # The connection is still usable: the read left no cursor or transaction open.
+            assert conn.execute(select(ratings.c.movie_id).limit(1)).scalar() is not None
+        assert list(frame.columns) == ["user_id", "movie_id", "rating", "timestamp"]
+        assert [str(t) for t in frame.dtypes] == ["int64", "int64", "float32", "int64"]
+        assert list(frame.itertuples(index=False, name=None)) == expected
