@@ -48,10 +48,28 @@ figures move by about a quarter from run to run. With `--workers 1` (busy machin
     --floor --rounds 3           rate share          server CPU share
     GET /user/1/recommendations  0.16 (0.14-0.22)    0.15 (0.11-0.16)   before: 0.08, 0.08
     POST /graphql viewer.recs    0.19 (0.16-0.19)    0.22 (0.18-0.23)   before: 0.12, 0.13
+    2026-12-01 11:25-11:30, load 19-37, main then GraphQL on its own loop, back to back:
+    GET /user/1/recommendations  0.28 (0.23-0.32) -> 0.14 (0.12-0.22)   0.16 -> 0.14
+    POST /graphql viewer.recs    0.18 (0.17-0.29) -> 0.30 (0.22-0.41)   0.25 -> 0.26
+    again 11:58-12:03, load 16-26, with the 0.5 ms thread switch:
+    GET /user/1/recommendations  0.11 (0.10-0.12) -> 0.15 (0.11-0.19)   0.14 -> 0.12
+    POST /graphql viewer.recs    0.15 (0.14-0.29) -> 0.18 (0.15-0.28)   0.21 -> 0.22
     --postgres --rounds 2        PostgreSQL's share of SQLite's rate
     GET /user/1/recommendations  0.78 (0.48-1.08)
     GET /user/1/movies           1.05 (0.72-1.38)
     POST /graphql viewer.recs    0.90 (0.61-1.18)
+
+2026-12-01 11:10-11:45, branch w4-scale, --postgres --rounds 3 --duration 10, rate share
+(spread) and worker-CPU share; README "Scale" has the whole record:
+
+    (a) before the pool change, load 11-16; (b) pool 16 + 24, load 11-19; (c) and .all(),
+    load 26-30; each: rate share (spread), worker-CPU share
+    GET /user/1/recommendations  (a) 0.58 (0.53-0.75) 0.82  (b) 0.89 (0.74-1.13) 0.88
+                                 (c) 0.84 (0.60-1.49) 0.81
+    GET /user/1/movies           (a) 0.59 (0.42-0.95) 0.82  (b) 0.69 (0.65-0.71) 0.70
+                                 (c) 0.73 (0.57-2.03) 0.81
+    POST /graphql viewer.recs    (a) 0.68 (0.63-0.83) 0.87  (b) 1.00 (0.93-1.08) 0.95
+                                 (c) 0.74 (0.74-0.86) 0.77
 """
 
 from __future__ import annotations

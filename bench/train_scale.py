@@ -9,7 +9,9 @@ folder, so the ML-25M shape can be measured without first loading 25 M ratings i
 
 ``--phase neighbours`` fits only the neighbour lists served above the size threshold (the
 bounded neighbour fit), with ``--cap`` overriding the served per-user cap, to measure that phase
-alone at several caps.
+alone at several caps. ``--phase temporal`` fits only the time-aware factor model of the rating
+blend served below the threshold, ``--epochs`` sweeps of it (default: the served count), to
+measure what that model would cost at this size.
 
 Peak memory is the process's maximum resident set size (``ru_maxrss``, what ``/usr/bin/time
 -v`` reports as "Maximum resident set size"), so it includes the CSV read. The figures and
@@ -32,13 +34,16 @@ import pandas as pd
 
 from recommender.artifact import catalog_fingerprint
 from recommender.dataset import TrainingData
+from recommender.models.temporal import TemporalFactors, TemporalParams
 from recommender.serving import Recommender
 from recommender.training import ServedConfig, fit_recommender, scale_neighbours
 
 
-def read_ratings(folder: Path) -> pd.DataFrame:
+def read_ratings(folder: Path, rows: int | None = None) -> pd.DataFrame:
+    """``ratings.csv`` of the folder, or its first ``rows`` ratings."""
     frame = pd.read_csv(
         folder / "ratings.csv",
+        nrows=rows,
         dtype={
             "userId": np.int64,
             "movieId": np.int64,
@@ -53,18 +58,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="MovieLens folder with ratings.csv")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--phase", choices=("served", "neighbours"), default="served")
+    parser.add_argument("--phase", choices=("served", "neighbours", "temporal"), default="served")
     parser.add_argument("--cap", type=int, help="neighbours phase: ratings read per user")
+    parser.add_argument("--epochs", type=int, help="temporal phase: ALS sweeps")
+    parser.add_argument("--rows", type=int, help="read only the first ROWS ratings")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    frame = read_ratings(args.folder)
+    frame = read_ratings(args.folder, args.rows)
     read = time.perf_counter() - started
     config = ServedConfig()
     if args.cap is not None:
         config = replace(config, scale_neighbour_cap=args.cap)
     if args.phase == "neighbours":
         fit_neighbours(frame, config, args.seed, read, load)
+        return
+    if args.phase == "temporal":
+        fit_temporal(frame, args.epochs, args.seed, read, load)
         return
     recommender = fit_recommender(frame, config, seed=args.seed)
     fitted = time.perf_counter() - started - read
@@ -96,6 +106,20 @@ def fit_neighbours(
         f"{len(frame):,} ratings; neighbour lists at most {config.scale_neighbour_cap} ratings "
         f"per user: {listed:,} of {model.n_movies:,} movies listed\n"
         f"read {read:.1f} s, fit {fitted:.1f} s wall, {usage(load)}"
+    )
+
+
+def fit_temporal(
+    frame: pd.DataFrame, epochs: int | None, seed: int, read: float, load: float
+) -> None:
+    params = TemporalParams() if epochs is None else replace(TemporalParams(), epochs=epochs)
+    started = time.perf_counter()
+    cpu = time.process_time()
+    TemporalFactors(params, seed=seed).fit(TrainingData.from_frame(frame))
+    print(
+        f"{len(frame):,} ratings; time-aware factors, {params.factors} factors, "
+        f"{params.epochs} sweeps\nread {read:.1f} s, fit {time.perf_counter() - started:.1f} s "
+        f"wall, {time.process_time() - cpu:.1f} s CPU in the fit, {usage(load)}"
     )
 
 

@@ -27,12 +27,18 @@ from data.schema import ratings
 from movierec.settings import Settings
 
 
-def row_read(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+def row_read(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The reference: one SQLAlchemy row per rating, zipped into arrays."""
-    query = select(ratings.c.movie_id, ratings.c.rating).where(ratings.c.user_id == user_id)
+    query = select(ratings.c.movie_id, ratings.c.rating, ratings.c.rated_at).where(
+        ratings.c.user_id == user_id
+    )
     rows = conn.execute(query).all()
-    movie_ids, values = zip(*rows, strict=True)
-    return np.array(movie_ids, dtype=np.int64), np.array(values, dtype=np.float32)
+    movie_ids, values, rated_at = zip(*rows, strict=True)
+    return (
+        np.array(movie_ids, dtype=np.int64),
+        np.array(values, dtype=np.float32),
+        np.array(rated_at, dtype=np.int64),
+    )
 
 
 def main() -> None:

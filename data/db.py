@@ -9,6 +9,8 @@ after it sat idle (``IDLE_PING_SECONDS``), not at every checkout, and the reques
 go through ``reader``, which spares them the BEGIN and ROLLBACK around each use. The driver,
 psycopg 3, prepares a statement on a connection by itself once it has run five times there, so
 the statements the request path builds once (``data.ratings``, ``data.tokens``) run prepared.
+Reads take their rows with ``.all()`` (one ``fetchall``): iterating a result calls the driver's
+``fetchone`` per row, which psycopg runs in Python (232 rows: 0.27 ms more CPU than one call).
 
 A SQLite store movierec creates carries its mark in the file header (``PRAGMA application_id``),
 so a file found at the store's path can be told apart from one movierec must not touch: a
@@ -56,6 +58,14 @@ _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 # connection is, and a ping at each checkout was a round trip per statement (pool_pre_ping).
 IDLE_PING_SECONDS = 10.0
 _CHECKED_IN = "movierec_checked_in"
+# Connections a PostgreSQL engine keeps open, and how many more it may open under a burst. The
+# request path reads from threads (anyio's pool: 40 per worker), so a worker under load holds
+# as many checkouts as it has requests in flight; with SQLAlchemy's default of 5 kept, every
+# checkout past the fifth opened a connection and closed it on return (a new server process
+# each time: 348 sessions in one 3-round bench/api_load.py --postgres run). Kept plus overflow
+# equals the thread pool, so a read never waits for a connection while a thread is free.
+POOL_SIZE = 16
+POOL_OVERFLOW = 24
 
 
 # Every connection to a store in use: readers never block the writer, a crash loses nothing.
@@ -71,7 +81,7 @@ def make_engine(url: str, *, new_file: bool = False) -> Engine:
     (``new_file``: those of a store no other process uses yet, see ``store_for_load``)."""
     path = sqlite_path(url)
     if make_url(url).get_backend_name() != "sqlite":
-        engine = create_engine(url)
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
         return engine

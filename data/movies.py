@@ -61,7 +61,7 @@ def genres_by_movie(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str
         .order_by(movie_genres.c.movie_id, movie_genres.c.position)
     )
     found: dict[int, list[str]] = {}
-    for movie_id, name in conn.execute(query):
+    for movie_id, name in conn.execute(query).all():
         found.setdefault(movie_id, []).append(name)
     return {movie_id: tuple(names) for movie_id, names in found.items()}
 
@@ -73,7 +73,7 @@ def genre_names(conn: Connection) -> list[str]:
         .where(genres.c.id.in_(select(movie_genres.c.genre_id)))
         .order_by(genres.c.name)
     )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(query).scalars().all())
 
 
 def movie_ids_in_genre(conn: Connection, name: str) -> list[int]:
@@ -82,12 +82,12 @@ def movie_ids_in_genre(conn: Connection, name: str) -> list[int]:
         .join(genres, genres.c.id == movie_genres.c.genre_id)
         .where(genres.c.name == name)
     )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(query).scalars().all())
 
 
 def catalog_movie_ids(conn: Connection) -> list[int]:
     """Every movie id, ascending: the catalog the recommender artifact is checked against."""
-    return list(conn.execute(select(movies.c.id).order_by(movies.c.id)).scalars())
+    return list(conn.execute(select(movies.c.id).order_by(movies.c.id)).scalars().all())
 
 
 def existing_movie_id(conn: Connection, movie_id: int) -> bool:
@@ -112,7 +112,7 @@ def _rating_stats(conn: Connection, *where: ColumnElement[bool]) -> dict[int, Ra
     )
     return {
         movie_id: RatingStats(float(avg), int(count))
-        for movie_id, avg, count in conn.execute(query)
+        for movie_id, avg, count in conn.execute(query).all()
     }
 
 
@@ -139,7 +139,7 @@ def search_index(conn: Connection) -> list[SearchEntry]:
             (original or "").lower(),
             year,
         )
-        for movie_id, title, original, year in conn.execute(query.order_by(movies.c.id))
+        for movie_id, title, original, year in conn.execute(query.order_by(movies.c.id)).all()
     ]
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
     Text,
     false,
@@ -79,25 +80,32 @@ users = Table(
 # Usernames are unique case-insensitively: the shipped iOS app lowercases what is typed.
 Index("ux_users_username_lower", func.lower(users.c.username), unique=True)
 
+# One row per (user, movie), stored in that order: SQLite keeps the table itself as a B-tree on
+# the key (WITHOUT ROWID), so one user's ratings, every column of them, are one range scan and
+# each rating is written once; PostgreSQL, whose tables are heaps, carries the other columns in
+# its primary-key index (INCLUDE) for the same index-only read. That read
+# (data.ratings.user_rating_arrays) is on every recommendation's path.
 ratings = Table(
     "ratings",
     metadata,
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("movie_id", Integer, ForeignKey("movies.id", ondelete="CASCADE"), nullable=False),
     Column("rating", Float, nullable=False),
     Column("rated_at", BigInteger, nullable=False, doc="Unix seconds."),
+    PrimaryKeyConstraint("user_id", "movie_id", postgresql_include=["rating", "rated_at"]),
     CheckConstraint(
         f"rating >= {RATING_SCALE.lowest} AND rating <= {RATING_SCALE.highest} AND "
         f"rating * {RATING_SCALE.steps_per_unit} = "
         f"CAST(rating * {RATING_SCALE.steps_per_unit} AS INTEGER)",
         name="ck_ratings_half_stars",
     ),
+    # A movie's ratings (its average and count; deleting a movie cascades through it).
     Index("ix_ratings_movie", "movie_id"),
+    # A user's ratings by time (their pages, the legacy rated-movies list, the newest raters).
     Index("ix_ratings_user_time", "user_id", "rated_at"),
+    # The newest rating and the trending window.
     Index("ix_ratings_time", "rated_at"),
-    # Covers the request path's read of a user's ratings (data.ratings.user_rating_arrays):
-    # without it, SQLite fetched each rating from the table, 30,000 lookups for a heavy user.
-    Index("ix_ratings_user_movie_rating", "user_id", "movie_id", "rating"),
+    sqlite_with_rowid=False,
 )
 
 # Movies a user saved to watch later, newest first on their Watchlist page. A saved movie is left

@@ -69,7 +69,7 @@ def trending_movie_ids(
     query = query.order_by(
         func.count().desc(), func.max(ratings.c.rated_at).desc(), ratings.c.movie_id
     ).limit(limit)
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(query).scalars().all())
 
 
 def newly_added_movie_ids(conn: Connection, limit: int, *, min_raters: int) -> list[int]:
@@ -88,10 +88,10 @@ def newly_added_movie_ids(conn: Connection, limit: int, *, min_raters: int) -> l
         .order_by(first_rated.desc(), ratings.c.movie_id.desc())
         .limit(limit)
     )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(query).scalars().all())
 
 
 def tmdb_ids(conn: Connection) -> dict[int, int]:
     """``movie id -> TMDB id`` for every movie that has one; what enrichment fetches."""
     query = select(movies.c.id, movies.c.tmdb_id).where(movies.c.tmdb_id.is_not(None))
-    return {row.id: row.tmdb_id for row in conn.execute(query)}
+    return {row.id: row.tmdb_id for row in conn.execute(query).all()}

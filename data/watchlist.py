@@ -35,7 +35,7 @@ def page(conn: Connection, user_id: int, *, limit: int, offset: int) -> tuple[li
     total = conn.execute(
         select(func.count()).select_from(watchlist).where(watchlist.c.user_id == user_id)
     ).scalar_one()
-    return list(conn.execute(query).scalars()), int(total)
+    return list(conn.execute(query).scalars().all()), int(total)
 
 
 def saved_among(conn: Connection, user_id: int, movie_ids: Sequence[int]) -> set[int]:
@@ -43,7 +43,7 @@ def saved_among(conn: Connection, user_id: int, movie_ids: Sequence[int]) -> set
     query = select(watchlist.c.movie_id).where(
         watchlist.c.user_id == user_id, watchlist.c.movie_id.in_(sorted(set(movie_ids)))
     )
-    return set(conn.execute(query).scalars())
+    return set(conn.execute(query).scalars().all())
 
 
 # Built once: every recommendation runs it (as data.ratings' per-user reads).
@@ -52,4 +52,4 @@ _SAVED = select(watchlist.c.movie_id).where(watchlist.c.user_id == bindparam("us
 
 def saved_ids(conn: Connection, user_id: int) -> list[int]:
     """Every movie the user has saved: what their recommendations leave out."""
-    return list(conn.execute(_SAVED, {"user_id": user_id}).scalars())
+    return list(conn.execute(_SAVED, {"user_id": user_id}).scalars().all())

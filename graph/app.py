@@ -26,6 +26,7 @@ from graph.request_id import HEADER, RequestId, current_request_id
 from graph.router import JSONErrorsRouter, request_error
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
+from graph.side_loop import SideLoop
 from graph.threads import BlockingCalls
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     """Build the app; ``services`` defaults to opening the configured store and model."""
     services = services or build_services(config)
     threads = BlockingCalls()
+    executor = SideLoop()
     metrics.watch_store(services.engine)
     metrics.serving_model(services.recommendations.recommender)
 
@@ -55,6 +57,8 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         yield
         if watcher is not None:
             watcher.cancel()
+        executor.stop()
+        threads.shutdown()
         services.engine.dispose()
 
     app = FastAPI(
@@ -82,6 +86,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         context_getter=context,
         graphql_ide="graphiql",
         deadline_seconds=config.limits.deadline_seconds,
+        executor=executor,
     )
     app.include_router(graphql)
 

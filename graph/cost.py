@@ -12,8 +12,10 @@ most of them a trip to a thread (about 15 fields' worth). So:
   few whose calls cost more: a ``movies`` search reads the whole catalog);
 - below a list field there are ``first`` objects for each object above it; a connection
   (``movies(first: 100)``) is one object, and its ``edges`` list holds its ``first``;
-- introspection (``__schema``, ``__type``, ``__typename``) costs nothing here: its answers
-  are the schema's, small, and graphql-core's MaxIntrospectionDepthRule bounds their nesting.
+- introspection (``__schema``, ``__type``) costs like any field, its lists (``types``,
+  ``fields``, ...) and ``ofType`` counted at their average size over this schema: GraphiQL's
+  introspection query costs about 3,200, near the 2,700 values of its answer
+  (``_introspection_lists``); ``__typename`` is free.
 
 ``featured(first: 100) { id title }`` costs 11 + 100 × 2 = 211, and
 ``movies(first: 100) { edges { node { id title } } }`` 501 + 1 + 100 × 3 = 802. Fields
@@ -27,19 +29,28 @@ operations at the limit cost what one may, not ten times as much.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 
 from graphql import (
     DefinitionNode,
     FieldNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLType,
+    GraphQLUnionType,
+    GraphQLWrappingType,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
     get_named_type,
     get_nullable_type,
     is_list_type,
@@ -56,10 +67,27 @@ SIZE_ARGUMENT = "first"
 # A call of a field taking `first`, next to one field of one object: a `similar` call (a thread
 # hop and a neighbour list) took about 0.17 ms of CPU, a field about 0.01 ms.
 CALL_COST = 10
-# Calls that cost more: a `movies` search or sort reads the whole catalog (5 to 15 ms of CPU
-# for one call, measured in process on ml-latest-small), so fifteen aliased searches were
-# the costliest request the budget let through.
-CALL_COSTS = {("Query", "movies"): 500}
+# Calls that cost more, in units of one field on one object, measured in process with
+# bench/field_costs.py (median of 5 rounds; one unit was 13-24 us of CPU on the loaded
+# machine): a `movies` search or sort reads the whole catalog (225-330, rounds up to 711;
+# fifteen aliased searches were the costliest request the budget let through); a viewer's
+# recommendations score every movie and read the viewer's ratings and watchlist (101-204);
+# a page of them ranks RECOMMENDATION_DEPTH first (137-308); the viewer's ratings (119-136)
+# and watchlist (45-56) are a read each; a rail is a cached list, its page and count (23-40).
+_RAIL = 30
+_RECOMMENDATIONS = 200
+CALL_COSTS = {
+    ("Query", "movies"): 500,
+    ("Query", "recommendations"): _RECOMMENDATIONS,
+    ("User", "recommendations"): _RECOMMENDATIONS,
+    ("Query", "pagedRecommendations"): _RECOMMENDATIONS,
+    ("User", "ratings"): 120,
+    ("User", "watchlist"): 50,
+    ("Query", "featured"): _RAIL,
+    ("Query", "trending"): _RAIL,
+    ("Query", "newlyAdded"): _RAIL,
+    ("Query", "rail"): _RAIL,
+}
 
 
 def operation_cost(
@@ -91,19 +119,20 @@ def operation_cost(
     if root is None or isinstance(coerced, list):
         return 0
     fragments = fragments_of(definitions)
-    total = 0
+    total = 0.0
     # The fields at one place of the answer: their parent type, selection sets, how many
     # objects they are resolved on, and the `first` of the connection holding them, if any.
-    stack: list[tuple[GraphQLNamedType, list[SelectionSetNode], int, int | None]] = [
+    stack: list[tuple[GraphQLNamedType, list[SelectionSetNode], float, int | None]] = [
         (root, [operation.selection_set], 1, None)
     ]
     while stack:
         parent, sets, objects, size = stack.pop()
         for fields in collect(sets, fragments).values():
             for owner, nodes in _by_owner(schema, parent, fields).items():
-                definition = owner.fields.get(nodes[0].name.value)
-                if definition is None or nodes[0].name.value.startswith("__"):
-                    continue  # an unknown field fails validation; introspection is free
+                name = nodes[0].name.value
+                definition = owner.fields.get(name) or _meta_field(schema, owner, name)
+                if definition is None:
+                    continue  # an unknown field fails validation; __typename is free
                 first = _first(definition, nodes[0], coerced)
                 if first is not None:
                     total += objects * CALL_COSTS.get((owner.name, nodes[0].name.value), CALL_COST)
@@ -112,12 +141,82 @@ def operation_cost(
                 if not below:
                     continue
                 child = get_named_type(definition.type)
+                # Introspection's lists and ``ofType``: how many objects they hold on average.
+                average = _introspection_lists(schema).get((owner.name, name))
                 if is_list_type(get_nullable_type(definition.type)):
                     count = first if first is not None else size if size is not None else 1
-                    stack.append((child, below, objects * count, None))
+                    held = count if average is None else average
+                    stack.append((child, below, objects * held, None))
                 else:
-                    stack.append((child, below, objects, first))
-    return total
+                    held = 1 if average is None else average
+                    stack.append((child, below, objects * held, first))
+    return math.ceil(total)
+
+
+def _meta_field(
+    schema: GraphQLSchema, owner: GraphQLObjectType | GraphQLInterfaceType, name: str
+) -> GraphQLField | None:
+    """``__schema`` and ``__type`` on the query type: fields no type lists, costed like any."""
+    if owner is not schema.query_type:
+        return None
+    return {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}.get(name)
+
+
+@cache
+def _introspection_lists(schema: GraphQLSchema) -> dict[tuple[str, str], float]:
+    """How many objects each introspection field holding more types answers with, on average
+    over this schema: its lists take no ``first``, and ``ofType`` is null at a chain's end.
+
+    Counted as 1 object each, 15 aliased introspections of every type's fields and arguments
+    cost nothing and took 140-220 ms of server CPU (bench/attack.py). Averages, not maxima: the
+    walk multiplies the levels, so an answer over every type is counted near its real size
+    (GraphiQL's introspection query, ``tests/graph/test_cost.py``); ``__type(name: "Query")``
+    a little under it. ``ofType``: a type reference is wrapped (non-null, list) ``depth`` times
+    on average, so each level of the chain is there with odds ``depth / (1 + depth)``.
+    """
+    types = list(schema.type_map.values())
+    with_fields = [t for t in types if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)]
+    fields = [f for t in with_fields for f in t.fields.values()]
+    arguments = [a for f in fields for a in f.args.values()]
+    inputs = [f for t in types if isinstance(t, GraphQLInputObjectType) for f in t.fields.values()]
+    enum_values = sum(len(t.values) for t in types if isinstance(t, GraphQLEnumType))
+    interfaces = sum(len(t.interfaces) for t in types if isinstance(t, GraphQLObjectType))
+    possible = sum(
+        len(schema.get_possible_types(t))
+        for t in types
+        if isinstance(t, GraphQLInterfaceType | GraphQLUnionType)
+    )
+    directives = list(schema.directives)
+    references = [f.type for f in [*fields, *arguments, *inputs]]
+    depth = sum(_wrappers(t) for t in references) / max(len(references), 1)
+
+    def average(total: int, over: int) -> float:
+        return total / max(over, 1)
+
+    return {
+        ("__Schema", "types"): len(types),
+        ("__Schema", "directives"): len(directives),
+        ("__Type", "fields"): average(len(fields), len(types)),
+        ("__Type", "interfaces"): average(interfaces, len(types)),
+        ("__Type", "possibleTypes"): average(possible, len(types)),
+        ("__Type", "enumValues"): average(enum_values, len(types)),
+        ("__Type", "inputFields"): average(len(inputs), len(types)),
+        ("__Type", "ofType"): depth / (1 + depth),
+        ("__Field", "args"): average(len(arguments), len(fields)),
+        ("__Directive", "args"): average(sum(len(d.args) for d in directives), len(directives)),
+        ("__Directive", "locations"): average(
+            sum(len(d.locations) for d in directives), len(directives)
+        ),
+    }
+
+
+def _wrappers(reference: GraphQLType) -> int:
+    """How many non-null and list wrappers a type reference has around its named type."""
+    count = 0
+    while isinstance(reference, GraphQLWrappingType):
+        reference = reference.of_type
+        count += 1
+    return count
 
 
 def _by_owner(
@@ -196,8 +295,9 @@ class CostLimiter(SchemaExtension):
             if cost > budget.limit:
                 raise over_budget(
                     f"this query costs {cost:,} and the budget is {budget.limit:,} per request "
-                    "(1 per field per object, 10 more per call of a field taking `first`, 500 "
-                    "for `movies`): ask for fewer objects (lower `first`) or fields, or split it",
+                    "(1 per field per object, 10 to 500 more per call of a field taking `first`, "
+                    "by what the call costs): ask for fewer objects (lower `first`) or fields, or "
+                    "split it",
                     cost,
                     budget.limit,
                 )

@@ -12,7 +12,7 @@ a 4xx JSON error in the same envelope.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -77,7 +77,7 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
 def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRoute]:
     """Plain Starlette routes: FastAPI's parameter machinery would cost more than the work.
 
-    The two reads are sync functions, which Starlette runs in its thread pool.
+    The two reads run in ``threads`` (the app's blocking-call pool), one trip each.
     """
     encoder = LegacyJSON()
 
@@ -110,14 +110,19 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
             )
         return error(400, "Username or Password Not Found")
 
-    def user_movies(movie_ids: Callable[[int], list[int]]) -> Callable[[Request], Response]:
+    def user_movies(
+        movie_ids: Callable[[int], list[int]],
+    ) -> Callable[[Request], Awaitable[Response]]:
         """A GET handler listing, in order, the movies ``movie_ids`` names for the path's user."""
 
-        def handler(request: Request) -> Response:
+        def answer(user_id: int) -> Response:
+            return encoder.movies(user_id, services.catalog.ordered(movie_ids(user_id)))
+
+        async def handler(request: Request) -> Response:
             parsed = _user_id(request.path_params["user_id"])
             if isinstance(parsed, Response):
                 return parsed
-            return encoder.movies(parsed, services.catalog.ordered(movie_ids(parsed)))
+            return await threads.run(answer, parsed)
 
         return handler
 

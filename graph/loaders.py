@@ -70,6 +70,13 @@ class Loaders:
         )
 
     @cached_property
+    def similar(self) -> DataLoader[tuple[int, int], list[int]]:
+        """Keyed by (movie id, first): one movie asked with two sizes is two lists."""
+        return DataLoader(
+            partial(recommendations.similar, self._services.recommendations, self._run)
+        )
+
+    @cached_property
     def saved(self) -> DataLoader[int, bool | None]:
         return DataLoader(
             partial(watchlist.saved, self._services.watchlist, self._viewer_id, self._run)

@@ -5,8 +5,9 @@ it is kept only when it is short and made of safe characters, because it lands i
 in a response header, where a hostile value must not forge or bloat anything. Otherwise the
 request gets a fresh one.
 
-The id lives in a ``ContextVar``: log calls deep in a resolver, in a worker thread (anyio copies
-the context into it) or in the 500 handler read it without being handed it.
+The id lives in a ``ContextVar``: log calls deep in a resolver, in a worker thread
+(``graph.threads`` copies the context into it) or in the 500 handler read it without being
+handed it.
 """
 
 from __future__ import annotations

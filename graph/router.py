@@ -11,12 +11,18 @@ Each request has a deadline (``GraphQLLimits.deadline_seconds``, one for a whole
 the request is cancelled and answers 503 with ``extensions.code`` TIMEOUT, so no query holds the
 worker. Blocking calls it was waiting for finish in their thread, their results dropped.
 
+The body is read on the worker's main loop; everything after it (decoding, parse, validation,
+execution, encoding the answer) runs on GraphQL's own loop (``graph.side_loop``), so a heavy
+query never delays ``/healthz`` or the legacy routes by more than a switch of threads. The
+deadline is kept on the main loop: it answers on time even while GraphQL's thread is busy.
+
 GET /graphql from a browser is GraphiQL, served without a CDN: see ``graph.ide``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from typing import Any, overload
 
 from cross_web import HTTPException
@@ -31,6 +37,12 @@ from graph import metrics
 from graph.errors import ErrorCode, coded
 from graph.ide import LocalGraphiQLRouter
 from graph.json_body import NotUnicodeError, loads
+from graph.side_loop import SideLoop
+
+# The response object FastAPI made for this request (headers a resolver may set), carried to
+# GraphQL's loop with the request's context: Strawberry keeps it in an attribute of the router,
+# which the next request on the main loop overwrites while this one runs elsewhere.
+_SUB_RESPONSE: ContextVar[Response] = ContextVar("sub_response")
 
 
 def request_error(
@@ -43,9 +55,18 @@ def request_error(
 
 
 class JSONErrorsRouter(LocalGraphiQLRouter):
-    def __init__(self, *args: Any, deadline_seconds: float, **kwargs: Any) -> None:
+    # Strawberry's route sets it per request (not declared by Strawberry).
+    temporal_response: Response
+
+    def __init__(
+        self, *args: Any, deadline_seconds: float, executor: SideLoop, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.deadline_seconds = deadline_seconds
+        self.executor = executor
+
+    async def get_sub_response(self, request: Request) -> Response:
+        return _SUB_RESPONSE.get()
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -87,10 +108,17 @@ class JSONErrorsRouter(LocalGraphiQLRouter):
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):
             return await super().run(request, context=context, root_value=root_value)
+        # Set by Strawberry's route just before this call, with no await between.
+        _SUB_RESPONSE.set(self.temporal_response)
         deadline = asyncio.timeout(self.deadline_seconds)
         try:
             async with deadline:
-                return await super().run(request, context=context, root_value=root_value)
+                # Read here: the body arrives through the main loop's connection; kept on the
+                # request, Strawberry's read on the other loop finds it there.
+                await request.body()
+                return await self.executor.run(
+                    super().run(request, context=context, root_value=root_value)
+                )
         except HTTPException as exc:
             metrics.graphql_error(ErrorCode.BAD_REQUEST.value)
             return request_error(exc.status_code, exc.reason)

@@ -1,16 +1,15 @@
 """Parsing and validation: once per query text, in a worker thread, the cheap limits first.
 
 Both are synchronous and grow with the document: lexing a 1 MB comment takes 80 ms, and
-graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of fields answering at one
-place (190 ``movie(id: …)`` fields took 175 ms of CPU). On the event loop, that is time every
-other request of the worker waits, ``/healthz`` included; in a thread, the loop keeps answering
-(the GIL changes hands every few milliseconds). So a query text not seen before is parsed,
-checked by ``graph.limits.crowding`` (which refuses the shapes that make that rule slow before
-it runs), then validated, and the outcome is kept for the next request with the same text:
-clients send a handful of fixed queries. A text of up to ``ON_LOOP_CHARS`` is handled on the
-loop, where it takes a few milliseconds at most (a few hundred fields, at most 10 per place),
-less than the two trips to a thread would add to its request on a loaded machine; a longer one
-in a thread, each step.
+graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of fields answering at one place
+(190 ``movie(id: …)`` fields took 175 ms of CPU). On GraphQL's event loop (``graph.side_loop``),
+that is time every other query of the worker waits; in a thread, the loop keeps answering (the GIL
+changes hands every few milliseconds). So a query text not seen before is parsed, checked by
+``graph.limits.crowding`` (which refuses the shapes that make that rule slow before it runs), then
+validated, and the outcome is kept for the next request with the same text: clients send a handful
+of fixed queries. A text of up to ``ON_LOOP_CHARS`` is handled on the loop, where it takes a few
+milliseconds at most (a few hundred fields, at most 10 per place), less than the two trips to a
+thread would add to its request on a loaded machine; a longer one in a thread, each step.
 
 Texts longer than ``CACHED_TEXT_CHARS`` are not kept: every query the web app and GraphiQL send
 is a few kilobytes, and a stream of distinct 1 MB documents would otherwise pin up to

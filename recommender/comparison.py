@@ -5,14 +5,15 @@ uses the temporal protocol of :mod:`recommender.evaluate`, and rating prediction
 on that time-based split (each user's latest 20 %). The served models' hyper-parameters are
 searched on validation splits carved from the training parts only, and the output records the
 search: the ranker's and the cold-start popularity's here, on the temporal validation split of
-the ranking train part; the rating predictor's SVD and neighbour hyper-parameters, fold-in
-penalties and blend weights inside every fit (:mod:`recommender.models.blended`). Every
+the ranking train part; the rating predictor's fold-in penalties, neighbour count and blend
+weights inside every fit (:mod:`recommender.models.temporal_blend`). Every
 stochastic step (splits, SVD initialisation, fold assignment, validation carves) takes the seed;
 the 80/20 split and the folds draw from independent streams spawned from it, so the 80/20 test
 part is not one of the folds.
 
 The served models are compared with the previously served ones (``PREVIOUS``) user by user,
-on the ranking split and on the 80/20 and time-based rating splits, with 95 % intervals.
+on the ranking split and on the 80/20, time-based and k-fold rating splits (the folds together:
+each rating is tested once), with 95 % intervals.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNBasic
 
-from recommender.dataset import TrainingData, index_of, per_user, random_holdout, split_rows
+from recommender.dataset import (
+    TrainingData,
+    index_of,
+    per_user,
+    per_user_timed,
+    random_holdout,
+    split_rows,
+)
 from recommender.evaluate import (
     K,
     RankingTask,
@@ -42,20 +50,21 @@ from recommender.evaluate import (
     top_k_rows,
 )
 from recommender.models.als import ALSRating
-from recommender.models.blended import BlendedRating, BlendParams
-from recommender.models.contract import RatingPredictor, clip_to_scale
+from recommender.models.contract import RatingPredictor, clip_to_scale, days_of
 from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import PopularityMethod, popularity_scores
 from recommender.models.puresvd import PureSVD, PureSVDParams, Spectrum
 from recommender.models.rating import RatingModel, SVDParams, UserSide, to_trainset
+from recommender.models.temporal_blend import COMPONENTS, TemporalBlend
 from recommender.serving import Recommender, UserRatings
-from recommender.training import ServedConfig, fit_recommender
+from recommender.training import ServedConfig, SVDBlendConfig, fit_recommender
 
-SERVED = "served: blend of the two components below"
+SERVED = "served: time-aware blend of the components below"
 SERVED_COMPONENTS = (
-    "served component: SVD tuned, users folded in (ridge)",
-    "served component: item KNNBaseline, top-100 sparse neighbours",
+    "served component: time-aware factors (drift, day and bin biases), users folded in",
+    "served component: item KNNBaseline, top-500 sparse neighbours",
 )
+PREVIOUS_RATING = "served before: SVD tuned + item KNNBaseline blend"
 SCALE_ROW = "served above the size threshold: ALS biased, users folded in (ridge)"
 CAPPED_ROW = (
     "served blend, its neighbour term refitted from at most {cap} ratings per user "
@@ -70,18 +79,18 @@ RANKER_GRID = {
     "shift": (2.0, 2.5, 3.0),
     "shrinkage": (0.0, 300.0, 1000.0, 3000.0),
 }
-# The models served before this evaluation's choices, for the paired comparison.
+# The models served before, for the paired comparison: the ranker before the shrunk PureSVD, the
+# rating blend before the time effects (surprise SVD folded in + top-100 item neighbours).
 PREVIOUS = ServedConfig(
     ranker=PureSVDParams(factors=20, beta=-0.1, shift=2.5, shrinkage=0.0),
-    rating=SVDParams(),
-    blend=BlendParams(svd_reg_alternatives=(), neighbour_count_alternatives=()),
+    rating=SVDBlendConfig(),
 )
 PREVIOUS_RANKER = "PureSVD k=20 beta=-0.1 shift=2.5 (served before)"
 
 
-def surprise_models(config: ServedConfig, *, quick: bool) -> dict[str, Callable[[int], AlgoBase]]:
+def surprise_models(*, quick: bool) -> dict[str, Callable[[int], AlgoBase]]:
     """The surprise models of the rating comparison, each built from a seed."""
-    tuned = config.rating
+    tuned = SVDParams()
     models: dict[str, Callable[[int], AlgoBase]] = {
         "SVD (original, default)": lambda seed: SVD(random_state=seed),
         "SVD tuned": lambda seed: SVD(
@@ -105,10 +114,10 @@ def _knn_cosine(user_based: bool) -> Callable[[int], AlgoBase]:
     return lambda _seed: KNNBasic(sim_options=options, verbose=False)
 
 
-def served_parts(recommender: Recommender) -> tuple[PureSVD, BlendedRating]:
+def served_parts(recommender: Recommender) -> tuple[PureSVD, TemporalBlend]:
     """The served ranker and rating blend, whose components the comparison reports."""
     ranker, rating = recommender.ranker, recommender.rating
-    if not isinstance(ranker, PureSVD) or not isinstance(rating, BlendedRating):
+    if not isinstance(ranker, PureSVD) or not isinstance(rating, TemporalBlend):
         raise TypeError(
             f"the comparison reports PureSVD and the blend, not {type(ranker).__name__} and "
             f"{type(rating).__name__}"
@@ -137,19 +146,28 @@ def served_predictions(
 ) -> dict[str, np.ndarray]:
     """The served predictions for test rows, each user folded in from their train rows.
 
-    ``SERVED`` goes through ``Recommender.predict``, the exact serving path; the component
-    columns are the same fitted model's parts, clipped to the scale. Movies outside the model's
-    index get the global mean (the contract returns NaN for them).
+    ``SERVED`` goes through ``Recommender.predict``, the exact serving path, as of each test
+    rating's time (the server predicts as of the request); the component columns are the same
+    fitted model's parts, clipped to the scale. Movies outside the model's index get the global
+    mean (the contract returns NaN for them).
     """
     names = (SERVED, *SERVED_COMPONENTS)
     predicted = {name: np.empty(len(test)) for name in names}
     _, rating = served_parts(recommender)
-    for rows, movies, ratings, wanted in per_user(train, test):
-        predicted[SERVED][rows] = recommender.predict(UserRatings(movies, ratings), wanted)
-        items, known = index_of(recommender.movie_ids, movies)
+    for user in per_user_timed(train, test):
+        rows, wanted = user.rows, user.wanted
+        history = UserRatings(user.movies, user.ratings, user.times)
+        predicted[SERVED][rows] = recommender.predict(history, wanted, at=user.wanted_times)
+        items, known = index_of(recommender.movie_ids, user.movies)
         targets, present = index_of(recommender.movie_ids, wanted)
-        parts = np.full((len(rows), len(SERVED_COMPONENTS)), np.nan)
-        parts[present] = rating.components(items[known], ratings[known], targets[present])
+        parts = np.full((len(rows), len(COMPONENTS)), np.nan)
+        parts[present] = rating.components_at(
+            items[known],
+            user.ratings[known],
+            days_of(user.times[known]),
+            targets[present],
+            days_of(user.wanted_times[present]),
+        )
         for column, name in enumerate(SERVED_COMPONENTS):
             predicted[name][rows] = clip_to_scale(parts[:, column])
     return {
@@ -161,12 +179,32 @@ def served_predictions(
 @dataclass(frozen=True)
 class SplitScores:
     """One rating split's (RMSE, MAE, fit seconds) per model (component rows have no fit time
-    of their own), what the served fit's validation carve chose, and the served model's mean
-    squared error per test user (sorted ids) for the paired comparison."""
+    of their own), what the served fit's validation carve chose, and, for the paired
+    comparison, each test rating's user, value, and prediction by the served and the
+    previously served model."""
 
     scores: dict[str, tuple[float, float, float | None]]
     validation: dict[str, Any]
-    served_user_mse: np.ndarray
+    users: np.ndarray
+    actual: np.ndarray
+    served: np.ndarray
+    previous: np.ndarray
+
+    def paired(self) -> dict[str, float]:
+        return paired_user_mse([self])
+
+
+def paired_user_mse(splits: list[SplitScores]) -> dict[str, float]:
+    """Served against previous by per-user mean squared error over the test ratings of
+    ``splits`` (the folds together: each rating is tested once)."""
+    users, actual, served, previous = (
+        np.concatenate([getattr(split, name) for split in splits])
+        for name in ("users", "actual", "served", "previous")
+    )
+    return paired_difference(
+        per_user_squared_error(users, served, actual),
+        per_user_squared_error(users, previous, actual),
+    )
 
 
 def rating_scores(
@@ -182,7 +220,7 @@ def rating_scores(
     train, test = split_rows(frame, split)
     results: dict[str, tuple[float, float, float | None]] = {}
     pairs = list(zip(test["user_id"], test["movie_id"], test["rating"], strict=True))
-    for name, build in surprise_models(config, quick=quick).items():
+    for name, build in surprise_models(quick=quick).items():
         started = time.perf_counter()
         algo = build(seed).fit(to_trainset(train, seed=seed))
         fitted = time.perf_counter() - started
@@ -203,8 +241,15 @@ def rating_scores(
         *rmse_mae(predicted, test["rating"]),
         fitted,
     )
-    errors = per_user_squared_error(test["user_id"].to_numpy(), predictions[SERVED], test["rating"])
-    return SplitScores(results, served_parts(recommender)[1].validation, errors)
+    previous, results[PREVIOUS_RATING] = previous_rating(train, test, seed, catalog_movie_ids)
+    return SplitScores(
+        results,
+        served_parts(recommender)[1].validation,
+        test["user_id"].to_numpy(),
+        test["rating"].to_numpy(np.float64),
+        predictions[SERVED],
+        previous,
+    )
 
 
 def capped_neighbours(
@@ -227,14 +272,21 @@ def capped_neighbours(
     )
 
 
-def previous_rating_user_mse(
-    frame: pd.DataFrame, split: np.ndarray, seed: int, catalog_movie_ids: np.ndarray
-) -> np.ndarray:
-    """The previously served rating model's mean squared error per test user (sorted ids)."""
-    train, test = split_rows(frame, split)
+def previous_rating(
+    train: pd.DataFrame, test: pd.DataFrame, seed: int, catalog_movie_ids: np.ndarray
+) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """The previously served rating model's predictions of the test rows (through
+    ``Recommender.predict``, as the served model's; the global mean for movies outside its
+    index) and its (RMSE, MAE, fit seconds)."""
+    started = time.perf_counter()
     model = fit_recommender(train, PREVIOUS, seed=seed, catalog_movie_ids=catalog_movie_ids)
-    predicted = served_predictions(model, train, test)[SERVED]
-    return per_user_squared_error(test["user_id"].to_numpy(), predicted, test["rating"])
+    fitted = time.perf_counter() - started
+    predicted = np.empty(len(test))
+    fallback = float(train["rating"].mean())
+    for rows, movies, ratings, wanted in per_user(train, test):
+        values = model.predict(UserRatings(movies, ratings), wanted)
+        predicted[rows] = np.where(np.isnan(values), fallback, values)
+    return predicted, (*rmse_mae(predicted, test["rating"]), fitted)
 
 
 def scale_rating_scores(
@@ -374,10 +426,10 @@ def similar_rows(
         "PureSVD item-factor cosine (served before)": _by_scores(
             data.movie_ids, cosine(ranker.item_factors)
         ),
-        "SVD rating-model item-factor cosine": _by_scores(
-            data.movie_ids, cosine(rating.svd.item_factors)
+        "time-aware rating-model item-factor cosine": _by_scores(
+            data.movie_ids, cosine(rating.temporal.item_factors)
         ),
-        "neighbour list alone (top-100 shrunk pearson_baseline)": _by_scores(
+        "neighbour list alone (top-500 shrunk pearson_baseline)": _by_scores(
             data.movie_ids, neighbour_list
         ),
         SERVED_SIMILAR: similar_of(served),
@@ -497,13 +549,11 @@ def run_comparison(
     }
     cv = [scored[name].scores for name in splits if name.startswith("fold_")]
     rating_pairs = {
-        name: paired_difference(
-            scored[name].served_user_mse,
-            scored[name].served_user_mse
-            if _same_rating(chosen, PREVIOUS)
-            else previous_rating_user_mse(frame, splits[name], seed, catalog),
-        )
-        for name in ("holdout_80_20", "time_based")
+        "holdout_80_20": scored["holdout_80_20"].paired(),
+        "time_based": scored["time_based"].paired(),
+        f"cv_{folds}_fold": paired_user_mse(
+            [scored[name] for name in splits if name.startswith("fold_")]
+        ),
     }
     ranking = RankingTask.from_split(ranking_train, ranking_test)
     started = time.perf_counter()
@@ -556,11 +606,6 @@ def run_comparison(
             chosen.scale_neighbour_cap,
         ),
     }
-
-
-def _same_rating(config: ServedConfig, other: ServedConfig) -> bool:
-    """Whether two configurations fit the same rating predictor (the ranker aside)."""
-    return (config.rating, config.blend) == (other.rating, other.blend)
 
 
 def summary(scores: list[tuple[float, float, float | None]]) -> dict[str, float | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -124,22 +125,47 @@ def split_rows(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, pd.
     return frame[~held], frame[held]
 
 
-def per_user(
-    history: pd.DataFrame, targets: pd.DataFrame
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """For each user of ``targets``: their target row positions, the movie ids and ratings of
-    their ``history`` rows (empty for a user without any) and the target movie ids.
+class UserTargets(NamedTuple):
+    """One user of a target frame: the target row positions and movie ids and times, and the
+    movie ids, ratings and times of the user's history rows (empty for a user without any)."""
 
-    This is how held-out ratings are predicted the way the server predicts them: each user
-    folded in from the ratings they had, one call per user.
-    """
+    rows: np.ndarray
+    movies: np.ndarray
+    ratings: np.ndarray
+    times: np.ndarray
+    wanted: np.ndarray
+    wanted_times: np.ndarray
+
+
+def per_user_timed(history: pd.DataFrame, targets: pd.DataFrame) -> Iterator[UserTargets]:
+    """For each user of ``targets``, what the server would know and be asked (times in Unix
+    seconds, from the ``timestamp`` columns): each user folded in from the ratings they had,
+    one call per user, as held-out ratings are predicted."""
     own = history.groupby("user_id").indices
     movies = history["movie_id"].to_numpy(np.int64)
     ratings = history["rating"].to_numpy(np.float32)
+    times = history["timestamp"].to_numpy(np.int64)
     wanted = targets["movie_id"].to_numpy(np.int64)
+    wanted_times = targets["timestamp"].to_numpy(np.int64)
     empty = np.empty(0, dtype=np.int64)
     for user, rows in targets.groupby("user_id").indices.items():
         seen = own.get(user, empty)
         # Positions arrive as an ndarray; pandas-stubs also allows an Index or a list here.
         positions = np.asarray(rows)
-        yield positions, movies[seen], ratings[seen], wanted[positions]
+        yield UserTargets(
+            positions,
+            movies[seen],
+            ratings[seen],
+            times[seen],
+            wanted[positions],
+            wanted_times[positions],
+        )
+
+
+def per_user(
+    history: pd.DataFrame, targets: pd.DataFrame
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`per_user_timed` without the times: target row positions, the history's movie
+    ids and ratings, the target movie ids (for models that ignore time)."""
+    for user in per_user_timed(history, targets):
+        yield user.rows, user.movies, user.ratings, user.wanted

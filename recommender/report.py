@@ -90,9 +90,9 @@ def to_markdown(results: dict[str, Any], *, command: str) -> str:
         f"defaults equal this choice: {'yes' if validation['served_defaults_match'] else 'NO'}. "
         "For rating prediction, every fit (each fold, each split, `movierec train`) carves a "
         "random 20 % of its own training ratings, fits the components on the rest, and picks "
-        "there the SVD and neighbour hyper-parameters among their candidates, the fold-in "
-        "ridge penalties (user bias, user factors) and the blend weights (least squares), then "
-        f"refits the components on all its training ratings. {_blend_choice(validation)} "
+        "there the fold-in's user penalties (day bias, factors), the neighbours a prediction "
+        "reads and the blend weights (least squares), then refits the components on all its "
+        f"training ratings with those choices. {_blend_choice(validation)} "
         "Every trial is in `evaluation.json` (`validation`).",
         "",
         *_similar_table(results["similar"]),
@@ -110,6 +110,12 @@ def _paired_table(paired: dict[str, Any]) -> list[str]:
         "ranking_ndcg_temporal": "NDCG@10, temporal ranking split (higher is better)",
         "rating_user_mse_holdout_80_20": "per-user MSE, 80/20 split (lower is better)",
         "rating_user_mse_time_based": "per-user MSE, time-based split (lower is better)",
+        **{
+            key: f"per-user MSE, {key.split('_')[3]}-fold CV, every rating tested once "
+            "(lower is better)"
+            for key in paired
+            if key.startswith("rating_user_mse_cv_")
+        },
     }
     lines = [
         "### Served against previously served, user by user",
@@ -126,8 +132,9 @@ def _paired_table(paired: dict[str, Any]) -> list[str]:
     return [
         *lines,
         "",
-        "Previous: PureSVD k=20, beta -0.1, shift 2.5, no shrinkage, and the rating blend with "
-        "its former fixed hyper-parameters. Intervals: t over the per-user differences.",
+        "Previous: PureSVD k=20, beta -0.1, shift 2.5, no shrinkage (the ranker before the "
+        "shrunk one), and the rating blend served before the time effects (surprise SVD "
+        "folded in + top-100 item neighbours). Intervals: t over the per-user differences.",
         "",
     ]
 
@@ -167,11 +174,12 @@ def _blend_choice(validation: dict[str, Any]) -> str:
     if "chosen" not in carve:
         return f"The 80/20 fit had too few ratings to validate ({carve['rows']}): SVD alone."
     chosen = carve["chosen"]
-    intercept, svd, neighbours = chosen["weights"]
+    intercept, temporal, neighbours, residual = chosen["weights"]
     return (
-        f"On the 80/20 train part ({carve['rows']:,} validation ratings): penalties "
-        f"{chosen['bias_reg']:g} (bias) and {chosen['factor_reg']:g} (factors); blend "
-        f"{intercept:+.3f} {svd:+.3f} x SVD {neighbours:+.3f} x KNN; validation RMSE SVD "
-        f"{chosen['svd_rmse']:.4f}, KNN {carve['neighbours_rmse']:.4f}, blend "
-        f"{chosen['blend_rmse']:.4f}."
+        f"On the 80/20 train part ({carve['rows']:,} validation ratings): day penalty "
+        f"{chosen['day_reg']:g}, factor penalty {chosen['factor_reg']:g}, "
+        f"{chosen['neighbours']} neighbours; blend {intercept:+.3f} {temporal:+.3f} x time-aware "
+        f"{neighbours:+.3f} x KNN {residual:+.3f} x neighbour term on the time-aware baseline's "
+        f"residuals; validation RMSE time-aware {chosen['temporal_rmse']:.4f}, KNN "
+        f"{chosen['neighbours_rmse']:.4f}, blend {chosen['blend_rmse']:.4f}."
     )

@@ -1,4 +1,5 @@
-"""Fitting the served pair of models: PureSVD ranks; SVD fold-in + item neighbours predict ratings.
+"""Fitting the served pair of models: PureSVD ranks; time-aware factors + item neighbours predict
+ratings (:mod:`recommender.models.temporal_blend`).
 
 Above ``ServedConfig.scale_threshold`` ratings the rating role is ALS
 (:mod:`recommender.models.als`) with neighbour lists beside it for similar movies
@@ -9,7 +10,9 @@ rating counts, read at most ``scale_neighbour_cap`` ratings per user there.
 
 The ranker's hyper-parameters are the ones chosen on the temporal validation split by
 ``movierec evaluate`` (which re-runs the search and reports it); the rating predictor chooses its
-fold-in penalties and blend weights itself, on a validation carve of the ratings it is given.
+fold-in penalties, neighbour count and blend weights itself, on a validation carve of the ratings
+it is given. The rating blend served before the time effects (surprise SVD + neighbours,
+:class:`SVDBlendConfig`) stays fittable, for ``movierec evaluate``'s paired comparison.
 ``movierec train`` and the evaluation both fit through :func:`fit_recommender`, so the served
 model is the evaluated one.
 """
@@ -25,21 +28,31 @@ from recommender.dataset import TrainingData
 from recommender.models.als import ALSParams
 from recommender.models.als_listed import ALSWithNeighbourLists
 from recommender.models.blended import BlendedRating, BlendParams
-from recommender.models.neighbours import ItemNeighbours
+from recommender.models.neighbours import ItemNeighbours, NeighbourParams
 from recommender.models.popularity import Popularity, PopularityMethod, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import SVDParams
+from recommender.models.temporal_blend import TemporalBlend, TemporalBlendParams
 from recommender.serving import Recommender
 
-ALGORITHM = "puresvd+svd-knn-blend"
+ALGORITHM = "puresvd+temporal-knn-blend"
+PREVIOUS_ALGORITHM = "puresvd+svd-knn-blend"
 SCALE_ALGORITHM = "puresvd+als+neighbour-lists"
+
+
+@dataclass(frozen=True)
+class SVDBlendConfig:
+    """The rating predictor served before time effects: surprise SVD folded in, blended with
+    item neighbours (:class:`~recommender.models.blended.BlendedRating`)."""
+
+    svd: SVDParams = field(default_factory=SVDParams)
+    blend: BlendParams = field(default_factory=BlendParams)
 
 
 @dataclass(frozen=True)
 class ServedConfig:
     ranker: PureSVDParams = field(default_factory=PureSVDParams)
-    rating: SVDParams = field(default_factory=SVDParams)
-    blend: BlendParams = field(default_factory=BlendParams)
+    rating: TemporalBlendParams | SVDBlendConfig = field(default_factory=TemporalBlendParams)
     popularity: PopularityMethod = "count"
     als: ALSParams = field(default_factory=ALSParams)
     # More ratings than this and the rating role is ALS alone; ml-latest-small (100k) and
@@ -48,12 +61,22 @@ class ServedConfig:
     # Above the threshold the neighbour lists (similar movies) read at most this many of each
     # user's ratings, drawn with the seed: the fit's cost is the sum of their squares.
     scale_neighbour_cap: int = 500
+    # ... and keep this many neighbours per movie (the blend below the threshold keeps 500 for
+    # its rating terms; similar movies show 10).
+    scale_neighbours: NeighbourParams = field(default_factory=NeighbourParams)
 
 
 def scale_neighbours(config: ServedConfig) -> ItemNeighbours:
-    """The neighbour lists served above the threshold: the blend's, with the per-user cap."""
+    """The neighbour lists served above the threshold, with the per-user cap."""
     cap = config.scale_neighbour_cap
-    return ItemNeighbours(replace(config.blend.neighbours, max_user_ratings=cap))
+    return ItemNeighbours(replace(config.scale_neighbours, max_user_ratings=cap))
+
+
+def rating_model(config: ServedConfig, *, seed: int) -> TemporalBlend | BlendedRating:
+    """The unfitted rating predictor of ``config`` below the size threshold."""
+    if isinstance(config.rating, SVDBlendConfig):
+        return BlendedRating(config.rating.svd, config.rating.blend, seed=seed)
+    return TemporalBlend(config.rating, seed=seed)
 
 
 def fit_recommender(
@@ -74,15 +97,21 @@ def fit_recommender(
         movies = np.concatenate([movies, np.asarray(catalog_movie_ids, dtype=np.int64)])
     data = TrainingData.from_frame(frame, movie_ids=np.unique(movies))
     at_scale = len(frame) > config.scale_threshold
-    rating: ALSWithNeighbourLists | BlendedRating = (
+    rating: ALSWithNeighbourLists | TemporalBlend | BlendedRating = (
         ALSWithNeighbourLists(config.als, seed=seed, neighbours=scale_neighbours(config))
         if at_scale
-        else BlendedRating(config.rating, config.blend, seed=seed)
+        else rating_model(config, seed=seed)
     )
+    if at_scale:
+        algorithm = SCALE_ALGORITHM
+    elif isinstance(config.rating, SVDBlendConfig):
+        algorithm = PREVIOUS_ALGORITHM
+    else:
+        algorithm = ALGORITHM
     return Recommender(
         movie_ids=data.movie_ids,
         ranker=PureSVD(config.ranker, seed=seed).fit(data),
         rating=rating.fit(data),
         cold_start=Popularity(PopularityParams(config.popularity)).fit(data),
-        algorithm=SCALE_ALGORITHM if at_scale else ALGORITHM,
+        algorithm=algorithm,
     )

@@ -106,12 +106,12 @@ class Movie:
     @field(
         description=(
             "Movies like this one: item neighbours by shrunk Pearson similarity of ratings, "
-            "filled by item-factor cosine where a movie has few."
+            "filled by item-factor cosine where a movie has few. Batched: the similar movies "
+            "of a whole list cost one model call."
         )
     )
     async def similar(self, info: Info, first: int = 10) -> list[Movie]:
-        service = info.context.services.recommendations
-        ids = await info.context.run(service.similar, self.id, first)
+        ids = await info.context.loaders.similar.load((self.id, first))
         return await movies_by_ids(info, ids)
 
 

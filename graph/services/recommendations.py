@@ -153,7 +153,11 @@ class Recommendations:
         check_page_size(first)
         return self.recommender.similar(movie_id, first)
 
+    def similar_lists(self, asked: list[tuple[int, int]]) -> list[list[int]]:
+        """``similar`` for each (movie id, first) pair: a list of movies' neighbours at once."""
+        return [self.similar(movie_id, first) for movie_id, first in asked]
+
 
 def _user_ratings(conn: Connection, user_id: int) -> UserRatings:
-    movie_ids, ratings = user_rating_arrays(conn, user_id)
-    return UserRatings(movie_ids=movie_ids, ratings=ratings)
+    movie_ids, ratings, rated_at = user_rating_arrays(conn, user_id)
+    return UserRatings(movie_ids=movie_ids, ratings=ratings, rated_at=rated_at)

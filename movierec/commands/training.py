@@ -75,7 +75,6 @@ def run_train(settings: Settings, *, seed: int) -> int:
             "hyper_parameters": {
                 "ranker": asdict(config.ranker),
                 "rating": asdict(config.rating),
-                "blend": asdict(config.blend),
                 "popularity": config.popularity,
                 "seed": seed,
             },
@@ -116,10 +115,12 @@ def run_evaluate(settings: Settings, *, out: Path | None = None, seed: int, quic
         with _unfittable(frame):
             results = run_comparison(frame, seed=seed, quick=quick, catalog_movie_ids=catalog)
         command = f"movierec evaluate --seed {seed}{' --quick' if quick else ''}"
-        markdown = to_markdown(results, command=command)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "evaluation.md").write_text(markdown)
+        # The JSON first: it holds everything the (slow) comparison measured, whatever the
+        # Markdown rendering does.
         (folder / "evaluation.json").write_text(json.dumps(results, indent=2) + "\n")
+        markdown = to_markdown(results, command=command)
+        (folder / "evaluation.md").write_text(markdown)
         print(markdown)
         log.info("wrote %s and %s", folder / "evaluation.md", folder / "evaluation.json")
         return 0

@@ -29,6 +29,7 @@ from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
 from recommender.models.contract import Stored, meta_int, meta_params
 from recommender.models.rating import BiasedFactors
+from recommender.models.threads import product
 from recommender.progress import progress
 
 # Normal equations are stacked and solved this many rows (users or movies) at a time.
@@ -142,7 +143,7 @@ def _solve_side(
     design[:, 0] = 1.0
     offsets = ratings.copy()
     offsets.data -= other[ratings.indices, 0]
-    right = np.asarray(offsets @ design)
+    right = product(offsets, design)
     solved = np.empty((ratings.shape[0], design.shape[1]))
     indptr, indices = ratings.indptr, ratings.indices
     ridge = np.diag(penalty)

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
@@ -82,6 +83,37 @@ def clip_to_scale(estimates: np.ndarray) -> np.ndarray:
     """Estimates clipped to the rating scale: what a :class:`RatingPredictor` promises."""
     clipped: np.ndarray = np.clip(estimates, *RATING_SCALE.bounds)
     return clipped
+
+
+# Time effects work in whole days (UTC): a rating's day is its Unix time // DAY_SECONDS.
+DAY_SECONDS = 86_400
+
+
+def days_of(seconds: npt.ArrayLike) -> np.ndarray:
+    """Day numbers (days since 1970-01-01 UTC) of Unix times in seconds."""
+    days: np.ndarray = np.asarray(seconds, dtype=np.int64) // DAY_SECONDS
+    return days
+
+
+@runtime_checkable
+class TimeAware(Protocol):
+    """A rating predictor whose estimates depend on when the user rated and when it predicts.
+
+    ``predict`` (the :class:`RatingPredictor` method) takes every rating and every prediction as
+    of one day; the serving object calls this instead whenever it knows the days.
+    """
+
+    def predict_at(
+        self,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        days: np.ndarray,
+        targets: np.ndarray,
+        target_days: np.ndarray,
+    ) -> np.ndarray:
+        """Ratings in the scale for the movie indices ``targets``, each as of its entry of
+        ``target_days``, for the user who gave ``ratings`` to ``items`` on ``days``."""
+        ...
 
 
 @runtime_checkable

@@ -117,18 +117,26 @@ class ItemNeighbours:
     def estimate(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Unclipped KNNBaseline estimates for ``targets`` (movie indices) from the ratings."""
         bias = self.user_bias(items, ratings)
-        n_movies = len(self.item_bias)
-        residual = np.full(n_movies + 1, np.nan)
-        residual[items] = ratings - self.global_mean - bias - self.item_bias[items]
-        found = residual[self.neighbour_index[targets]]
-        rated = ~np.isnan(found)
+        residuals = ratings - self.global_mean - bias - self.item_bias[items]
+        estimates: np.ndarray = (
+            self.global_mean + bias + self.item_bias[targets] + self.term(items, residuals, targets)
+        )
+        return estimates
+
+    def term(self, items: np.ndarray, residuals: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Each target's similarity-weighted mean of the user's ``residuals`` (one per rated
+        movie of ``items``, after whatever baseline the caller took off) over its first
+        ``params.neighbours`` listed neighbours the user rated; 0 where it has none."""
+        found = np.full(len(self.item_bias) + 1, np.nan)
+        found[items] = residuals
+        listed = found[self.neighbour_index[targets]]
+        rated = ~np.isnan(listed)
         rated &= np.cumsum(rated, axis=1) <= self.params.neighbours
         weights = np.where(rated, self.neighbour_sim[targets], 0.0)
         total = weights.sum(axis=1)
-        weighted = (weights * np.where(rated, found, 0.0)).sum(axis=1)
-        term = np.divide(weighted, total, out=np.zeros(len(targets)), where=total > 0)
-        estimates: np.ndarray = self.global_mean + bias + self.item_bias[targets] + term
-        return estimates
+        weighted = (weights * np.where(rated, listed, 0.0)).sum(axis=1)
+        term: np.ndarray = np.divide(weighted, total, out=np.zeros(len(targets)), where=total > 0)
+        return term
 
     def neighbour_lists(self) -> np.ndarray:
         return self.neighbour_index

@@ -19,6 +19,8 @@ from recommender.models.neighbours import ItemNeighbours
 from recommender.models.popularity import Popularity
 from recommender.models.puresvd import PureSVD
 from recommender.models.rating import RatingModel
+from recommender.models.temporal import TemporalFactors
+from recommender.models.temporal_blend import TemporalBlend
 
 M = TypeVar("M", bound=Model)
 
@@ -32,5 +34,12 @@ def _by_name(*classes: type[M]) -> dict[str, type[M]]:
 
 RANKERS: dict[str, type[Ranker]] = _by_name(PureSVD, Popularity)
 RATING_PREDICTORS: dict[str, type[RatingPredictor]] = _by_name(
-    BlendedRating, RatingModel, ItemNeighbours, ALSRating, ALSWithNeighbourLists, MLlibALSRating
+    TemporalBlend,
+    TemporalFactors,
+    BlendedRating,
+    RatingModel,
+    ItemNeighbours,
+    ALSRating,
+    ALSWithNeighbourLists,
+    MLlibALSRating,
 )

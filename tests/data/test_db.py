@@ -103,6 +103,30 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def test_a_burst_of_postgres_reads_keeps_its_connections_for_the_next(postgres_url: str) -> None:
+    """As many reads at once as a worker's threads serve are each given a connection, and up
+    to ``POOL_SIZE`` of those stay open for the next burst: no new server process per read."""
+    engine = make_engine(postgres_url)
+    try:
+        burst = db.POOL_SIZE + db.POOL_OVERFLOW
+        for _ in range(2):
+            held = [engine.connect() for _ in range(burst)]
+            pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in held]
+            for conn in held:
+                conn.close()
+        kept = db.POOL_SIZE
+        assert len(set(pids)) == burst
+        # The second burst reused the connections the first left in the pool (the first
+        # ``kept`` it checks out), and opened only the rest.
+        reused = [engine.connect() for _ in range(kept)]
+        again = {conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in reused}
+        for conn in reused:
+            conn.close()
+        assert len(again & set(pids)) == kept
+    finally:
+        engine.dispose()
+
+
 def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from data import migrations
 from data.db import make_engine, open_store, store_exists
@@ -223,3 +225,69 @@ def test_the_migrations_ship_in_the_data_package() -> None:
     assert migrations.head() == max(
         path.name.split("_")[0] for path in (migrations.SCRIPTS / "versions").glob("0*.py")
     )
+
+
+def _ratings_layout(engine: Engine) -> tuple[bool, list[str]]:
+    """Whether one user's ratings are stored together with every column (SQLite: a WITHOUT
+    ROWID table; PostgreSQL: the primary key's index INCLUDEs rating and rated_at), and the
+    table's other indexes."""
+    found = inspect(engine)
+    indexes = sorted(str(index["name"]) for index in found.get_indexes("ratings"))
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            options = found.get_table_options("ratings")
+            return options.get("sqlite_with_rowid", True) is False, indexes
+        definition = conn.execute(
+            text(
+                "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "WHERE i.indrelid = 'ratings'::regclass AND i.indisprimary"
+            )
+        ).scalar_one()
+    return definition.endswith("(user_id, movie_id) INCLUDE (rating, rated_at)"), indexes
+
+
+KEPT_RATINGS_INDEXES = ["ix_ratings_movie", "ix_ratings_time", "ix_ratings_user_time"]
+COVERING_0003 = "ix_ratings_user_movie_rating"
+
+
+def test_a_new_store_keeps_ratings_in_user_order_with_every_column(url: str, plain: Engine) -> None:
+    open_store(url, create=True).dispose()
+    assert _ratings_layout(plain) == (True, KEPT_RATINGS_INDEXES)
+
+
+def test_a_store_at_0004_is_rebuilt_into_the_clustered_ratings_and_back(
+    url: str, plain: Engine
+) -> None:
+    """0005 on a store with ratings: the rows survive the rebuild (SQLite) or the new key
+    (PostgreSQL), the covering index of 0003 goes, the result equals data/schema.py, and the
+    downgrade restores 0004's layout with the same rows."""
+    with plain.begin() as conn:
+        command.upgrade(migrations.config(conn), "0004")
+        for statement in (
+            "INSERT INTO movies (id, title, movielens_title) VALUES (1, 'A', 'A'), (2, 'B', 'B')",
+            "INSERT INTO users (id, username, password_hash) VALUES (7, 'a', 'x'), (3, 'b', 'x')",
+            "INSERT INTO ratings VALUES (7, 2, 4.5, 30), (3, 1, 0.5, 10), (7, 1, 3.0, 20)",
+        ):
+            conn.execute(text(statement))
+    assert _ratings_layout(plain) == (False, sorted([*KEPT_RATINGS_INDEXES, COVERING_0003]))
+    open_store(url, create=True).dispose()
+    assert _revision(plain) == "0005"
+    assert _ratings_layout(plain) == (True, KEPT_RATINGS_INDEXES)
+    assert _schema_diff(plain) == []
+    expected = [(3, 1, 0.5, 10), (7, 1, 3.0, 20), (7, 2, 4.5, 30)]
+    with plain.connect() as conn:
+        assert (
+            conn.execute(text("SELECT * FROM ratings ORDER BY user_id, movie_id")).all() == expected
+        )
+        # The half-star check and the foreign keys came along.
+        for bad in ("(3, 2, 4.2, 1)", "(99, 2, 4.0, 1)"):
+            with pytest.raises(DBAPIError):
+                conn.execute(text(f"INSERT INTO ratings VALUES {bad}"))
+            conn.rollback()
+    with plain.begin() as conn:
+        command.downgrade(migrations.config(conn), "0004")
+    assert _ratings_layout(plain) == (False, sorted([*KEPT_RATINGS_INDEXES, COVERING_0003]))
+    with plain.connect() as conn:
+        assert (
+            conn.execute(text("SELECT * FROM ratings ORDER BY user_id, movie_id")).all() == expected
+        )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
+import pytest
 from sqlalchemy import Engine, select
 
+import data.ratings
 from data import catalog
-from data.ratings import user_rating_arrays
+from data.db import open_store, reader
+from data.ratings import ratings_frame, user_rating_arrays
 from data.schema import ratings
 from tests.data.rows import bare_movie
 
@@ -14,7 +19,7 @@ from tests.data.rows import bare_movie
 BIG_ID = 200_000_000
 
 
-def _store(engine: Engine, rows: list[tuple[int, int, float]]) -> None:
+def _store(engine: Engine, rows: list[tuple[int, int, float]], *, rated_at: int = 1) -> None:
     with engine.begin() as conn:
         catalog.upsert_movies(conn, [bare_movie(m) for m in sorted({m for _, m, _ in rows})])
         catalog.add_demo_users(
@@ -27,7 +32,10 @@ def _store(engine: Engine, rows: list[tuple[int, int, float]]) -> None:
         catalog.merge_rows(
             conn,
             catalog.RATINGS,
-            [{"user_id": u, "movie_id": m, "rating": r, "rated_at": 1} for u, m, r in rows],
+            [
+                {"user_id": u, "movie_id": m, "rating": r, "rated_at": rated_at + m % 1000}
+                for u, m, r in rows
+            ],
         )
 
 
@@ -36,19 +44,34 @@ def test_every_half_star_and_large_movie_ids_come_back_exactly(engine: Engine) -
     mine = [(1, m, r) for m, r in zip([1, 2, 3, 4, 5, 6, 7, 8, 9, BIG_ID], stars, strict=True)]
     _store(engine, [*mine, (2, 1, 4.0), (2, 3, 1.5)])
     with engine.connect() as conn:
-        movie_ids, values = user_rating_arrays(conn, 1)
-    assert (movie_ids.dtype, values.dtype) == (np.int64, np.float32)
-    got = sorted(zip(movie_ids.tolist(), values.tolist(), strict=True))
-    assert got == [(m, r) for _, m, r in mine]
+        movie_ids, values, rated_at = user_rating_arrays(conn, 1)
+    assert (movie_ids.dtype, values.dtype, rated_at.dtype) == (np.int64, np.float32, np.int64)
+    got = sorted(zip(movie_ids.tolist(), values.tolist(), rated_at.tolist(), strict=True))
+    assert got == [(m, r, 1 + m % 1000) for _, m, r in mine]
+
+
+def test_rating_times_past_2038_come_back_exactly(engine: Engine) -> None:
+    later = 2**33  # past 32-bit seconds, as MovieLens-style Unix times will be
+    _store(engine, [(1, 5, 4.0), (1, 6, 2.5)], rated_at=later)
+    with engine.connect() as conn:
+        movie_ids, _, rated_at = user_rating_arrays(conn, 1)
+    assert sorted(zip(movie_ids.tolist(), rated_at.tolist(), strict=True)) == [
+        (5, later + 5),
+        (6, later + 6),
+    ]
 
 
 def test_a_user_without_ratings_gets_empty_arrays(engine: Engine) -> None:
     _store(engine, [(1, 1, 4.0)])
     with engine.connect() as conn:
         for user_id in (3, 999):
-            movie_ids, values = user_rating_arrays(conn, user_id)
-            assert (movie_ids.dtype, values.dtype) == (np.int64, np.float32)
-            assert len(movie_ids) == len(values) == 0
+            movie_ids, values, rated_at = user_rating_arrays(conn, user_id)
+            assert (movie_ids.dtype, values.dtype, rated_at.dtype) == (
+                np.int64,
+                np.float32,
+                np.int64,
+            )
+            assert len(movie_ids) == len(values) == len(rated_at) == 0
 
 
 def test_many_ratings_agree_with_the_rows(engine: Engine) -> None:
@@ -56,10 +79,70 @@ def test_many_ratings_agree_with_the_rows(engine: Engine) -> None:
     movies = rng.choice(np.arange(1, 100_000), 3_000, replace=False)
     _store(engine, [(1, int(m), float(rng.integers(1, 11)) / 2) for m in movies])
     with engine.connect() as conn:
-        movie_ids, values = user_rating_arrays(conn, 1)
+        movie_ids, values, rated_at = user_rating_arrays(conn, 1)
         rows = conn.execute(
-            select(ratings.c.movie_id, ratings.c.rating).where(ratings.c.user_id == 1)
+            select(ratings.c.movie_id, ratings.c.rating, ratings.c.rated_at).where(
+                ratings.c.user_id == 1
+            )
         ).all()
-    assert sorted(zip(movie_ids.tolist(), values.tolist(), strict=True)) == sorted(
-        (m, r) for m, r in rows
-    )
+    got = zip(movie_ids.tolist(), values.tolist(), rated_at.tolist(), strict=True)
+    assert sorted(got) == sorted((m, r, t) for m, r, t in rows)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, store_url: str) -> Iterator[Engine]:
+    url = store_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = open_store(url, create=True)
+    yield engine
+    engine.dispose()
+
+
+def test_the_training_frame_is_every_rating_by_user_then_time_then_movie(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in chunks (two rows here), in a transaction or in autocommit (``reader``)."""
+    monkeypatch.setattr(data.ratings, "FRAME_CHUNK", 2)
+    # (user, movie, rating, time), written out of order: movie 3 of user 2 is rated first,
+    # movies 5 and 4 of user 1 at the same second.
+    rows = [
+        (2, 3, 4.5, 100),
+        (1, 5, 0.5, 50),
+        (2, BIG_ID, 5.0, 10),
+        (1, 4, 3.0, 50),
+        (1, 9, 2.0, 7),
+    ]
+    with any_engine.begin() as conn:
+        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted({r[1] for r in rows})])
+        catalog.add_demo_users(
+            conn,
+            [
+                {"id": u, "username": f"user{u}", "password_hash": "h", "is_demo": True}
+                for u in (1, 2)
+            ],
+        )
+        with conn.begin_nested():
+            frame = ratings_frame(conn)
+        assert frame.empty
+        catalog.merge_rows(
+            conn,
+            catalog.RATINGS,
+            [
+                dict(zip(("user_id", "movie_id", "rating", "rated_at"), r, strict=True))
+                for r in rows
+            ],
+        )
+    expected = [
+        (1, 9, 2.0, 7),
+        (1, 4, 3.0, 50),
+        (1, 5, 0.5, 50),
+        (2, BIG_ID, 5.0, 10),
+        (2, 3, 4.5, 100),
+    ]
+    for engine in (any_engine, reader(any_engine)):
+        with engine.connect() as conn:
+            frame = ratings_frame(conn)
+            # The connection is still usable: the read left no cursor or transaction open.
+            assert conn.execute(select(ratings.c.movie_id).limit(1)).scalar() is not None
+        assert list(frame.columns) == ["user_id", "movie_id", "rating", "timestamp"]
+        assert [str(t) for t in frame.dtypes] == ["int64", "int64", "float32", "int64"]
+        assert list(frame.itertuples(index=False, name=None)) == expected

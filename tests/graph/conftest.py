@@ -29,7 +29,8 @@ from graph.config import AppConfig
 from graph.services.bundle import Services, build_services
 from recommender.artifact import catalog_fingerprint
 from recommender.models.puresvd import PureSVDParams
-from recommender.models.rating import SVDParams
+from recommender.models.temporal import TemporalParams
+from recommender.models.temporal_blend import TemporalBlendParams
 from recommender.serving import Recommender
 from recommender.training import ServedConfig, fit_recommender
 from tests.conftest import drop_every_table
@@ -135,7 +136,7 @@ def store(engine: Engine) -> Engine:
 
 
 SMALL_MODEL = ServedConfig(
-    ranker=PureSVDParams(factors=4), rating=SVDParams(n_factors=4, n_epochs=10)
+    ranker=PureSVDParams(factors=4), rating=TemporalBlendParams(TemporalParams(factors=4, epochs=6))
 )
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from graphql import GraphQLEnumType, NamedTypeNode, OperationDefinitionNode, parse, validate
+from graphql import (
+    GraphQLEnumType,
+    NamedTypeNode,
+    OperationDefinitionNode,
+    get_introspection_query,
+    parse,
+    validate,
+)
 
 import graph
 from graph.config import AppConfig, GraphQLLimits
@@ -21,6 +28,9 @@ from tests.graph.conftest import GraphQL, error_codes
 SCHEMA = build_schema(GraphQLLimits())._schema
 CALL = 1 + CALL_COST  # a field taking `first`, called once
 SEARCH = 1 + CALL_COSTS["Query", "movies"]  # `movies`, called once
+RAIL = 1 + CALL_COSTS["Query", "featured"]
+RATINGS = 1 + CALL_COSTS["User", "ratings"]
+RECOMMENDATIONS = 1 + CALL_COSTS["User", "recommendations"]
 
 
 def cost(query: str, variables: dict[str, object] | None = None, name: str | None = None) -> int:
@@ -31,7 +41,7 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
     ("query", "expected"),
     [
         ("{ genres }", 1),
-        ("{ genres __typename __schema { types { name } } }", 1),  # introspection is free
+        ("{ genres __typename }", 1),  # __typename is free
         ("{ movie(id: 1) { id title year } }", 4),
         # A connection is one object; its edges hold `first` of them.
         ("{ movies(first: 30) { edges { node { title } } } }", SEARCH + 1 + 30 * 2),
@@ -44,12 +54,48 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
             "{ movie(id: 1) { similar(first: 5) { similar(first: 4) { id } } } }",
             1 + CALL + 5 * CALL + 20,
         ),
-        ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * CALL + 3 + 4),
+        ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * RAIL + 3 + 4),
         ("{ movies(first: 0) { edges { node { similar(first: 99) { id } } } } }", SEARCH + 1),
     ],
 )
 def test_costs_each_field_for_each_object_it_is_resolved_on(query: str, expected: int) -> None:
     assert cost(query) == expected
+
+
+def answered_values(value: object) -> int:
+    """Every field value in an answer, objects and leaves alike."""
+    if isinstance(value, dict):
+        return sum(1 + answered_values(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(answered_values(item) for item in value)
+    return 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        get_introspection_query(descriptions=True),  # what GraphiQL sends
+        "{ __schema { types { name fields { name args { name type { name ofType { name } } } } "
+        "possibleTypes { name } enumValues { name } } directives { name args { name } } } }",
+    ],
+)
+def test_introspection_costs_about_the_size_of_its_answer(gql: GraphQL, query: str) -> None:
+    """Costed as free, 15 aliased introspections took 140-220 ms of CPU (bench/attack.py)."""
+    result = gql(query)
+    assert "errors" not in result
+    answered = answered_values(result["data"])
+    assert answered / 2 <= cost(query) <= answered * 2
+
+
+def test_graphiql_introspects_but_fifteen_aliased_introspections_are_refused(
+    gql: GraphQL, config: AppConfig
+) -> None:
+    full = get_introspection_query(descriptions=True)
+    assert 1_000 < cost(full) <= config.limits.max_cost / 2
+    types = "__schema { types { name fields { name type { name ofType { name } } } } }"
+    aliased = "{ " + " ".join(f"a{n}: {types}" for n in range(15)) + " }"
+    assert cost(aliased) > config.limits.max_cost
+    assert error_codes(gql(aliased)) == ["COST_LIMIT_EXCEEDED"]
 
 
 def test_costs_through_fragments_unions_interfaces_and_variables() -> None:
@@ -63,11 +109,11 @@ def test_costs_through_fragments_unions_interfaces_and_variables() -> None:
       mutation Rate { rateMovie(movieId: 1, rating: 4) { ... on RatingPayload {
         viewer { recommendations(first: 9) { id } } } ... on UserError { code message } } }
     """
-    rated = CALL + 1 + 10 * (1 + 1 + CALL) + 10 * 2
+    rated = RATINGS + 1 + 10 * (1 + 1 + CALL) + 10 * 2
     assert cost(query, {"n": 10}, name="Page") == 1 + rated + 1 + CALL + 7
     # A fragment on a connection: its edges take the size of the field it is spread under.
-    assert cost(query, name="Spread") == 1 + CALL + (1 + 6 * 2) + 1
-    assert cost(query, name="Rate") == 1 + (1 + CALL + 9) + 2
+    assert cost(query, name="Spread") == 1 + RATINGS + (1 + 6 * 2) + 1
+    assert cost(query, name="Rate") == 1 + (1 + RECOMMENDATIONS + 9) + 2
 
 
 def test_a_query_over_budget_is_refused_before_it_runs(

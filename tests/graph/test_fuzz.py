@@ -30,7 +30,8 @@ from graph.config import AppConfig, GraphQLLimits
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
 from recommender.models.puresvd import PureSVDParams
-from recommender.models.rating import SVDParams
+from recommender.models.temporal import TemporalParams
+from recommender.models.temporal_blend import TemporalBlendParams
 from recommender.training import ServedConfig, fit_recommender
 from tests.graph.conftest import LOGIN, populate
 
@@ -71,7 +72,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
         frame = ratings_frame(conn)
     engine.dispose()
     served = ServedConfig(
-        ranker=PureSVDParams(factors=4), rating=SVDParams(n_factors=4, n_epochs=10)
+        ranker=PureSVDParams(factors=4),
+        rating=TemporalBlendParams(TemporalParams(factors=4, epochs=6)),
     )
     services = build_services(config, fit_recommender(frame, served, seed=1))
     with TestClient(create_app(config, services)) as client:

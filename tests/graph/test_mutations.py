@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -230,3 +231,51 @@ def test_a_movie_nobody_rated_can_be_rated(gql: GraphQL) -> None:
     assert result["movie"] == {"id": BARE_MOVIE, "viewerRating": 0.5}
     stats = gql(f"{{ movie(id: {BARE_MOVIE}) {{ ratingStats {{ average count }} }} }}")
     assert stats["data"]["movie"]["ratingStats"] == {"average": 0.5, "count": 1}
+
+
+PREDICTED = "query($id: Int!) { movie(id: $id) { predictedRating } }"
+
+
+def _served_prediction(
+    recommender: Recommender, store: Engine, user_id: int, movie_id: int, days: set[int]
+) -> set[float]:
+    """What the served model predicts from the user's stored ratings and their times, as of
+    each of ``days`` (the request's day: two only if it ran across midnight UTC)."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            select(ratings.c.movie_id, ratings.c.rating, ratings.c.rated_at).where(
+                ratings.c.user_id == user_id
+            )
+        ).all()
+    user = UserRatings(
+        np.array([r.movie_id for r in rows], dtype=np.int64),
+        np.array([r.rating for r in rows], dtype=np.float32),
+        np.array([r.rated_at for r in rows], dtype=np.int64),
+    )
+    wanted = np.array([movie_id], dtype=np.int64)
+    return {round(float(recommender.predict(user, wanted, at=day * 86_400)[0]), 9) for day in days}
+
+
+def test_predicted_rating_is_the_served_time_aware_model_and_a_new_rating_counts_at_once(
+    gql: GraphQL, store: Engine, recommender: Recommender
+) -> None:
+    token = gql.login("user2")
+    with store.connect() as conn:
+        user_id = conn.execute(select(users.c.id).where(users.c.username == "user2")).scalar_one()
+        rated = set(
+            conn.execute(select(ratings.c.movie_id).where(ratings.c.user_id == user_id)).scalars()
+        )
+    target, other = [int(m) for m in recommender.movie_ids if int(m) not in rated][:2]
+
+    def asked() -> tuple[float, set[int]]:
+        before = time.time()
+        value = gql(PREDICTED, {"id": target}, token=token)["data"]["movie"]["predictedRating"]
+        return value, {int(before) // 86_400, int(time.time()) // 86_400}
+
+    first, days = asked()
+    assert round(first, 9) in _served_prediction(recommender, store, user_id, target, days)
+    # A rating given now enters today's day bias and the neighbour terms at once.
+    gql(RATE, {"m": other, "r": 0.5}, token=token)
+    second, days = asked()
+    assert round(second, 9) in _served_prediction(recommender, store, user_id, target, days)
+    assert second != first

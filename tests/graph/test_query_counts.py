@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from graph.services.bundle import Services
@@ -87,3 +88,33 @@ def test_signed_out_the_viewer_costs_nothing(gql: GraphQL, services: Services) -
         result = gql("{ viewer { id username } }")
     assert result == {"data": {"viewer": None}}
     assert statements == []
+
+
+SIMILAR_OF_A_LIST = "{ featured(first: 6) { id similar(first: 4) { id title } } }"
+
+
+def test_the_similar_movies_of_a_list_cost_one_model_call_and_one_movie_read(
+    gql: GraphQL, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each movie's ``similar`` went to a thread alone, so their movie rows arrived in as many
+    ticks as there were movies, each tick its own read; batched, the lists come back together
+    and their rows load in one statement."""
+    gql("{ featured(first: 6) { id } }")  # the featured movies' own rows, read and cached
+    calls: list[list[tuple[int, int]]] = []
+    similar_lists = services.recommendations.similar_lists
+
+    def spied(asked: list[tuple[int, int]]) -> list[list[int]]:
+        calls.append(asked)
+        return similar_lists(asked)
+
+    monkeypatch.setattr(services.recommendations, "similar_lists", spied)
+    with counted(services.engine) as statements:
+        result = gql(SIMILAR_OF_A_LIST)
+    listed = result["data"]["featured"]
+    assert len(listed) == 6
+    assert all(len(movie["similar"]) == 4 for movie in listed)
+    # The similar movies not cached yet, in one read of their rows and one of their genres.
+    assert tables(statements).count("movies") == 1
+    assert tables(statements).count("movie_genres") == 1
+    assert [[first for _, first in asked] for asked in calls] == [[4] * 6]
+    assert {movie_id for movie_id, _ in calls[0]} == {int(movie["id"]) for movie in listed}

@@ -27,7 +27,8 @@ from data.movies import catalog_movie_ids
 from data.ratings import ratings_frame
 from recommender.artifact import catalog_fingerprint
 from recommender.models.puresvd import PureSVDParams
-from recommender.models.rating import SVDParams
+from recommender.models.temporal import TemporalParams
+from recommender.models.temporal_blend import TemporalBlendParams
 from recommender.training import ServedConfig, fit_recommender
 from tests.graph.conftest import populate
 from tests.live_server import free_port, wait_for
@@ -35,7 +36,9 @@ from tests.movierec.test_serve_operations import Served
 
 SWITCH_TIMEOUT_S = 120
 START_TIMEOUT_S = 180
-CONFIG = ServedConfig(ranker=PureSVDParams(factors=4), rating=SVDParams(n_factors=4, n_epochs=5))
+CONFIG = ServedConfig(
+    ranker=PureSVDParams(factors=4), rating=TemporalBlendParams(TemporalParams(factors=4, epochs=5))
+)
 
 
 def publish(store: Engine, models: Path, seed: int) -> tuple[float, str]:

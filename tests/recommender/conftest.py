@@ -4,14 +4,15 @@ import pandas as pd
 import pytest
 
 from recommender.models.puresvd import PureSVDParams
-from recommender.models.rating import SVDParams
+from recommender.models.temporal import TemporalParams
+from recommender.models.temporal_blend import TemporalBlendParams
 from recommender.serving import Recommender
 from recommender.training import ServedConfig, fit_recommender
 from tests.recommender.synthetic import synthetic_ratings
 
 SMALL = ServedConfig(
     ranker=PureSVDParams(factors=5, beta=0.0, shift=2.0),
-    rating=SVDParams(n_factors=5, n_epochs=10),
+    rating=TemporalBlendParams(TemporalParams(factors=5, epochs=6)),
 )
 
 

@@ -117,4 +117,4 @@ def test_above_the_threshold_the_served_rating_model_is_als(tmp_path: Path) -> N
     seed = int(user.movie_ids[0])
     assert loaded.similar(seed, 5) == fitted.similar(seed, 5)
     at_threshold = ServedConfig(scale_threshold=len(ratings))
-    assert type(fit_recommender(ratings, at_threshold, seed=2).rating).__name__ == "BlendedRating"
+    assert type(fit_recommender(ratings, at_threshold, seed=2).rating).__name__ == "TemporalBlend"

@@ -24,7 +24,7 @@ def test_above_the_threshold_similar_movies_come_from_capped_neighbour_lists() -
     rating = fitted.rating
     assert isinstance(rating, ALSWithNeighbourLists)
     assert rating.neighbours.params.max_user_ratings == 10
-    assert rating.neighbours.params.stored == config.blend.neighbours.stored
+    assert rating.neighbours.params.stored == config.scale_neighbours.stored
     listed = rating.neighbour_lists()
     movie = int(np.argmax((listed < len(fitted.movie_ids)).sum(axis=1)))
     expected = listed[movie][listed[movie] < len(fitted.movie_ids)][:5]

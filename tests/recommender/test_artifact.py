@@ -148,7 +148,7 @@ def test_meta_names_the_registered_class_of_each_role(model: Recommender, tmp_pa
     models = json.loads((folder / "meta.json").read_text())["models"]
     assert {role: entry["class"] for role, entry in models.items()} == {
         "ranker": "puresvd",
-        "rating": "svd-knn-blend",
+        "rating": "temporal-knn-blend",
         "cold_start": "popularity",
     }
     assert models["ranker"]["meta"]["params"] == {
@@ -186,9 +186,9 @@ def test_a_class_unknown_for_its_role_is_refused(
 def test_a_damaged_model_array_is_refused_by_name(model: Recommender, tmp_path: Path):
     folder = saved(model, tmp_path)
     arrays = stored_arrays(folder)
-    arrays["rating.svd.item_factors"][3, 1] = np.nan
+    arrays["rating.temporal.item_factors"][3, 1] = np.nan
     rewrite(folder, arrays)
-    with pytest.raises(ArtifactError, match=r"'rating\.svd\.item_factors' holds NaN"):
+    with pytest.raises(ArtifactError, match=r"'rating\.temporal\.item_factors' holds NaN"):
         Recommender.load(tmp_path, catalog_movie_ids=CATALOG)
 
 

@@ -53,7 +53,7 @@ def test_the_choice_ignores_ratings_outside_the_training_frame(frame: pd.DataFra
     split = holdout(len(frame), 3)
     scrambled = frame.copy()
     scrambled.loc[scrambled.index[split], "rating"] = 5.5 - frame["rating"].to_numpy()[split]
-    config = replace(SMALL, blend=PARAMS)
+    config = SMALL
     catalog = np.unique(frame["movie_id"])
     first = rating_scores(frame, split, config, 3, quick=True, catalog_movie_ids=catalog)
     other = rating_scores(scrambled, split, config, 3, quick=True, catalog_movie_ids=catalog)

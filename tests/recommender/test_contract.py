@@ -21,6 +21,8 @@ from recommender.models.popularity import Popularity, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel, SVDParams
 from recommender.models.registry import RANKERS, RATING_PREDICTORS
+from recommender.models.temporal import TemporalFactors, TemporalParams
+from recommender.models.temporal_blend import TemporalBlend, TemporalBlendParams
 from tests.recommender.contract import (
     ModelContract,
     RankerContract,
@@ -134,6 +136,43 @@ class TestBlendedRating(RatingPredictorContract):
 
     def test_the_tiny_data_exercise_the_validation_carve(self, fitted: BlendedRating) -> None:
         assert "chosen" in fitted.validation
+
+
+TEMPORAL = TemporalParams(factors=3, epochs=4, bins=4)
+
+
+class TestTemporalFactors(RatingPredictorContract):
+    model_class = TemporalFactors
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> TemporalFactors:
+        return TemporalFactors(TEMPORAL, seed=seed)
+
+
+class TestTemporalBlend(RatingPredictorContract):
+    model_class = TemporalBlend
+    randomised = True
+
+    @classmethod
+    def make(cls, seed: int) -> TemporalBlend:
+        params = TemporalBlendParams(
+            temporal=TEMPORAL,
+            neighbours=NEIGHBOURS,
+            day_regs=(1.0, 10.0),
+            factor_regs=(2.0,),
+            neighbour_counts=(2, 5),
+        )
+        return TemporalBlend(params, seed=seed)
+
+    def test_the_tiny_data_exercise_the_validation_carve(self, fitted: TemporalBlend) -> None:
+        chosen = fitted.validation["chosen"]
+        assert len(fitted.validation["grid"]) == 4
+        # The refit trains with the chosen user penalties: the fold-in is its user step.
+        assert fitted.temporal.params.user_day_reg == chosen["day_reg"]
+        assert fitted.temporal.params.user_factor_reg == chosen["factor_reg"]
+        assert fitted.neighbours.params.neighbours == chosen["neighbours"]
+        np.testing.assert_array_equal(fitted.weights, chosen["weights"])
 
 
 def test_every_registered_model_is_under_the_contract_tests() -> None:

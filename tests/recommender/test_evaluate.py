@@ -10,7 +10,9 @@ from scipy import stats
 from recommender.comparison import (
     CAPPED_ROW,
     SCALE_SIMILAR,
+    SplitScores,
     holdout,
+    paired_user_mse,
     random_folds,
     run_comparison,
 )
@@ -215,3 +217,18 @@ def test_the_report_shows_what_the_neighbour_cap_served_above_the_threshold_cost
         assert row["seconds"] > 0
     assert results["rating"]["cv_2_fold"][capped]["rmse_mean"] is not None
     assert results["similar"][SCALE_SIMILAR.format(cap=cap)]["users"] > 0
+
+
+def test_paired_user_mse_pools_the_folds_per_user():
+    """Folds together: a user's mean squared error over every fold's test ratings of theirs,
+    served against previous, one pair per user."""
+
+    def fold(users: list[int], served: list[float], previous: list[float]) -> SplitScores:
+        return SplitScores(
+            {}, {}, np.array(users), np.zeros(len(users)), np.array(served), np.array(previous)
+        )
+
+    pooled = paired_user_mse([fold([1, 2], [1.0, 0.0], [0.0, 0.0]), fold([1], [3.0], [1.0])])
+    # User 1: served MSE (1 + 9) / 2 = 5, previous 0.5; user 2: 0 and 0.
+    assert pooled["users"] == 2
+    assert pooled["mean"] == pytest.approx((4.5 + 0.0) / 2)

@@ -8,6 +8,8 @@ from data.domain import RATING_SCALE
 from recommender.dataset import Interactions, TrainingData
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel, SVDParams, fit_svd
+from recommender.models.temporal import deviation
+from recommender.models.temporal_blend import TemporalBlend
 from recommender.serving import Recommender, UserRatings
 from recommender.training import fit_recommender
 from tests.recommender.conftest import SMALL
@@ -189,20 +191,25 @@ def test_a_catalog_movie_nobody_rated_gets_a_baseline_but_is_never_recommended(
 
 
 def test_fold_in_solves_the_penalised_least_squares_problem(model: Recommender):
-    svd = model.rating.svd
-    items = np.array([0, 3, 4, 9, 11])
-    ratings = np.array([4.0, 2.5, 5.0, 3.0, 1.0])
-    penalties = np.array([[3.0, 40.0], [0.5, 2.0]])
-    for side, (bias_reg, factor_reg) in zip(
-        svd.fold_in_under(items, ratings, penalties), penalties, strict=True
-    ):
-        error = svd.estimate(side, items) - ratings
-        gradient_bias = error.sum() + bias_reg * side.bias
-        gradient_factors = svd.item_factors[items].T @ error + factor_reg * side.factors
-        assert gradient_bias == pytest.approx(0.0, abs=1e-9)
-        np.testing.assert_allclose(gradient_factors, 0.0, atol=1e-9)
-    served = svd.fold_in(items, ratings)
-    chosen = np.array([[svd.bias_reg, svd.factor_reg]])
-    np.testing.assert_array_equal(
-        served.factors, svd.fold_in_under(items, ratings, chosen)[0].factors
+    """The served fold-in is the exact ridge fit with one dummy per day: at its solution the
+    gradient of the penalised squared error is zero in every parameter, day biases included."""
+    rating = model.rating
+    assert isinstance(rating, TemporalBlend)
+    temporal = rating.temporal
+    items = np.array([0, 3, 4, 9, 11, 12])
+    ratings = np.array([4.0, 2.5, 5.0, 3.0, 1.0, 3.5])
+    days = np.array([12_000, 12_000, 12_400, 12_401, 12_401, 12_401])
+    params = temporal.params
+    user = temporal.fold_in(items, ratings, days)
+    error = temporal.estimate(user, items, days) - ratings
+    drift = deviation(days, user.mean_day, params.drift_exponent)
+    assert error.sum() + params.user_bias_reg * user.bias == pytest.approx(0.0, abs=1e-9)
+    assert drift @ error + params.user_drift_reg * user.drift == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_allclose(
+        temporal.item_factors[items].T @ error + params.user_factor_reg * user.factors,
+        0.0,
+        atol=1e-9,
     )
+    np.testing.assert_array_equal(user.days, [12_000, 12_400, 12_401])
+    for day, bias in zip(user.days, user.day_bias, strict=True):
+        assert error[days == day].sum() + params.user_day_reg * bias == pytest.approx(0.0, abs=1e-9)

@@ -59,7 +59,12 @@ def test_train_then_serve_gives_the_evaluated_models_top_10(filled: Engine, sett
         user = UserRatings.from_frame(FRAME[FRAME["user_id"] == user_id])
         assert served.top_n(user, 10) == fitted.top_n(user, 10)
         wanted = np.array([9_999, *FRAME["movie_id"].unique()[:5]])
-        np.testing.assert_array_equal(served.predict(user, wanted), fitted.predict(user, wanted))
+        # As of one fixed time: the time-aware rating model's day terms depend on it.
+        at = int(FRAME["timestamp"].max())
+        np.testing.assert_array_equal(
+            served.predict(user, wanted, at=at), fitted.predict(user, wanted, at=at)
+        )
+    assert served.rating.name == "temporal-knn-blend"
     meta = served.meta
     assert meta["data"]["ratings"] == len(FRAME)
     assert meta["hyper_parameters"]["ranker"] == vars(PureSVDParams())
