@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from movierec.commands.guard import CommandError, guarded
-from movierec.commands.training import read_store
+from movierec.commands.training import publish, read_store
 from movierec.settings import Settings
-from recommender.artifact import catalog_fingerprint, prune
+from recommender.artifact import catalog_fingerprint
 from recommender.spark.session import SparkEngineError, check_master, spark_session
 from recommender.spark.source import POSTGRES_JDBC_JAR, Ratings, read_jdbc, read_parquet
 
@@ -105,9 +105,7 @@ def _train(
             "catalog_fingerprint": catalog_fingerprint(ratings.catalog_movie_ids),
             "metrics": {"fit_seconds": round(fit_seconds, 3)},
         }
-    folder = recommender.save(settings.resolved_models_dir, meta)
-    for removed in prune(settings.resolved_models_dir, keep=settings.models_keep):
-        log.info("removed old model %s (keeping %d)", removed, settings.models_keep)
+    folder = publish(settings, recommender, meta)
     log.info(
         "trained %s on Spark (%s) in %.1f s: %s", recommender.algorithm, master, fit_seconds, folder
     )

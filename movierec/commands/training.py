@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,15 @@ def training_rmse(frame: pd.DataFrame, recommender: Recommender) -> float:
     return float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
 
 
+def publish(settings: Settings, recommender: Recommender, meta: dict[str, Any]) -> Path:
+    """Save the artifact (``LATEST`` swapped to it) and drop models past ``models_keep``: how
+    every engine's ``train`` ends, so the servers see one kind of new model whoever fitted it."""
+    folder = recommender.save(settings.resolved_models_dir, meta)
+    for removed in prune(settings.resolved_models_dir, keep=settings.models_keep):
+        log.info("removed old model %s (keeping %d)", removed, settings.models_keep)
+    return folder
+
+
 def run_train(settings: Settings, *, seed: int) -> int:
     """Fit the served models on every rating in the store and write a new artifact."""
 
@@ -90,9 +100,7 @@ def run_train(settings: Settings, *, seed: int) -> int:
                 "training_rmse": round(training_rmse(frame, recommender), 4),
             },
         }
-        folder = recommender.save(settings.resolved_models_dir, meta)
-        for removed in prune(settings.resolved_models_dir, keep=settings.models_keep):
-            log.info("removed old model %s (keeping %d)", removed, settings.models_keep)
+        folder = publish(settings, recommender, meta)
         log.info(
             "trained %s on %d ratings in %.1f s: %s",
             recommender.algorithm,
