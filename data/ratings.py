@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from data.catalog import upsert
-from data.schema import ratings
+from data.schema import ratings, watchlist
 
 # Rows fetched from the driver per step of ``ratings_frame``: each step's tuples become arrays
 # and are dropped, so memory holds the arrays (28 bytes a rating), not 25 M Python tuples.
@@ -119,12 +119,36 @@ def user_rating_arrays(conn: Connection, user_id: int) -> tuple[np.ndarray, np.n
     SQLAlchemy rows cost 5.3 ms for a user with 2,698 ratings, and grows with the count (see
     the README's "Scale" section).
     """
-    text = conn.execute(_PACKED_RATINGS, {"user_id": user_id}).scalar_one()
+    return _unpacked(conn.execute(_PACKED_RATINGS, {"user_id": user_id}).scalar_one())
+
+
+def _unpacked(text: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_PACKED_RATINGS``' string as (movie ids, ratings, rated_at) arrays."""
     values = np.fromstring(text or "", dtype=np.int64, sep=",").reshape(-1, 2)
     packed, rated_at = values[:, 0], values[:, 1]
     movie_ids = packed >> RATING_BITS
     stars = (packed & ((1 << RATING_BITS) - 1)).astype(np.float32) / 2
     return movie_ids, stars, rated_at
+
+
+# A ranking's inputs in one statement (one round trip, not two): the packed ratings, as
+# above, and the ids of the movies the user saved to their watchlist, comma-separated.
+_RANKING_INPUTS = select(
+    _PACKED_RATINGS.scalar_subquery(),
+    select(func.aggregate_strings(cast(watchlist.c.movie_id, String), ","))
+    .where(watchlist.c.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+)
+
+
+def ranking_inputs(
+    conn: Connection, user_id: int
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """What a user's recommendations are ranked from, in one statement: their current ratings
+    (as ``user_rating_arrays`` returns them) and the movies saved to their watchlist (int64,
+    which the ranking leaves out)."""
+    packed_ratings, saved = conn.execute(_RANKING_INPUTS, {"user_id": user_id}).one()
+    return _unpacked(packed_ratings), np.fromstring(saved or "", dtype=np.int64, sep=",")
 
 
 # Built once, for the legacy /user/<id>/movies path, like _PACKED_RATINGS.
