@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -59,10 +59,10 @@ class RankingCache:
                 self._lists.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, ranked: Iterable[int]) -> np.ndarray:
+    def put(self, key: Hashable, ranked: np.ndarray) -> np.ndarray:
         """Keep ``ranked`` under ``key`` (evicting the least recently used past the bound) and
         return it as the read-only array the cache holds."""
-        value = np.fromiter(ranked, dtype=np.int64)
+        value = np.array(ranked, dtype=np.int64)  # a copy: the caller's array stays its own
         value.flags.writeable = False
         if self.entries == 0:
             return value

@@ -148,7 +148,7 @@ class Recommendations:
         """
         members = self._catalog.genre_members(genre) if genre is not None else None
         with self._engine.connect() as conn:  # one statement: ratings and watchlist
-            (movie_ids, ratings, rated_at), saved = ranking_inputs(conn, user_id)
+            movie_ids, ratings, saved = ranking_inputs(conn, user_id)
         recommender, generation = self._served
         # Exactly what top_n reads (the ratings' times are not), and the exclusions.
         key = (generation, genre, inputs_digest(movie_ids, ratings, saved))
@@ -156,11 +156,9 @@ class Recommendations:
         if cached is not None:
             return cached
         allowed = None if members is None else np.fromiter(members, dtype=np.int64)
-        user = UserRatings(movie_ids=movie_ids, ratings=ratings, rated_at=rated_at)
-        ranked = recommender.top_n(user, RECOMMENDATION_DEPTH + len(saved), allowed=allowed)
-        excluded = set(saved.tolist())
-        kept = (movie_id for movie_id, _score in ranked if movie_id not in excluded)
-        return self.rankings.put(key, itertools.islice(kept, RECOMMENDATION_DEPTH))
+        user = UserRatings(movie_ids=movie_ids, ratings=ratings)
+        ranked = recommender.top_ids(user, RECOMMENDATION_DEPTH, allowed=allowed, excluded=saved)
+        return self.rankings.put(key, ranked)
 
     def predicted(self, user: UserRatings, movie_ids: list[int]) -> list[float | None]:
         """Predicted ratings in the order of ``movie_ids``; None where the model has no opinion."""

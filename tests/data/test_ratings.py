@@ -11,8 +11,9 @@ from sqlalchemy import Engine, select
 import data.ratings
 from data import catalog
 from data.db import open_store, reader
-from data.ratings import ratings_frame, user_rating_arrays
+from data.ratings import ranking_inputs, ratings_frame, user_rating_arrays
 from data.schema import ratings
+from data.watchlist import save
 from tests.data.rows import bare_movie
 
 # Past 2**31 / 16: the packed value outgrows a 32-bit integer.
@@ -87,6 +88,28 @@ def test_many_ratings_agree_with_the_rows(engine: Engine) -> None:
         ).all()
     got = zip(movie_ids.tolist(), values.tolist(), rated_at.tolist(), strict=True)
     assert sorted(got) == sorted((m, r, t) for m, r, t in rows)
+
+
+def test_a_ranking_reads_the_ratings_and_the_watchlist_in_one_statement(engine: Engine) -> None:
+    stars = [0.5 * s for s in range(1, 11)]
+    mine = [(1, m, r) for m, r in zip([1, 2, 3, 4, 5, 6, 7, 8, 9, BIG_ID], stars, strict=True)]
+    _store(engine, [*mine, (2, 1, 4.0), (3, 2, 1.0)])
+    with engine.begin() as conn:
+        for movie_id in (BIG_ID, 7):
+            save(conn, 1, movie_id, added_at=1)
+        save(conn, 2, 5, added_at=1)
+    with engine.connect() as conn:
+        movie_ids, values, saved = ranking_inputs(conn, 1)
+        assert (movie_ids.dtype, values.dtype, saved.dtype) == (np.int64, np.float32, np.int64)
+        assert sorted(zip(movie_ids.tolist(), values.tolist(), strict=True)) == [
+            (m, r) for _, m, r in mine
+        ]
+        assert sorted(saved.tolist()) == [7, BIG_ID]
+        # Ratings and no watchlist; neither (an unknown user).
+        assert [a.tolist() for a in ranking_inputs(conn, 3)] == [[2], [1.0], []]
+        movie_ids, values, saved = ranking_inputs(conn, 999)
+        assert len(movie_ids) == len(values) == len(saved) == 0
+        assert saved.dtype == movie_ids.dtype == np.int64
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -58,9 +58,7 @@ def test_legacy_movies_cost_one_statement_warm(http: TestClient, services: Servi
     assert tables(cold) == ["ratings", "movies", "movie_genres"]
 
 
-def test_viewer_recommendations_cost_two_statements_warm(
-    gql: GraphQL, services: Services
-) -> None:
+def test_viewer_recommendations_cost_two_statements_warm(gql: GraphQL, services: Services) -> None:
     token = gql.login("user1")
     with counted(services.engine) as cold:
         first = gql(RECOMMENDATIONS, token=token)

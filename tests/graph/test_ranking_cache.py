@@ -126,9 +126,9 @@ def test_a_list_ranked_by_the_old_model_is_never_served_by_the_new(
     _, old_generation = served._served
     served.recommender = popularity
     with services.engine.connect() as conn:
-        (movie_ids, ratings, _), saved = ranking_inputs(conn, 1)
+        movie_ids, ratings, saved = ranking_inputs(conn, 1)
     late = (old_generation, None, inputs_digest(movie_ids, ratings, saved))
-    served.rankings.put(late, old)
+    served.rankings.put(late, np.array(old))
     expected = without_cache(services, popularity).for_user(1, 10)
     assert expected != old
     assert served.for_user(1, 10) == expected
@@ -202,10 +202,10 @@ def test_the_cache_stays_within_its_bound(few: Services) -> None:
 
 def test_the_least_recently_used_list_goes_first() -> None:
     cache = RankingCache(2)
-    cache.put("a", [1, 2])
-    cache.put("b", [3])
+    cache.put("a", np.array([1, 2]))
+    cache.put("b", np.array([3]))
     assert cache.get("a") is not None  # a is now the most recent
-    cache.put("c", [4])
+    cache.put("c", np.array([4]))
     assert cache.get("b") is None
     assert list(cache.get("a")) == [1, 2]  # type: ignore[arg-type]
     assert list(cache.get("c")) == [4]  # type: ignore[arg-type]
@@ -213,14 +213,14 @@ def test_the_least_recently_used_list_goes_first() -> None:
 
 
 def test_cached_lists_are_read_only() -> None:
-    value = RankingCache(1).put("a", [1, 2, 3])
+    value = RankingCache(1).put("a", np.array([1, 2, 3]))
     with pytest.raises(ValueError, match="read-only"):
         value[0] = 9
 
 
 def test_a_cache_of_zero_entries_keeps_nothing_and_a_negative_one_is_refused() -> None:
     off = RankingCache(0)
-    assert list(off.put("a", [1])) == [1]
+    assert list(off.put("a", np.array([1]))) == [1]
     assert off.get("a") is None
     assert len(off) == 0
     with pytest.raises(ValueError, match="0 or more"):
