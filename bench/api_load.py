@@ -5,6 +5,11 @@
     .venv/bin/python bench/api_load.py --url http://127.0.0.1:5000   # against a running server
     .venv/bin/python bench/api_load.py --floor --duration 10    # against the framework's floor
     .venv/bin/python bench/api_load.py --postgres postgresql+psycopg://...   # PostgreSQL : SQLite
+    MOVIEREC_RECOMMENDATION_CACHE_ENTRIES=0 .venv/bin/python bench/api_load.py --floor --users 300
+
+``--floor`` asks for user 1 every time, so with the ranking cache (graph/services/ranking_cache.py)
+every request after the first is a hit; ``--users N`` spreads the requests over users 1..N (a
+token each for GraphQL), and with the cache off (as above) every request ranks anew: report both.
 
 ``--floor`` serves bench/floor_app.py beside movierec (same workers, same uvicorn settings) and
 ``--postgres`` a second movierec on that PostgreSQL store (loaded first with
