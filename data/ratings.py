@@ -222,7 +222,7 @@ def rating_counts(conn: Connection, user_ids: list[int]) -> dict[int, int]:
         .where(ratings.c.user_id.in_(user_ids))
         .group_by(ratings.c.user_id)
     )
-    found: dict[int, int] = dict(conn.execute(query).tuples().all())
+    found = {int(user): int(count) for user, count in conn.execute(query)}
     return {user_id: int(found.get(user_id, 0)) for user_id in user_ids}
 
 
