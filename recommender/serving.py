@@ -252,7 +252,7 @@ class Recommender:
         """``top_n``'s movie ids alone (int64, best first), leaving out ``excluded`` movie ids
         as well as the rated ones. For a deep list (a ranking a server keeps and pages through)
         it makes no Python object per movie."""
-        items, ratings = self._known(user)
+        items, ratings, _ = self._known(user)
         model = self.ranker if len(items) else self.cold_start
         exclude = items
         if excluded is not None and len(excluded):
