@@ -30,11 +30,12 @@ rounds of 200 calls: served p50 7.308 ms (rounds 6.767-11.678), previous 6.568 m
 7.061 ms (4.374-10.762), previous 6.667 ms (3.338-7.304), ratio 1.07 (0.91-1.93); the previous
 measured 1.3-1.4 ms p50 on a quieter machine.
 After the fold-in rework (bias and drift once per day, one syrk of the rated movies' factors,
-no per-call page faults; 2026-12-01, --heavy-only, only at load 15-26 with wall times queued
+no per-call page faults; 2026-12-01, --heavy-only, only at load 8-26 with wall times queued
 for a core), three runs: served / previous wall p50 0.71 (rounds 0.55-1.56), 0.94 (0.54-1.06)
 and 0.87 (0.60-1.65); thread CPU p50 0.83 (0.70-1.28), 0.90 (0.85-0.91) and 0.84 (0.75-0.92);
-served CPU p50 2.68, 3.38 and 3.25 ms, previous 3.20, 3.77 and 3.67 ms. Before it: served /
-previous 1.18 and 1.24 at load 3.4 and 1.0 (served p50 2.34 and 2.47 ms).
+served CPU p50 2.68, 3.38 and 3.25 ms, previous 3.20, 3.77 and 3.67 ms. A fourth at load 8.1:
+wall 0.76 (0.32-1.21), CPU 0.86 (0.76-0.96); served CPU 2.87 ms, previous 3.43 ms. Before it:
+served / previous 1.18 and 1.24 at load 3.4 and 1.0 (served p50 2.34 and 2.47 ms).
 Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
 solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """
