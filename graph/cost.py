@@ -7,11 +7,14 @@ serialisation, about 10 µs here once the collector is tamed: ``graph.server.set
 whatever the field, and each call of a list field that takes ``first`` is a service call,
 most of them a trip to a thread (about 15 fields' worth). So:
 
-- every field costs 1 for each object it is resolved on; a root field is resolved once;
+- every field costs 1 for each object it is resolved on (``OBJECT_COSTS`` for the one whose
+  resolution costs more: a movie's ``ratingStats``, an SQL aggregate); a root field is
+  resolved once;
 - a field that takes ``first`` costs ``CALL_COST`` more per call (``CALL_COSTS`` for the
   few whose calls cost more: a ``movies`` search reads the whole catalog);
 - below a list field there are ``first`` objects for each object above it; a connection
-  (``movies(first: 100)``) is one object, and its ``edges`` list holds its ``first``;
+  (``movies(first: 100)``) is one object, and its ``edges`` list holds its ``first``; a list
+  without ``first`` holds 1, or its maximum where it has one (``LIST_SIZES``: 3 reasons);
 - introspection (``__schema``, ``__type``) costs like any field, its lists (``types``,
   ``fields``, ...) and ``ofType`` counted at their average size over this schema: GraphiQL's
   introspection query costs about 3,200, near the 2,700 values of its answer
@@ -62,6 +65,7 @@ from graph.errors import ErrorCode, bad_user_input
 from graph.limits import collect, fragments_of
 from graph.services.catalog import check_page_size
 from graph.services.errors import InvalidInputError
+from graph.services.recommendations import REASONS
 
 SIZE_ARGUMENT = "first"
 # A call of a field taking `first`, next to one field of one object: a `similar` call (a thread
@@ -88,6 +92,16 @@ CALL_COSTS = {
     ("Query", "newlyAdded"): _RAIL,
     ("Query", "rail"): _RAIL,
 }
+# Fields that cost more than 1 on each object they are resolved on, in the same units, measured
+# with bench/field_costs.py on the 100 most-rated movies: a movie's ``ratingStats`` aggregates
+# its ratings in SQL (the more rated the movie, the longer) behind a DataLoader's future, 13-16
+# units against the 3 it was charged with its two fields; nine aliased pages of 100 cost 9,018
+# and took 375-427 ms of CPU. The viewer's fields (viewerRating, inWatchlist, predictedRating,
+# because) measure 4-11 but stay at 1: the web app asks them of 100 movies a page, and their
+# measured weight would take its costliest query past a fifth of the budget (docs/safety.md).
+OBJECT_COSTS = {("Movie", "ratingStats"): 13}
+# Lists that take no `first` but hold several objects: at most this many (a movie's reasons).
+LIST_SIZES = {("Movie", "because"): REASONS}
 
 
 def operation_cost(
@@ -130,13 +144,14 @@ def operation_cost(
         for fields in collect(sets, fragments).values():
             for owner, nodes in _by_owner(schema, parent, fields).items():
                 name = nodes[0].name.value
+                key = (owner.name, name)
                 definition = owner.fields.get(name) or _meta_field(schema, owner, name)
                 if definition is None:
                     continue  # an unknown field fails validation; __typename is free
                 first = _first(definition, nodes[0], coerced)
                 if first is not None:
-                    total += objects * CALL_COSTS.get((owner.name, nodes[0].name.value), CALL_COST)
-                total += objects
+                    total += objects * CALL_COSTS.get(key, CALL_COST)
+                total += objects * OBJECT_COSTS.get(key, 1)
                 below = [node.selection_set for node in nodes if node.selection_set]
                 if not below:
                     continue
@@ -144,7 +159,8 @@ def operation_cost(
                 # Introspection's lists and ``ofType``: how many objects they hold on average.
                 average = _introspection_lists(schema).get((owner.name, name))
                 if is_list_type(get_nullable_type(definition.type)):
-                    count = first if first is not None else size if size is not None else 1
+                    count = first if first is not None else size if size is not None else None
+                    count = LIST_SIZES.get(key, 1) if count is None else count
                     held = count if average is None else average
                     stack.append((child, below, objects * held, None))
                 else:
@@ -295,9 +311,9 @@ class CostLimiter(SchemaExtension):
             if cost > budget.limit:
                 raise over_budget(
                     f"this query costs {cost:,} and the budget is {budget.limit:,} per request "
-                    "(1 per field per object, 10 to 500 more per call of a field taking `first`, "
-                    "by what the call costs): ask for fewer objects (lower `first`) or fields, or "
-                    "split it",
+                    "(1 per field per object, more for ratingStats, 10 to 500 more per call of a "
+                    "field taking `first`, by what the call costs): ask for fewer objects (lower "
+                    "`first`) or fields, or split it",
                     cost,
                     budget.limit,
                 )

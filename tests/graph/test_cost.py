@@ -19,7 +19,7 @@ from graphql import (
 
 import graph
 from graph.config import AppConfig, GraphQLLimits
-from graph.cost import CALL_COST, CALL_COSTS, operation_cost
+from graph.cost import CALL_COST, CALL_COSTS, OBJECT_COSTS, operation_cost
 from graph.limits import crowding
 from graph.schema import build_schema
 from graph.services.bundle import Services
@@ -31,6 +31,7 @@ SEARCH = 1 + CALL_COSTS["Query", "movies"]  # `movies`, called once
 RAIL = 1 + CALL_COSTS["Query", "featured"]
 RATINGS = 1 + CALL_COSTS["User", "ratings"]
 RECOMMENDATIONS = 1 + CALL_COSTS["User", "recommendations"]
+STATS = OBJECT_COSTS["Movie", "ratingStats"]
 
 
 def cost(query: str, variables: dict[str, object] | None = None, name: str | None = None) -> int:
@@ -56,6 +57,11 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
         ),
         ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * RAIL + 3 + 4),
         ("{ movies(first: 0) { edges { node { similar(first: 99) { id } } } } }", SEARCH + 1),
+        # A movie's rating stats are an SQL aggregate each: they weigh more than a field.
+        ("{ movie(id: 1) { ratingStats { average count } } }", 1 + STATS + 2),
+        ("{ featured(first: 10) { ratingStats { count } } }", RAIL + 10 * (STATS + 1)),
+        # A list without `first` holds its maximum: a movie has up to 3 reasons.
+        ("{ movie(id: 1) { because { rating movie { id } } } }", 1 + 1 + 3 * 3),
     ],
 )
 def test_costs_each_field_for_each_object_it_is_resolved_on(query: str, expected: int) -> None:
@@ -136,6 +142,44 @@ def test_a_query_over_budget_is_refused_before_it_runs(
         "cost": cost(nested),
         "budget": limit,
     }
+
+
+# The costliest document bench/attack.py knew of when the stats and reasons were counted as
+# one field (cost 9,814; 170-1,360 ms of server CPU at load 18-31): seven one-letter searches of
+# 100 movies each, the 700 most-rated movies' rating stats aggregated in SQL.
+SEVEN_SEARCHES = (
+    "{ "
+    + " ".join(
+        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ edges {{ node {{ id title '
+        "overview genres posterUrl ratingStats { average count } } } }"
+        for n in range(7)
+    )
+    + " }"
+)
+# The next costliest: pages of 100 movies with their reasons, each reason's movie loaded.
+EIGHT_REASON_PAGES = (
+    "{ "
+    + " ".join(
+        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ edges {{ node {{ id '
+        "because { rating share movie { id } } } } }"
+        for n in range(8)
+    )
+    + " }"
+)
+
+
+@pytest.mark.parametrize("query", [SEVEN_SEARCHES, EIGHT_REASON_PAGES])
+def test_the_costliest_documents_once_allowed_are_refused_before_they_run(
+    gql: GraphQL, config: AppConfig, services: Services, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Charged their measured weights, they cost about twice the budget: nothing runs."""
+    called: list[str] = []
+    monkeypatch.setattr(services.catalog, "search", lambda *args, **kw: called.append("search"))
+    assert cost(query) > 1.5 * config.limits.max_cost
+    result = gql(query)
+    assert error_codes(result) == ["COST_LIMIT_EXCEEDED"]
+    assert result["errors"][0]["extensions"]["cost"] == cost(query)
+    assert called == []
 
 
 @pytest.mark.parametrize(
