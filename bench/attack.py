@@ -14,8 +14,10 @@ Each run has two phases:
      The load average is printed per run.
 
 The attacks are those of issue 9 and the limits' edges: fragment bombs (each fragment spreads the
-next twice: 2^22 spreads in 900 bytes); the costliest documents of several shapes the budget
-allows (graph/cost.py: found by costing each size), and a batch of 10 of one; the 5,000 movies
+next twice: 2^22 spreads in 900 bytes); the costliest documents of several shapes the limits
+allow (graph/cost.py: found by costing each size), among them each costly list aliased with each
+costly selection, signed in as a demo user so the viewer's fields do their work, and a batch of
+10 of one; the 5,000 movies
 the old object cap allowed; many fields answering at one place (graph/limits.py, crowding), 15
 aliased introspections, 1 MB bodies (a 1 MB search string, comment, token run, nested JSON), a
 5 MB body streamed without Content-Length, 1 MB legacy usernames, lone surrogates.
@@ -33,6 +35,12 @@ ml-latest-small, `movierec serve --workers 2`, main (`e1d67e2`) then this branch
     answered per 8 s run. This branch at the committed 0.5 ms switch interval (11:37-11:40, load
     27-31, `--repeat 1`): /healthz p99 under attack 34.1-109 ms (median 63.5), most server CPU
     for one request 810 ms (the 7 aliased searches, 190-810 ms).
+Re-measured 14:29-14:35 UTC at `745c67a` (same command, load 14-26): issue 9's 7 aliased searches
+now cost 18,214 and are refused (10-20 ms); the costliest allowed request of all the lists and
+selections aliased to the limits, 3 one-letter searches of 100 movies with 7 fields (9,006), took
+80-310 ms of server CPU; the loaded-field cap and the budget spent together, 190-290 ms; most
+server CPU for one request 310 ms. /healthz p99 under attack 47.1, 50.0 and 439.8 ms (median 50.0;
+the probe with no attack reached 250.6 ms in one run).
 The probe ran in the attackers' event loop before 11:29: the bench's own work (encoding 1 MB
 bodies, decoding large answers) counted as /healthz latency, which gave the p99 of 0.8-1.8 s
 quoted earlier for main. The one attack over 1 s of CPU is the 7 aliased searches at this load

@@ -18,9 +18,9 @@ class GraphQLLimits:
     max_tokens: int = 2000
     max_batch_operations: int = 10
     # What the operations of one HTTP request may cost together (graph/cost.py: 1 per field
-    # per object, 10 more per call of a field taking `first`): at most about 0.2 s of a
-    # worker's CPU here (bench/attack.py). The web app's costliest query, a search for 100
-    # results, costs 1,108 (tests/graph/test_cost.py runs them all).
+    # per object, 10 more per call of a field taking `first`): a few hundred ms of a worker's
+    # CPU (bench/attack.py). The web app's costliest query, a "See all" page of 100
+    # recommendations, costs 1,608 (tests/graph/test_cost.py runs them all).
     max_cost: int = 10_000
     # Fields resolved through a DataLoader on each object (graph/cost.py, LOADED_FIELDS), over
     # the operations of one request. Charged 1 each, the viewer's fields took 0.65-1.0 s of CPU
