@@ -36,7 +36,7 @@ ml-latest-small, `movierec serve --workers 2`, main (`e1d67e2`) then this branch
     27-31, `--repeat 1`): /healthz p99 under attack 34.1-109 ms (median 63.5), most server CPU
     for one request 810 ms (the 7 aliased searches, 190-810 ms).
 Re-measured 14:29-14:35 UTC at `745c67a` (same command, load 14-26): issue 9's 7 aliased searches
-now cost 18,214 and are refused (10-20 ms); the costliest allowed request of all the lists and
+now cost 21,014 and are refused (10-20 ms); the costliest allowed request of all the lists and
 selections aliased to the limits, 3 one-letter searches of 100 movies with 7 fields (9,006), took
 80-310 ms of server CPU; the loaded-field cap and the budget spent together, 190-290 ms; most
 server CPU for one request 310 ms. /healthz p99 under attack 47.1, 50.0 and 439.8 ms (median 50.0;
