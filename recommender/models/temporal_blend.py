@@ -164,13 +164,12 @@ class TemporalBlend:
         items, ratings, days = items[keep], ratings[keep], np.asarray(days)[keep]
         user = self.temporal.fold_in(items, ratings, days, temporal)
         estimate = self.temporal.estimate(user, targets, target_days)
-        residuals = ratings - self.temporal.baseline(user, items, days)
         columns = []
         for neighbours in [self.neighbours, *(self._reading(count) for count in readings)]:
             parts = (
                 estimate,
                 neighbours.estimate(items, ratings, targets),
-                neighbours.term(items, residuals, targets),
+                neighbours.term(user.items, user.residuals, targets),
             )
             columns.append(np.column_stack(parts))
         return columns

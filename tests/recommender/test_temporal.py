@@ -9,14 +9,17 @@ import pytest
 
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
-from recommender.models.contract import DAY_SECONDS, TimeAware
+from recommender.models.contract import DAY_SECONDS, TimeAware, clip_to_scale
 from recommender.models.temporal import (
     TemporalFactors,
     TemporalParams,
+    UserTime,
     deviation,
     group_starts,
+    group_sums,
     grouped_ridge,
 )
+from recommender.models.temporal_blend import TemporalBlend
 from recommender.serving import Recommender, UserRatings
 from recommender.training import fit_recommender
 from tests.recommender.conftest import SMALL
@@ -41,16 +44,133 @@ def model(frame: pd.DataFrame) -> TemporalFactors:
 
 def test_grouped_ridge_equals_the_ridge_with_a_dummy_per_group():
     rng = np.random.default_rng(0)
+    groups = np.array([0, 0, 0, 1, 2, 2, 2, 2, 5, 5, 7, 7])
+    starts = group_starts(groups)
+    # Two columns constant within each group (one row per group), three that vary by row.
+    per_group = np.column_stack([np.ones(len(starts)), rng.normal(size=len(starts))])
     design = rng.normal(size=(12, 3))
     target = rng.normal(size=12)
-    groups = np.array([0, 0, 0, 1, 2, 2, 2, 2, 5, 5, 7, 7])
-    penalty = np.array([0.5, 2.0, 3.0])
-    theta, effects = grouped_ridge(design, target, group_starts(groups), penalty, 4.0)
+    penalty = np.array([0.5, 1.5, 2.0, 3.0, 0.7])
+    theta, effects = grouped_ridge(per_group, design, target, starts, penalty, 4.0)
+    owner = np.searchsorted(np.unique(groups), groups)
     dummies = (groups[:, np.newaxis] == np.unique(groups)).astype(np.float64)
-    full = np.hstack([design, dummies])
+    full = np.hstack([per_group[owner], design, dummies])
     ridge = np.diag(np.concatenate([penalty, np.full(dummies.shape[1], 4.0)]))
     expected = np.linalg.solve(full.T @ full + ridge, full.T @ target)
     np.testing.assert_allclose(np.concatenate([theta, effects]), expected, atol=1e-12)
+
+
+def test_group_sums_add_each_groups_rows():
+    rows = np.arange(24, dtype=np.float64).reshape(8, 3) ** 1.5
+    starts = np.array([0, 1, 4, 5])
+    np.testing.assert_allclose(
+        group_sums(rows, starts), np.add.reduceat(rows, starts, axis=0), rtol=1e-15
+    )
+    np.testing.assert_array_equal(group_sums(rows, np.array([0])), rows.sum(axis=0, keepdims=True))
+
+
+def dummy_per_day_fold_in(
+    model: TemporalFactors, items: np.ndarray, ratings: np.ndarray, days: np.ndarray
+) -> UserTime:
+    """The fold-in by its definition: one dense ridge over every rating with a column of 1, the
+    drift, the movie factors and one dummy per day (what the served fold-in computed per rating
+    before it kept the constant columns per day)."""
+    params = model.params
+    unique_days = np.unique(days)
+    mean_day = float(days.mean())
+    dummies = (days[:, np.newaxis] == unique_days).astype(np.float64)
+    full = np.column_stack(
+        [
+            np.ones(len(items)),
+            deviation(days, mean_day, params.drift_exponent),
+            model.item_factors[items],
+            dummies,
+        ]
+    )
+    k = model.item_factors.shape[1]
+    penalty = [params.user_bias_reg, params.user_drift_reg] + [params.user_factor_reg] * k
+    ridge = np.diag(penalty + [params.user_day_reg] * len(unique_days))
+    target = (
+        ratings
+        - model.global_mean
+        - model.item_bias[items]
+        - model.item_bin_bias[items, model.bin_of(days)]
+    )
+    theta = np.linalg.solve(full.T @ full + ridge, full.T @ target)
+    order = np.argsort(days, kind="stable")
+    return UserTime(
+        theta[0],
+        theta[1],
+        theta[2 : k + 2],
+        mean_day,
+        int(days.min()),
+        int(days.max()),
+        unique_days,
+        theta[k + 2 :],
+        items[order],
+        np.zeros(len(items)),
+    )
+
+
+def users_with_days(
+    frame: pd.DataFrame, movie_ids: np.ndarray, count: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(movie indices, ratings, days) of the first ``count`` users of ``frame``, each twice:
+    with their days, and with the days cut to 100-day steps so that several ratings share a
+    day (the day biases then pool them)."""
+    users = []
+    for _, rows in list(frame.groupby("user_id"))[:count]:
+        items = np.searchsorted(movie_ids, rows["movie_id"].to_numpy())
+        days = rows["timestamp"].to_numpy() // DAY_SECONDS
+        for step in (1, 100):
+            users.append((items, rows["rating"].to_numpy(np.float64), days // step * step))
+    return users
+
+
+def test_the_fold_in_equals_the_ridge_with_a_dummy_per_day(
+    model: TemporalFactors, frame: pd.DataFrame
+):
+    data = TrainingData.from_frame(frame)
+    for items, ratings, days in users_with_days(frame, data.movie_ids, 20):
+        user = model.fold_in(items, ratings, days)
+        expected = dummy_per_day_fold_in(model, items, ratings, days)
+        for name in ("bias", "drift", "factors", "mean_day", "days", "day_bias", "items"):
+            np.testing.assert_allclose(
+                getattr(user, name), getattr(expected, name), rtol=0, atol=1e-9, err_msg=name
+            )
+        # Each rating's residual is the rating less the baseline of its day.
+        order = np.argsort(days, kind="stable")
+        np.testing.assert_allclose(
+            user.residuals,
+            ratings[order] - model.baseline(user, items[order], days[order]),
+            rtol=0,
+            atol=1e-12,
+        )
+
+
+def test_the_served_blend_equals_its_definition(
+    recommender_with_times: Recommender, frame: pd.DataFrame
+):
+    """The blend's predictions from the fast fold-in equal those computed from the dense
+    per-day ridge, the time-aware baseline and the two neighbour estimates, to round-off."""
+    blend = recommender_with_times.rating
+    assert isinstance(blend, TemporalBlend)
+    temporal, neighbours = blend.temporal, blend.neighbours
+    targets = np.arange(blend.n_movies)
+    for items, ratings, days in users_with_days(frame, recommender_with_times.movie_ids, 20):
+        # Some predictions on the user's own days (their day bias counts), some later.
+        target_days = np.where(targets % 2 == 0, days.max() + 30, days[targets % len(days)])
+        user = dummy_per_day_fold_in(temporal, items, ratings, days)
+        parts = np.column_stack(
+            [
+                temporal.estimate(user, targets, target_days),
+                neighbours.estimate(items, ratings, targets),
+                neighbours.term(items, ratings - temporal.baseline(user, items, days), targets),
+            ]
+        )
+        expected = clip_to_scale(blend.weights[0] + parts @ blend.weights[1:])
+        served = blend.predict_at(items, ratings, days, targets, target_days)
+        np.testing.assert_allclose(served, expected, rtol=0, atol=1e-9)
 
 
 def test_a_rating_given_today_moves_todays_predictions_at_once(model: TemporalFactors):
