@@ -84,7 +84,16 @@ class TestMLlibALSRating(RatingPredictorContract):
 
     @classmethod
     def make(cls, seed: int) -> MLlibALSRating:
-        return MLlibALSRating(MLlibALSParams(rank=4, max_iter=5), seed=seed)
+        # The fold-in penalties are still chosen on the carve; one regParam, so two ALS fits.
+        params = MLlibALSParams(rank=4, max_iter=5, reg_param_alternatives=())
+        return MLlibALSRating(params, seed=seed)
+
+    def test_the_tiny_data_exercise_the_validation_carve(self, fitted: MLlibALSRating) -> None:
+        assert len(fitted.validation["grid"]) == 9
+        assert (fitted.bias_reg, fitted.factor_reg) == (
+            fitted.validation["chosen"]["bias_reg"],
+            fitted.validation["chosen"]["factor_reg"],
+        )
 
     @pytest.fixture(scope="class", autouse=True)
     def _on_spark(self, spark: Any) -> None:
