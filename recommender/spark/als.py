@@ -42,7 +42,8 @@ def fit_als(
 
     # A seeded hash of the rating, not a random draw: the same carve however the ratings are
     # partitioned (the engine's frame and the evaluation's differ) and on every recomputation.
-    draw = sf.pmod(sf.xxhash64("user_id", "movie", sf.lit(seed)), sf.lit(CARVE_BUCKETS))
+    key = [sf.col("user_id").cast("long"), sf.col("movie").cast("long"), sf.lit(seed).cast("long")]
+    draw = sf.pmod(sf.xxhash64(*key), sf.lit(CARVE_BUCKETS))
     flagged = indexed.withColumn("held", draw < round(params.validation_fraction * CARVE_BUCKETS))
     rest = flagged.filter(~sf.col("held")).drop("held")
     carve = flagged.filter(sf.col("held")).select("user_id", "movie", "rating")

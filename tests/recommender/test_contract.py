@@ -84,16 +84,15 @@ class TestMLlibALSRating(RatingPredictorContract):
 
     @classmethod
     def make(cls, seed: int) -> MLlibALSRating:
-        # The fold-in penalties are still chosen on the carve; one regParam, so two ALS fits.
-        params = MLlibALSParams(rank=4, max_iter=5, reg_param_alternatives=())
-        return MLlibALSRating(params, seed=seed)
-
-    def test_the_tiny_data_exercise_the_validation_carve(self, fitted: MLlibALSRating) -> None:
-        assert len(fitted.validation["grid"]) == 9
-        assert (fitted.bias_reg, fitted.factor_reg) == (
-            fitted.validation["chosen"]["bias_reg"],
-            fitted.validation["chosen"]["factor_reg"],
+        # One ALS fit per fit: the validation search is tests/spark/test_training.py's.
+        params = MLlibALSParams(
+            rank=4,
+            max_iter=5,
+            reg_param_alternatives=(),
+            fold_in_bias_regs=(5.0,),
+            fold_in_factor_regs=(15.0,),
         )
+        return MLlibALSRating(params, seed=seed)
 
     @pytest.fixture(scope="class", autouse=True)
     def _on_spark(self, spark: Any) -> None:
