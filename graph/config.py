@@ -54,3 +54,5 @@ class AppConfig:
     trending_window_days: int = 90
     # How often each worker checks LATEST for a model a retrain published (None: never).
     model_check_seconds: float | None = 2.0
+    # Users' ranked lists a worker keeps (graph/services/ranking_cache.py; 0: none).
+    recommendation_cache_entries: int = 4096
