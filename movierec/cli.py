@@ -16,6 +16,14 @@ from pathlib import Path
 from movierec.settings import Settings
 
 log = logging.getLogger("movierec")
+# `movierec train --engine spark`'s model sizes (SparkConfig.sized): a smaller fit for a quick
+# trial (or a test), more partitions for a cluster. Unset means the served configuration.
+SPARK_SIZES = {
+    "ranker_factors": "spark engine: the ranker's SVD factors (default: the served PureSVD's)",
+    "als_rank": "spark engine: MLlib ALS's rank (default 32)",
+    "als_iterations": "spark engine: MLlib ALS's iterations (default 12)",
+    "partitions": "spark engine: partitions holding the ratings (default 8)",
+}
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -54,7 +62,12 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
             master=args.spark_master,
             parquet=args.parquet,
             conf=dict(args.spark_conf),
+            sizes={name: getattr(args, name) for name in SPARK_SIZES},
         )
+    given = [f"--{name.replace('_', '-')}" for name in SPARK_SIZES if getattr(args, name)]
+    if given:
+        log.error("%s apply to --engine spark only", ", ".join(given))
+        return 2
     from movierec.commands.training import run_train
 
     return run_train(settings, seed=args.seed)
@@ -73,13 +86,31 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}")
+    return value
+
+
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.engine == "spark":
         from movierec.commands.spark import run_spark_evaluate
 
         return run_spark_evaluate(
-            settings, out=args.out, seed=args.seed, quick=args.quick, master=args.spark_master
+            settings,
+            out=args.out,
+            seed=args.seed,
+            quick=args.quick,
+            master=args.spark_master,
+            rating_only=args.rating_only,
         )
+    if args.rating_only:
+        log.error("--rating-only applies to --engine spark only")
+        return 2
     from movierec.commands.training import run_evaluate
 
     return run_evaluate(settings, out=args.out, seed=args.seed, quick=args.quick)
@@ -165,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a Spark setting (repeatable), e.g. spark.driver.memory=6g",
     )
+    for name, help_text in SPARK_SIZES.items():
+        train.add_argument(
+            f"--{name.replace('_', '-')}", type=_positive, metavar="N", help=help_text
+        )
     train.set_defaults(handler=_train)
 
     export = sub.add_parser("export", help="write the store's ratings for other engines")
@@ -185,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--spark-master", default="local[*]", help="Spark master URL (default local[*])"
+    )
+    evaluate.add_argument(
+        "--rating-only",
+        action="store_true",
+        help="spark engine: the rating models' cross-validation only, no ranking table",
     )
     evaluate.set_defaults(handler=_evaluate)
 

@@ -22,7 +22,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import numpy as np
 import pandas as pd
@@ -301,11 +301,22 @@ def scale_rating_scores(
     return rating_model_scores(ALSRating(config.als, seed=seed), train, test, catalog_movie_ids)
 
 
+M = TypeVar("M", bound=RatingPredictor)
+
+
 def rating_model_scores(
     model: RatingPredictor, train: pd.DataFrame, test: pd.DataFrame, catalog_movie_ids: np.ndarray
 ) -> tuple[float, float, float]:
     """(RMSE, MAE, fit seconds) of ``model`` fitted on ``train`` over the catalog's index, each
     test user folded in from their train rows; movies outside the index get the global mean."""
+    return fit_and_score(model, train, test, catalog_movie_ids)[1]
+
+
+def fit_and_score(
+    model: M, train: pd.DataFrame, test: pd.DataFrame, catalog_movie_ids: np.ndarray
+) -> tuple[M, tuple[float, float, float]]:
+    """:func:`rating_model_scores` with the fitted model, for a caller that reports what its
+    fit chose."""
     started = time.perf_counter()
     data = TrainingData.from_frame(train, np.union1d(catalog_movie_ids, train["movie_id"]))
     fitted = model.fit(data)
@@ -315,7 +326,7 @@ def rating_model_scores(
         items, known = index_of(data.movie_ids, movies)
         targets, present = index_of(data.movie_ids, wanted)
         predicted[rows[present]] = fitted.predict(items[known], ratings[known], targets[present])
-    return (*rmse_mae(predicted, test["rating"]), seconds)
+    return fitted, (*rmse_mae(predicted, test["rating"]), seconds)
 
 
 def ranking_rows(

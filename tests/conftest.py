@@ -114,9 +114,10 @@ def real_store(
     engine.dispose()
 
 
-# One local Spark session for every Spark test (starting one costs seconds). The tests skip,
-# saying why, where pyspark or a Java runtime is missing; CI installs both (.ci/run: the
-# [spark] extra, default-jre-headless), so there they run.
+# One local Spark session for every Spark test (starting one costs seconds; stopped when the
+# test session ends), sized for tiny data: two cores, two partitions after a shuffle and for
+# RDDs, no web UI. The tests skip, saying why, where pyspark or a Java runtime is missing; CI
+# installs both (.ci/run: the [spark] extra, default-jre-headless), so there they run.
 SPARK_MISSING = (
     "pyspark is not installed (the [spark] extra)"
     if importlib.util.find_spec("pyspark") is None
@@ -133,7 +134,12 @@ def spark() -> Iterator[SparkSession]:
     from recommender.spark.session import start_session
     from recommender.spark.source import POSTGRES_JDBC_JAR
 
-    config = {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"}
+    config = {
+        "spark.sql.shuffle.partitions": "2",
+        "spark.default.parallelism": "2",
+        "spark.ui.enabled": "false",
+        "spark.driver.memory": "1g",
+    }
     if Path(POSTGRES_JDBC_JAR).is_file():
         # Jars load when the JVM starts: `train` adds this one to the session it starts, but
         # in the tests every command reuses this session.

@@ -57,13 +57,17 @@ def run_spark_train(
     master: str,
     parquet: str | None,
     conf: dict[str, str],
+    sizes: dict[str, int | None] | None = None,
 ) -> int:
     """Fit on Spark from ``parquet`` (or the PostgreSQL store over JDBC) and write an
-    artifact like ``movierec train``'s, its engine recorded in ``meta.json``."""
+    artifact like ``movierec train``'s, its engine recorded in ``meta.json``; ``sizes`` are
+    :meth:`SparkConfig.sized`'s arguments (the served configuration where absent)."""
 
     def work() -> int:
         try:
-            return _train(settings, seed=seed, master=master, parquet=parquet, conf=conf)
+            return _train(
+                settings, seed=seed, master=master, parquet=parquet, conf=conf, sizes=sizes or {}
+            )
         except SparkEngineError as exc:
             raise CommandError(str(exc)) from exc
         except ValueError as exc:
@@ -73,7 +77,13 @@ def run_spark_train(
 
 
 def _train(
-    settings: Settings, *, seed: int, master: str, parquet: str | None, conf: dict[str, str]
+    settings: Settings,
+    *,
+    seed: int,
+    master: str,
+    parquet: str | None,
+    conf: dict[str, str],
+    sizes: dict[str, int | None],
 ) -> int:
     from recommender.spark.training import SparkConfig, fit_on_spark
 
@@ -86,7 +96,7 @@ def _train(
         url, properties = _jdbc_source(settings.resolved_database_url)
         conf = {"spark.jars": POSTGRES_JDBC_JAR, **conf}
         read = lambda spark: read_jdbc(spark, url, properties)  # noqa: E731
-    config = SparkConfig()
+    config = SparkConfig().sized(**sizes)
     with spark_session(master, config=conf) as spark:
         started = time.perf_counter()
         ratings = read(spark)
@@ -145,10 +155,17 @@ def _jdbc_source(database_url: str) -> tuple[str, dict[str, str]]:
 
 
 def run_spark_evaluate(
-    settings: Settings, *, out: Path | None, seed: int, quick: bool, master: str
+    settings: Settings,
+    *,
+    out: Path | None,
+    seed: int,
+    quick: bool,
+    master: str,
+    rating_only: bool = False,
 ) -> int:
-    """The Spark-trained models beside the NumPy engine's on the store's ratings; writes
-    evaluation-spark.md and .json to ``out`` (default ``<data dir>/evaluation``)."""
+    """The Spark-trained models beside the NumPy engine's on the store's ratings (the rating
+    models alone with ``rating_only``); writes evaluation-spark.md and .json to ``out``
+    (default ``<data dir>/evaluation``)."""
     from recommender.spark.comparison import run_spark_comparison, to_markdown
 
     def work() -> int:
@@ -158,11 +175,17 @@ def run_spark_evaluate(
         try:
             with spark_session(master) as spark:
                 results = run_spark_comparison(
-                    frame, spark, seed=seed, quick=quick, catalog_movie_ids=catalog
+                    frame,
+                    spark,
+                    seed=seed,
+                    quick=quick,
+                    catalog_movie_ids=catalog,
+                    rating_only=rating_only,
                 )
         except SparkEngineError as exc:
             raise CommandError(str(exc)) from exc
-        command = f"movierec evaluate --engine spark --seed {seed}{' --quick' if quick else ''}"
+        flags = (" --quick" if quick else "") + (" --rating-only" if rating_only else "")
+        command = f"movierec evaluate --engine spark --seed {seed}{flags}"
         markdown = to_markdown(results, command=command)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "evaluation-spark.md").write_text(markdown)

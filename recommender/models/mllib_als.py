@@ -9,7 +9,12 @@ penalties), the same code that serves every other biased factorisation: the arti
 say which engine trained it beyond this class's name and meta.
 
 MLlib regularises each row by ``reg_param`` times its rating count (ALS-WR); the fold-in's
-penalties are fixed numbers, hyper-parameters of serving like the NumPy ALS's.
+penalties are fixed numbers. The two are chosen together, as the NumPy blend chooses its
+penalties: on a validation carve of the training ratings only (a seeded random 20 %), ALS is
+fitted on the rest under each candidate ``reg_param``, the carve's users are folded in from
+their remaining ratings under each (bias, factor) penalty pair, and the pair of choices with the
+lowest validation RMSE is refitted on every training rating. Every trial is recorded in
+``validation`` (the artifact's meta, ``evaluation-spark.json``).
 """
 
 from __future__ import annotations
@@ -22,17 +27,22 @@ import numpy as np
 
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
-from recommender.models.contract import Stored, meta_int, meta_params
+from recommender.models.contract import Stored, meta_int, meta_params, meta_value
 from recommender.models.rating import BiasedFactors
 
 
 @dataclass(frozen=True)
 class MLlibALSParams:
-    """ALS's rank, iterations and ALS-WR penalty; the bias penalties; the fold-in penalties.
+    """ALS's rank, iterations and ALS-WR penalty; the bias penalties; the fold-in penalties;
+    the validation search.
 
-    Not tuned: rank, iterations and the penalties of biases and fold-in are the NumPy ALS's
-    (:class:`~recommender.models.als.ALSParams`), ``reg_param`` MLlib's usual 0.1;
-    ``movierec evaluate --engine spark`` measures the result beside the NumPy ALS.
+    Rank, iterations and the bias penalties are the NumPy ALS's
+    (:class:`~recommender.models.als.ALSParams`). The validation carve (``validation_fraction``
+    of the training ratings) chooses ``reg_param`` among it and ``reg_param_alternatives`` (each
+    one more ALS fit) and the fold-in penalties among ``fold_in_bias_regs`` x
+    ``fold_in_factor_regs`` (free: the fold-in is a small solve per user). ``reg_param``,
+    ``fold_in_bias_reg`` and ``fold_in_factor_reg`` serve when the carve is too small to choose
+    anything; no alternatives and one penalty pair means no search (one ALS fit).
     """
 
     rank: int = 32
@@ -42,6 +52,10 @@ class MLlibALSParams:
     user_bias_reg: float = 5.0
     fold_in_bias_reg: float = 5.0
     fold_in_factor_reg: float = 15.0
+    reg_param_alternatives: tuple[float, ...] = (0.05, 0.2)
+    fold_in_bias_regs: tuple[float, ...] = (2.0, 5.0, 10.0)
+    fold_in_factor_regs: tuple[float, ...] = (5.0, 15.0, 30.0)
+    validation_fraction: float = 0.2
 
     def __post_init__(self) -> None:
         penalties = (
@@ -50,9 +64,27 @@ class MLlibALSParams:
             self.user_bias_reg,
             self.fold_in_bias_reg,
             self.fold_in_factor_reg,
+            *self.reg_param_alternatives,
+            *self.fold_in_bias_regs,
+            *self.fold_in_factor_regs,
         )
         if self.rank < 1 or self.max_iter < 1 or min(penalties) <= 0:
             raise ValueError(f"MLlib ALS needs rank, iterations and penalties above 0, got {self}")
+        if not self.fold_in_bias_regs or not self.fold_in_factor_regs:
+            raise ValueError(f"MLlib ALS needs fold-in penalty candidates, got {self}")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"the validation fraction is between 0 and 1, got {self}")
+
+    @property
+    def reg_params(self) -> tuple[float, ...]:
+        """The ALS-WR penalties the carve tries, the given one first."""
+        return (self.reg_param, *self.reg_param_alternatives)
+
+    @property
+    def searched(self) -> bool:
+        """Whether anything is chosen on a carve (otherwise one fit, the given penalties)."""
+        pairs = len(self.fold_in_bias_regs) * len(self.fold_in_factor_regs)
+        return len(self.reg_params) > 1 or pairs > 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +105,7 @@ class MLlibALSRating(BiasedFactors):
     item_bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
     item_factors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     known: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    validation: dict[str, Any] = field(default_factory=dict)
 
     def fit(self, data: TrainingData) -> Self:
         """Fit on ``data`` through the active Spark session (the evaluation's path; ``movierec
@@ -83,7 +116,12 @@ class MLlibALSRating(BiasedFactors):
 
     def to_arrays(self, prefix: str) -> Stored:
         stored = self.item_side_arrays(prefix)
-        meta = {"params": asdict(self.params), "seed": self.seed, **stored.meta}
+        meta = {
+            "params": asdict(self.params),
+            "seed": self.seed,
+            "validation": self.validation,
+            **stored.meta,
+        }
         return Stored(stored.arrays, meta)
 
     @classmethod
@@ -92,8 +130,12 @@ class MLlibALSRating(BiasedFactors):
             params = meta_params(MLlibALSParams, meta)
         except ValueError as exc:
             raise ArtifactError(f"meta 'params': {exc}") from exc
+        validation = meta_value(meta, "validation")
+        if not isinstance(validation, dict):
+            raise ArtifactError("meta 'validation' is not a JSON object")
         return cls(
             params=params,
             seed=meta_int(meta, "seed"),
+            validation=validation,
             **cls.item_side_from(arrays, meta, prefix),
         )

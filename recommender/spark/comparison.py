@@ -9,17 +9,22 @@ engine's own, on this machine: Spark's include its job scheduling, which dominat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from recommender.comparison import batch_scores, random_folds, rating_model_scores, summary
+from recommender.comparison import (
+    batch_scores,
+    fit_and_score,
+    random_folds,
+    rating_model_scores,
+    summary,
+)
 from recommender.dataset import split_rows
 from recommender.evaluate import K, RankingTask, temporal_split
 from recommender.models.als import ALSRating
-from recommender.models.contract import RatingPredictor
 from recommender.models.mllib_als import MLlibALSRating
 from recommender.models.puresvd import PureSVD
 from recommender.spark.frames import index_ratings
@@ -43,20 +48,43 @@ def run_spark_comparison(
     seed: int,
     quick: bool,
     catalog_movie_ids: np.ndarray,
+    rating_only: bool = False,
 ) -> dict[str, Any]:
-    """Both engines' rating models over the folds and both rankers on the temporal split."""
+    """Both engines' rating models over the folds (with what each fold's MLlib fit chose on
+    its own validation carve) and, unless ``rating_only``, both rankers on the temporal
+    split."""
     frame = frame.reset_index(drop=True)
     served, config = ServedConfig(), SparkConfig()
     folds = 2 if quick else 5
-    models: dict[str, Callable[[], RatingPredictor]] = {
-        NUMPY_ALS: lambda: ALSRating(served.als, seed=seed),
-        SPARK_ALS: lambda: MLlibALSRating(config.als, seed=seed),
-    }
-    per_fold: dict[str, list[tuple[float, float, float | None]]] = {name: [] for name in models}
+    per_fold: dict[str, list[tuple[float, float, float | None]]] = {NUMPY_ALS: [], SPARK_ALS: []}
+    searches = []
     for rows in random_folds(len(frame), folds, seed):
         train, test = split_rows(frame, rows)
-        for name, build in models.items():
-            per_fold[name].append(rating_model_scores(build(), train, test, catalog_movie_ids))
+        numpy_als = ALSRating(served.als, seed=seed)
+        per_fold[NUMPY_ALS].append(rating_model_scores(numpy_als, train, test, catalog_movie_ids))
+        mllib = MLlibALSRating(config.als, seed=seed)
+        fitted, scores = fit_and_score(mllib, train, test, catalog_movie_ids)
+        per_fold[SPARK_ALS].append(scores)
+        searches.append(fitted.validation)
+    results: dict[str, Any] = {
+        "seed": seed,
+        "quick": quick,
+        "spark_version": spark.version,
+        "master": str(spark.sparkContext.master),
+        "rating": {
+            f"cv_{folds}_fold": {name: summary(scores) for name, scores in per_fold.items()}
+        },
+        "validation": {SPARK_ALS: {"params": asdict(config.als), "per_fold": searches}},
+    }
+    if rating_only:
+        return results
+    return results | ranking_comparison(frame, spark, seed=seed)
+
+
+def ranking_comparison(frame: pd.DataFrame, spark: SparkSession, *, seed: int) -> dict[str, Any]:
+    """The served PureSVD fitted by each engine on the temporal split's train part: the
+    ranking table and how far apart the two engines' lists and kernels are."""
+    served, config = ServedConfig(), SparkConfig()
     task = RankingTask.from_split(*temporal_split(frame))
     started = time.perf_counter()
     reference = PureSVD(served.ranker, seed=seed).fit(task.train)
@@ -80,13 +108,6 @@ def run_spark_comparison(
         ]
     )
     return {
-        "seed": seed,
-        "quick": quick,
-        "spark_version": spark.version,
-        "master": str(spark.sparkContext.master),
-        "rating": {
-            f"cv_{folds}_fold": {name: summary(scores) for name, scores in per_fold.items()}
-        },
         "ranking": {
             NUMPY_RANKER: {**task.report(lists[NUMPY_RANKER]), "seconds": numpy_seconds},
             SPARK_RANKER: {**task.report(lists[SPARK_RANKER]), "seconds": spark_seconds},
@@ -120,6 +141,9 @@ def to_markdown(results: dict[str, Any], *, command: str) -> str:
             f"| {name} | {row['rmse_mean']:.4f} ± {row['rmse_std']:.4f} | "
             f"{row['mae_mean']:.4f} | {row['seconds_mean']:.2f} |"
         )
+    lines += _search_lines(results["validation"])
+    if "ranking" not in results:
+        return "\n".join([*lines, ""])
     lines += [
         "",
         f"| ranker (temporal split) | P@{K} | R@{K} | NDCG@{K} | MAP@{K} | coverage | fit s |",
@@ -139,3 +163,19 @@ def to_markdown(results: dict[str, Any], *, command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _search_lines(validation: dict[str, Any]) -> list[str]:
+    """What each fold's MLlib fit chose on its own carve, in one line per fold."""
+    lines = ["", f"{SPARK_ALS}, chosen on each fold's own validation carve of its train part:"]
+    for number, search in enumerate(validation[SPARK_ALS]["per_fold"], start=1):
+        if "chosen" not in search:
+            lines.append(f"- fold {number}: {search.get('skipped', 'no search')}")
+            continue
+        chosen = search["chosen"]
+        lines.append(
+            f"- fold {number}: regParam {chosen['reg_param']}, fold-in penalties bias "
+            f"{chosen['bias_reg']}, factors {chosen['factor_reg']} (validation RMSE "
+            f"{chosen['rmse']:.4f} on {search['rows']:,} ratings, best of {len(search['grid'])})"
+        )
+    return lines

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,6 +48,25 @@ class SparkConfig:
     als: MLlibALSParams = field(default_factory=MLlibALSParams)
     popularity: PopularityMethod = "count"
     partitions: int = 8
+
+    def sized(
+        self,
+        *,
+        ranker_factors: int | None = None,
+        als_rank: int | None = None,
+        als_iterations: int | None = None,
+        partitions: int | None = None,
+    ) -> SparkConfig:
+        """This configuration with the sizes given (``None`` keeps one): ``movierec train
+        --engine spark``'s ``--ranker-factors``, ``--als-rank``, ``--als-iterations`` and
+        ``--partitions``."""
+        ranker = replace(self.ranker, factors=ranker_factors or self.ranker.factors)
+        als = replace(
+            self.als,
+            rank=als_rank or self.als.rank,
+            max_iter=als_iterations or self.als.max_iter,
+        )
+        return replace(self, ranker=ranker, als=als, partitions=partitions or self.partitions)
 
 
 def fit_on_spark(

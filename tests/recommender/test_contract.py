@@ -84,7 +84,15 @@ class TestMLlibALSRating(RatingPredictorContract):
 
     @classmethod
     def make(cls, seed: int) -> MLlibALSRating:
-        return MLlibALSRating(MLlibALSParams(rank=4, max_iter=5), seed=seed)
+        # One ALS fit per fit: the validation search is tests/spark/test_training.py's.
+        params = MLlibALSParams(
+            rank=4,
+            max_iter=5,
+            reg_param_alternatives=(),
+            fold_in_bias_regs=(5.0,),
+            fold_in_factor_regs=(15.0,),
+        )
+        return MLlibALSRating(params, seed=seed)
 
     @pytest.fixture(scope="class", autouse=True)
     def _on_spark(self, spark: Any) -> None:

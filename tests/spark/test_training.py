@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 CONFIG = SparkConfig(
     ranker=PureSVDParams(factors=8, beta=0.1, shift=2.0, shrinkage=10.0),
-    als=MLlibALSParams(rank=4, max_iter=5),
+    als=MLlibALSParams(rank=4, max_iter=5, reg_param_alternatives=(0.3,)),
     partitions=3,
 )
 SEED = 11
@@ -126,12 +126,51 @@ def test_the_mllib_model_fits_through_the_contract(
     spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, fitted: Recommender
 ) -> None:
     """``fit(TrainingData)`` (the evaluation's path) gives what the engine's DataFrame path
-    gave: same data, same seed, same partitions."""
+    gave: same data, same seed (one regParam here, so two ALS fits, not three)."""
     data = TrainingData.from_frame(ratings, catalog)
-    model = MLlibALSRating(CONFIG.als, seed=SEED).fit(data)
+    params = replace(CONFIG.als, reg_param_alternatives=())
+    model = MLlibALSRating(params, seed=SEED).fit(data)
     assert isinstance(fitted.rating, MLlibALSRating)
     np.testing.assert_allclose(model.item_bias, fitted.rating.item_bias, atol=1e-9)
     assert model.global_mean == pytest.approx(fitted.rating.global_mean)
+    # The carve is a hash of each rating, so both paths hold out the same ratings (the ALS
+    # factors, and so the validation errors, depend on the partitions: MLlib's blocks).
+    assert model.validation["rows"] == fitted.rating.validation["rows"]
+    assert len(model.validation["grid"]) == len(fitted.rating.validation["grid"]) // 2
+
+
+def test_the_validation_carve_chooses_the_penalties_it_serves(fitted: Recommender) -> None:
+    """Every regParam x fold-in penalty pair is tried on the carve; the lowest validation RMSE
+    is the one served (the fold-in's penalties) and the one ALS was refitted under."""
+    rating = fitted.rating
+    assert isinstance(rating, MLlibALSRating)
+    search = rating.validation
+    keys = ("reg_param", "bias_reg", "factor_reg")
+    grid = {tuple(trial[key] for key in keys) for trial in search["grid"]}
+    assert grid == {
+        (reg, bias, factor)
+        for reg in (0.1, 0.3)
+        for bias in CONFIG.als.fold_in_bias_regs
+        for factor in CONFIG.als.fold_in_factor_regs
+    }
+    assert search["chosen"]["rmse"] == min(trial["rmse"] for trial in search["grid"])
+    assert (rating.bias_reg, rating.factor_reg) == (
+        search["chosen"]["bias_reg"],
+        search["chosen"]["factor_reg"],
+    )
+    assert 0 < search["rows"] < 0.3 * 1000
+
+
+def test_too_small_a_carve_serves_the_given_penalties(spark: SparkSession) -> None:
+    ratings = synthetic_ratings(n_users=10, n_movies=12, per_user=8, seed=4)
+    data = TrainingData.from_frame(ratings)
+    model = MLlibALSRating(CONFIG.als, seed=SEED).fit(data)
+    assert model.validation["skipped"] == "too few ratings"
+    assert model.validation["rows"] < 100
+    assert (model.bias_reg, model.factor_reg) == (
+        CONFIG.als.fold_in_bias_reg,
+        CONFIG.als.fold_in_factor_reg,
+    )
 
 
 def test_parquet_export_round_trip(
@@ -200,15 +239,35 @@ def test_the_config_is_the_served_ranker() -> None:
     assert replace(SparkConfig(), partitions=2).ranker == PureSVDParams()
 
 
+def test_sized_changes_only_the_sizes_given() -> None:
+    """``--ranker-factors``, ``--als-rank``, ``--als-iterations``, ``--partitions``."""
+    assert SparkConfig().sized() == SparkConfig()
+    sized = SparkConfig().sized(ranker_factors=16, als_iterations=3)
+    assert sized.ranker == replace(PureSVDParams(), factors=16)
+    assert sized.als == replace(MLlibALSParams(), max_iter=3)
+    assert sized.partitions == SparkConfig().partitions
+    assert SparkConfig().sized(als_rank=5, partitions=2).als.rank == 5
+
+
+def test_search_params_are_checked() -> None:
+    with pytest.raises(ValueError, match="penalties above 0"):
+        MLlibALSParams(reg_param_alternatives=(0.0,))
+    with pytest.raises(ValueError, match="fold-in penalty candidates"):
+        MLlibALSParams(fold_in_factor_regs=())
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        MLlibALSParams(validation_fraction=1.0)
+
+
 def test_partitions_without_users_add_nothing(spark: SparkSession) -> None:
-    """More partitions than users leaves some empty: the SVD passes skip them."""
+    """More partitions than users leaves some empty: the SVD passes skip them (four
+    partitions for three users: at least one empty, and few Python tasks per pass)."""
     from recommender.spark.frames import index_ratings
     from recommender.spark.puresvd import fit_puresvd
 
     ratings = synthetic_ratings(n_users=3, n_movies=8, per_user=5, seed=1)
     params = PureSVDParams(factors=2, beta=0.0, shift=2.0, shrinkage=0.0)
     frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
-    indexed = index_ratings(frame, ratings["movie_id"].unique(), partitions=12)
+    indexed = index_ratings(frame, ratings["movie_id"].unique(), partitions=4)
     try:
         distributed = fit_puresvd(indexed, params, seed=SEED)
     finally:
