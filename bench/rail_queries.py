@@ -153,12 +153,12 @@ def main() -> int:
             old, old_wall, old_cpu = measure(conn, OLD[name], args.old_rounds)
             same = old == new
             failed |= not same
+            wall_ratio = statistics.median(old_wall) / statistics.median(new_wall)
+            cpu_ratio = statistics.median(old_cpu) / max(statistics.median(new_cpu), 1e-9)
             print(
                 f"{name}: old wall {spread(old_wall)}, cpu {spread(old_cpu)}\n"
                 f"{name}: new wall {spread(new_wall)}, cpu {spread(new_cpu)}\n"
-                f"{name}: old/new wall {statistics.median(old_wall) / statistics.median(new_wall):.0f}x,"
-                f" cpu {statistics.median(old_cpu) / max(statistics.median(new_cpu), 1e-9):.0f}x;"
-                f" same result: {same}",
+                f"{name}: old/new wall {wall_ratio:.0f}x, cpu {cpu_ratio:.0f}x; same: {same}",
                 flush=True,
             )
     engine.dispose()
