@@ -95,7 +95,7 @@ def nth_newest_rater(conn: Connection, count: int) -> int | None:
     """
     seen: set[int] = set()
     query = select(ratings.c.user_id, ratings.c.rated_at).order_by(ratings.c.rated_at.desc())
-    result = conn.execution_options(yield_per=_RATER_BATCH).execute(query)
+    result = conn.execute(query, execution_options={"yield_per": _RATER_BATCH})
     try:
         for user_id, rated_at in result:
             seen.add(user_id)

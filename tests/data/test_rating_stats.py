@@ -32,7 +32,8 @@ def _bench() -> ModuleType:
     """bench/rail_queries.py, whose ``OLD`` queries are the rails before 0006."""
     path = Path(__file__).resolve().parents[2] / "bench" / "rail_queries.py"
     spec = importlib.util.spec_from_file_location("rail_queries", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

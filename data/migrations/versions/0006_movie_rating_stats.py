@@ -17,10 +17,11 @@ writes (the API, the ETL, a cascade from a deleted movie or user):
 - update (of the movie, the rating or its time, as a re-rating or the ETL's merge does): a delete
   of the old row and an insert of the new one.
 
-SQLite runs one writer at a time, so its triggers need no locking. On PostgreSQL the upsert and
-the row's update lock the movie's row; the delete branch locks it before it looks the first
-rating up again, so that the look-up (a new snapshot in READ COMMITTED) sees every rating a
-concurrent writer of that movie committed.
+SQLite runs one writer at a time and fires row triggers as each row is written, so its triggers
+need no locking. PostgreSQL fires statement triggers over the statement's transition tables
+(one update per movie per statement, however many of its ratings the statement wrote); they
+lock the movies' rows first, in id order, so that looking a first rating up again (a new
+snapshot in READ COMMITTED) sees every rating a concurrent writer of that movie committed.
 
 The table is filled from the ratings already stored (on SQLite with a scan of the table, not a
 look-up per rating through ``ix_ratings_movie``). The ETL's first load into an empty table drops
@@ -40,59 +41,102 @@ depends_on = None
 COLUMNS = "movie_id, rating_count, rating_sum, first_rated_at"
 AGGREGATES = "movie_id, count(*), sum(rating), min(rated_at)"
 
-# What a removed rating (OLD) takes away; the same statements serve DELETE and UPDATE. The
-# first rating is looked up in the table as the statement left it: PostgreSQL runs AFTER ROW
-# triggers once the whole statement is done, so a DELETE of several of a movie's ratings may
-# have removed them all when the first of its triggers looks (the row's value is then kept, and
-# the last of those triggers deletes the row).
+# SQLite: row triggers. What a removed rating (OLD) takes away (DELETE and UPDATE share it).
 _REMOVE_OLD = """
     DELETE FROM movie_rating_stats WHERE movie_id = OLD.movie_id AND rating_count = 1;
     UPDATE movie_rating_stats SET
         rating_count = rating_count - 1,
         rating_sum = rating_sum - OLD.rating,
         first_rated_at = CASE WHEN first_rated_at < OLD.rated_at THEN first_rated_at
-            ELSE COALESCE(
-                (SELECT min(rated_at) FROM ratings WHERE movie_id = OLD.movie_id), first_rated_at
-            ) END
+            ELSE (SELECT min(rated_at) FROM ratings WHERE movie_id = OLD.movie_id) END
     WHERE movie_id = OLD.movie_id;
 """
-
-
-def _add_new(earlier: str) -> str:
-    """What an added rating (NEW) brings; ``earlier`` is the dialect's min of two values."""
-    return f"""
+# What an added rating (NEW) brings.
+_ADD_NEW = f"""
     INSERT INTO movie_rating_stats ({COLUMNS})
     VALUES (NEW.movie_id, 1, NEW.rating, NEW.rated_at)
     ON CONFLICT (movie_id) DO UPDATE SET
         rating_count = movie_rating_stats.rating_count + 1,
         rating_sum = movie_rating_stats.rating_sum + excluded.rating_sum,
-        first_rated_at = {earlier}(movie_rating_stats.first_rated_at, excluded.first_rated_at);
+        first_rated_at = min(movie_rating_stats.first_rated_at, excluded.first_rated_at);
 """
-
-
-_UPDATED_COLUMNS = "movie_id, rating, rated_at"
 SQLITE_TRIGGERS = {
-    "ratings_stats_insert": f"AFTER INSERT ON ratings BEGIN {_add_new('min')} END",
+    "ratings_stats_insert": f"AFTER INSERT ON ratings BEGIN {_ADD_NEW} END",
     "ratings_stats_delete": f"AFTER DELETE ON ratings BEGIN {_REMOVE_OLD} END",
     "ratings_stats_update": (
-        f"AFTER UPDATE OF {_UPDATED_COLUMNS} ON ratings BEGIN {_REMOVE_OLD} {_add_new('min')} END"
+        f"AFTER UPDATE OF movie_id, rating, rated_at ON ratings BEGIN {_REMOVE_OLD} {_ADD_NEW} END"
     ),
 }
 
+# PostgreSQL: statement triggers over the transition tables (old_rows, new_rows), so that a
+# statement writing many ratings of a movie updates its row once: row triggers would update it
+# once per rating, and in one transaction each update leaves a row version the next one walks
+# past (a bulk merge into a filled table slowed down quadratically).
 POSTGRES_FUNCTION = "movie_rating_stats_apply"
-POSTGRES_TRIGGER = "ratings_stats"
+
+
+def _lock(movie_ids: str) -> str:
+    """Lock the movies' rows, in id order, before anything is read: a first rating looked up
+    again then sees every rating committed by a writer that held one of them."""
+    return f"""
+        PERFORM 1 FROM movie_rating_stats WHERE movie_id IN ({movie_ids})
+        ORDER BY movie_id FOR UPDATE;
+    """
+
+
+def _remove(removed: str) -> str:
+    """Take ``removed``'s ratings away; a movie's row goes with its last rating, and its first
+    rating is looked up again when one removed was its earliest."""
+    return f"""
+        UPDATE movie_rating_stats AS s SET
+            rating_count = s.rating_count - d.n, rating_sum = s.rating_sum - d.total
+        FROM (SELECT movie_id, count(*) AS n, sum(rating) AS total FROM {removed}
+              GROUP BY movie_id) AS d
+        WHERE s.movie_id = d.movie_id;
+        DELETE FROM movie_rating_stats
+        WHERE rating_count = 0 AND movie_id IN (SELECT movie_id FROM {removed});
+        UPDATE movie_rating_stats AS s SET first_rated_at =
+            (SELECT min(r.rated_at) FROM ratings AS r WHERE r.movie_id = s.movie_id)
+        FROM (SELECT movie_id, min(rated_at) AS earliest FROM {removed} GROUP BY movie_id) AS d
+        WHERE s.movie_id = d.movie_id AND d.earliest <= s.first_rated_at;
+    """
+
+
+def _add(added: str) -> str:
+    """Add ``added``'s ratings: one upsert per movie."""
+    return f"""
+        INSERT INTO movie_rating_stats ({COLUMNS})
+        SELECT {AGGREGATES} FROM {added} GROUP BY movie_id ORDER BY movie_id
+        ON CONFLICT (movie_id) DO UPDATE SET
+            rating_count = movie_rating_stats.rating_count + excluded.rating_count,
+            rating_sum = movie_rating_stats.rating_sum + excluded.rating_sum,
+            first_rated_at = LEAST(movie_rating_stats.first_rated_at, excluded.first_rated_at);
+    """
+
+
 _POSTGRES_BODY = f"""
 BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        PERFORM 1 FROM movie_rating_stats WHERE movie_id = OLD.movie_id FOR UPDATE;
-        {_REMOVE_OLD}
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        {_add_new("LEAST")}
+    IF TG_OP = 'INSERT' THEN
+        {_lock("SELECT movie_id FROM new_rows")}
+        {_add("new_rows")}
+    ELSIF TG_OP = 'DELETE' THEN
+        {_lock("SELECT movie_id FROM old_rows")}
+        {_remove("old_rows")}
+    ELSE
+        {_lock("SELECT movie_id FROM old_rows UNION SELECT movie_id FROM new_rows")}
+        {_remove("old_rows")}
+        {_add("new_rows")}
     END IF;
     RETURN NULL;
 END
 """
+POSTGRES_TRIGGERS = {
+    "ratings_stats_insert": "AFTER INSERT ON ratings REFERENCING NEW TABLE AS new_rows",
+    "ratings_stats_delete": "AFTER DELETE ON ratings REFERENCING OLD TABLE AS old_rows",
+    "ratings_stats_update": (
+        "AFTER UPDATE ON ratings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+    ),
+}
 
 
 def upgrade() -> None:
@@ -119,11 +163,11 @@ def upgrade() -> None:
         f"CREATE OR REPLACE FUNCTION {POSTGRES_FUNCTION}() RETURNS trigger "
         f"LANGUAGE plpgsql AS $body${_POSTGRES_BODY}$body$"
     )
-    op.execute(
-        f"CREATE TRIGGER {POSTGRES_TRIGGER} "
-        f"AFTER INSERT OR DELETE OR UPDATE OF {_UPDATED_COLUMNS} ON ratings "
-        f"FOR EACH ROW EXECUTE FUNCTION {POSTGRES_FUNCTION}()"
-    )
+    for name, definition in POSTGRES_TRIGGERS.items():
+        op.execute(
+            f"CREATE TRIGGER {name} {definition} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_FUNCTION}()"
+        )
 
 
 def downgrade() -> None:
@@ -131,6 +175,7 @@ def downgrade() -> None:
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER {name}")
     else:
-        op.execute(f"DROP TRIGGER {POSTGRES_TRIGGER} ON ratings")
+        for name in POSTGRES_TRIGGERS:
+            op.execute(f"DROP TRIGGER {name} ON ratings")
         op.execute(f"DROP FUNCTION {POSTGRES_FUNCTION}()")
     op.drop_table("movie_rating_stats")
