@@ -16,6 +16,9 @@ What each rail reads (an aggregate over every rating took minutes at 25 M rating
   before they are grouped (a plain ``WHERE rated_at >= ...`` let the planner group along
   ``ix_ratings_movie`` over every rating instead). Its cost grows with the window's ratings.
 
+At 2.5 M synthetic ratings on SQLite that is 9 ms of CPU for newly added and 8 ms for trending,
+against about 7 s each for the queries they replaced (README, "Scale").
+
 The rails count people, not ratings, and anchor their windows on how many people are in them,
 never on the newest rating alone: a handful of accounts rating the same movie today must not
 take a rail over (issue 13). A rating is one per user and movie (the primary key), so a count of
