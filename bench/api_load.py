@@ -5,6 +5,11 @@
     .venv/bin/python bench/api_load.py --url http://127.0.0.1:5000   # against a running server
     .venv/bin/python bench/api_load.py --floor --duration 10    # against the framework's floor
     .venv/bin/python bench/api_load.py --postgres postgresql+psycopg://...   # PostgreSQL : SQLite
+    MOVIEREC_RECOMMENDATION_CACHE_ENTRIES=0 .venv/bin/python bench/api_load.py --floor --users 300
+
+``--floor`` asks for user 1 every time, so with the ranking cache (graph/services/ranking_cache.py)
+every request after the first is a hit; ``--users N`` spreads the requests over users 1..N (a
+token each for GraphQL), and with the cache off (as above) every request ranks anew: report both.
 
 ``--floor`` serves bench/floor_app.py beside movierec (same workers, same uvicorn settings) and
 ``--postgres`` a second movierec on that PostgreSQL store (loaded first with
@@ -126,12 +131,23 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of --floor or --postgres comparisons"
     )
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=1,
+        help="with --floor: spread the requests over users 1..N at random (each a legacy path "
+        "of its own and, for GraphQL, a token of its own from logging in userN), instead of "
+        "user 1 every time; with the server's MOVIEREC_RECOMMENDATION_CACHE_ENTRIES=0 every "
+        "request then ranks anew (a miss-heavy load)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
     if args.floor and args.postgres:
         parser.error("--floor and --postgres are separate comparisons: run one at a time")
+    if args.users < 1 or (args.users > 1 and not args.floor):
+        parser.error("--users takes a count of 1 or more, and goes with --floor")
     print(f"load average at start: {load_average()}", flush=True)
     with server(args.url, args.workers) as url:
         if args.floor:
@@ -197,20 +213,36 @@ class Request:
 def compare_with_floor(url: str, args: argparse.Namespace) -> None:
     """movierec's two served paths and the floor's, interleaved, with movierec's share.
 
-    The legacy floor answers with movierec's own body for user 1, so both send the same bytes.
+    The legacy floor answers with movierec's own body for user 1, so both send the same bytes
+    (with ``--users``, about the same: every user's list is ten movies).
     """
     with tempfile.TemporaryDirectory() as folder:
         body = Path(folder) / "legacy.json"
         with urllib.request.urlopen(f"{url}/user/1/recommendations", timeout=30) as response:
             body.write_bytes(response.read())
-        requests = [
-            Request("GET /user/1/recommendations", "/user/1/recommendations"),
-            Request(
-                "POST /graphql viewer.recommendations(10)",
-                "/graphql",
-                graphql_script(Path(folder), login_token(url)),
-            ),
-        ]
+        if args.users == 1:
+            requests = [
+                Request("GET /user/1/recommendations", "/user/1/recommendations"),
+                Request(
+                    "POST /graphql viewer.recommendations(10)",
+                    "/graphql",
+                    graphql_script(Path(folder), login_token(url)),
+                ),
+            ]
+        else:
+            tokens = [login_token(url, f"user{user}") for user in range(1, args.users + 1)]
+            requests = [
+                Request(
+                    f"GET /user/1..{args.users}/recommendations",
+                    "/user/1/recommendations",
+                    users_script(Path(folder), args.users),
+                ),
+                Request(
+                    f"POST /graphql viewer.recs(10), {args.users} users",
+                    "/graphql",
+                    graphql_script(Path(folder), *tokens),
+                ),
+            ]
         env = {**os.environ, "MOVIEREC_FLOOR_LEGACY": str(body)}
         with floor_server(args.workers, env) as floor:
             compare({"floor": floor, "movierec": url}, requests, args)
@@ -369,12 +401,32 @@ def _latency(output: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def graphql_script(folder: Path, token: str) -> Path:
-    return post_script(
+def graphql_script(folder: Path, token: str, *more: str) -> Path:
+    """The GraphQL request; with more than one token, each request carries one at random."""
+    script = post_script(
         folder / "graphql.lua",
         json.dumps({"query": GRAPHQL_QUERY}),
         {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
+    if more:
+        bearers = ", ".join(json.dumps(f"Bearer {one}") for one in (token, *more))
+        with script.open("a") as lua:
+            lua.write(f"local tokens = {{{bearers}}}\n")
+            lua.write("request = function()\n")
+            lua.write('  wrk.headers["Authorization"] = tokens[math.random(#tokens)]\n')
+            lua.write("  return wrk.format()\nend\n")
+    return script
+
+
+def users_script(folder: Path, users: int) -> Path:
+    """GET /user/<id>/recommendations for an id drawn at random from 1..``users``."""
+    script = folder / "users.lua"
+    script.write_text(
+        "request = function()\n"
+        f'  return wrk.format(nil, "/user/" .. math.random({users}) .. "/recommendations")\n'
+        "end\n"
+    )
+    return script
 
 
 def post_script(path: Path, body: str, headers: dict[str, str]) -> Path:
@@ -384,9 +436,10 @@ def post_script(path: Path, body: str, headers: dict[str, str]) -> Path:
     return path
 
 
-def login_token(url: str) -> str:
+def login_token(url: str, username: str = "user1") -> str:
     query = (
-        'mutation { login(username: "user1", password: "pass") { ... on AuthPayload { token } } }'
+        f'mutation {{ login(username: "{username}", password: "pass") '
+        "{ ... on AuthPayload { token } } }"
     )
     request = urllib.request.Request(
         f"{url}/graphql",

@@ -14,8 +14,10 @@ Each run has two phases:
      The load average is printed per run.
 
 The attacks are those of issue 9 and the limits' edges: fragment bombs (each fragment spreads the
-next twice: 2^22 spreads in 900 bytes); the costliest documents of several shapes the budget
-allows (graph/cost.py: found by costing each size), and a batch of 10 of one; the 5,000 movies
+next twice: 2^22 spreads in 900 bytes); the costliest documents of several shapes the limits
+allow (graph/cost.py: found by costing each size), among them each costly list aliased with each
+costly selection, signed in as a demo user so the viewer's fields do their work, and a batch of
+10 of one; the 5,000 movies
 the old object cap allowed; many fields answering at one place (graph/limits.py, crowding), 15
 aliased introspections, 1 MB bodies (a 1 MB search string, comment, token run, nested JSON), a
 5 MB body streamed without Content-Length, 1 MB legacy usernames, lone surrogates.
@@ -33,6 +35,12 @@ ml-latest-small, `movierec serve --workers 2`, main (`e1d67e2`) then this branch
     answered per 8 s run. This branch at the committed 0.5 ms switch interval (11:37-11:40, load
     27-31, `--repeat 1`): /healthz p99 under attack 34.1-109 ms (median 63.5), most server CPU
     for one request 810 ms (the 7 aliased searches, 190-810 ms).
+Re-measured 14:29-14:35 UTC at `745c67a` (same command, load 14-26): issue 9's 7 aliased searches
+now cost 21,014 and are refused (10-20 ms); the costliest allowed request of all the lists and
+selections aliased to the limits, 3 one-letter searches of 100 movies with 7 fields (9,006), took
+80-310 ms of server CPU; the loaded-field cap and the budget spent together, 190-290 ms; most
+server CPU for one request 310 ms. /healthz p99 under attack 47.1, 50.0 and 439.8 ms (median 50.0;
+the probe with no attack reached 250.6 ms in one run).
 The probe ran in the attackers' event loop before 11:29: the bench's own work (encoding 1 MB
 bodies, decoding large answers) counted as /healthz latency, which gave the p99 of 0.8-1.8 s
 quoted earlier for main. The one attack over 1 s of CPU is the 7 aliased searches at this load
@@ -53,6 +61,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,7 +70,7 @@ from api_load import server
 from graphql import parse
 
 from graph.config import GraphQLLimits
-from graph.cost import operation_cost
+from graph.cost import Price, operation_price
 from graph.schema import build_schema
 
 MB = 1_000_000
@@ -78,6 +87,7 @@ class Attack:
     path: str
     body: Body = None
     cost: int | None = None  # graph.cost's figure, for a GraphQL document within the limits
+    signed_in: bool = False  # sent with a demo user's token: the viewer's fields do their work
 
 
 def unique(query: str) -> str:
@@ -90,15 +100,24 @@ def graphql(query: str, variables: dict[str, object] | None = None) -> Callable[
     return lambda: json.dumps({"query": unique(query), "variables": variables or {}}).encode()
 
 
+def price(query: str) -> Price:
+    return operation_price(SCHEMA, parse(query).definitions, None, {})
+
+
 def cost(query: str) -> int:
-    return operation_cost(SCHEMA, parse(query).definitions, None, {})
+    return price(query).cost
 
 
 def heaviest(make: Callable[[int], str], sizes: range) -> tuple[int, str, int]:
-    """The size whose document ``make`` builds costs most within the budget; document; cost."""
-    allowed = [(cost(make(n)), n) for n in sizes if cost(make(n)) <= LIMITS.max_cost]
-    figure, size = max(allowed)
-    return size, make(size), figure
+    """The largest size whose document ``make`` builds is allowed (its cost within the budget,
+    its loaded fields within their cap); the document; its cost."""
+    allowed = [
+        n
+        for n in sizes
+        if (p := price(make(n))).cost <= LIMITS.max_cost and p.loads <= LIMITS.max_loaded_fields
+    ]
+    size = max(allowed)
+    return size, make(size), cost(make(size))
 
 
 def fragment_bomb(leaf: str) -> str:
@@ -124,11 +143,34 @@ def movies_and_similar(similar: int) -> str:
 
 
 def aliased_movies(count: int) -> str:
-    node = f"edges {{ node {{ {MOVIE_FIELDS} }} }}"
-    fields = (
-        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ {node} }}' for n in range(count)
-    )
-    return "{ " + " ".join(fields) + " }"
+    """Issue 9's costliest allowed document at 7: one-letter searches, 100 movies each."""
+    return aliased(LISTS["movies(100, search)"], MOVIE_FIELDS, count)
+
+
+# Each costly list, aliased as often as the budget allows, with each costly selection on each
+# of its movies: the search for the worst request within the budget.
+LISTS = {
+    "movies(100, search)": lambda n, movie: (
+        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ edges {{ node {{ {movie} }} }} }}'
+    ),
+    "featured(100)": lambda n, movie: f"a{n}: featured(first: 100) {{ {movie} }}",
+    "recommendations(100)": lambda n, movie: f"a{n}: recommendations(first: 100) {{ {movie} }}",
+    "viewer.ratings(100)": lambda n, movie: (
+        f"a{n}: viewer {{ ratings(first: 100) {{ edges {{ node {{ rating movie {{ {movie} }} "
+        "} } } }"
+    ),
+}
+SELECTIONS = {
+    "7 fields": MOVIE_FIELDS,
+    "ratingStats": "id ratingStats { average count }",
+    "viewer's fields": "id viewerRating inWatchlist predictedRating",
+    "reasons": "id because { rating share movie { id } }",
+    "similar(5)": "id similar(first: 5) { id title }",
+}
+
+
+def aliased(field: Callable[[int, str], str], movie: str, count: int) -> str:
+    return "{ " + " ".join(field(n, movie) for n in range(count)) + " }"
 
 
 def same_path_tree(fanout: int, depth: int) -> str:
@@ -157,10 +199,12 @@ def allowed(name: str, query: str) -> Attack:
     return Attack(name, "POST", "/graphql", graphql(query), cost(query))
 
 
+@cache
 def attacks() -> list[Attack]:
+    """Built once (costing every size of every aliased document takes seconds of CPU, which the
+    attackers' process would spend while the probe runs)."""
     one_mb = MB - 200
     similar, heavy, heavy_cost = heaviest(movies_and_similar, range(50))
-    count, aliases, aliases_cost = heaviest(aliased_movies, range(1, LIMITS.max_aliases + 1))
     first, deep, deep_cost = heaviest(lambda n: nested_similar(9, n), range(1, 10))
     return [
         allowed("fragment bomb (23 fragments, 2^22 spreads)", fragment_bomb("genres")),
@@ -172,12 +216,13 @@ def attacks() -> list[Attack]:
         ),
         Attack(f"depth 10, similar(first: {first})", "POST", "/graphql", graphql(deep), deep_cost),
         Attack(
-            f"{count} aliases x movies(100), 7 fields",
+            "7 aliases x movies(100), 7 fields (issue 9)",
             "POST",
             "/graphql",
-            graphql(aliases),
-            aliases_cost,
+            graphql(aliased_movies(7)),
         ),
+        *costliest_aliased(),
+        mixed(),
         Attack(
             f"movies(100) x similar({similar}), 7 fields",
             "POST",
@@ -271,6 +316,39 @@ def attacks() -> list[Attack]:
     ]
 
 
+def mixed() -> Attack:
+    count, document, figure = heaviest(loaded_and_plain, range(LIMITS.max_aliases - 2))
+    name = f"3 x featured(100) viewer's fields + {count} searches, 6 fields"
+    return Attack(name, "POST", "/graphql", graphql(document), figure, signed_in=True)
+
+
+def costliest_aliased() -> list[Attack]:
+    """Each list of ``LISTS`` with each selection of ``SELECTIONS``, aliased up to the budget."""
+    found = []
+    for list_name, field in LISTS.items():
+        for selection_name, movie in SELECTIONS.items():
+            count, document, figure = heaviest(
+                lambda n, field=field, movie=movie: aliased(field, movie, n),
+                range(1, LIMITS.max_aliases + 1),
+            )
+            name = f"{count} x {list_name}, {selection_name}"
+            found.append(Attack(name, "POST", "/graphql", graphql(document), figure, True))
+    return found
+
+
+PLAIN_FIELDS = "id title overview genres posterUrl year"
+
+
+def loaded_and_plain(searches: int) -> str:
+    """The loaded-field cap spent on the viewer's fields of three rails of 100, the rest of the
+    budget on one-letter searches of 100 movies with plain fields."""
+    viewer = LISTS["featured(100)"]
+    search = LISTS["movies(100, search)"]
+    fields = [viewer(n, SELECTIONS["viewer's fields"]) for n in range(3)]
+    fields += [search(n + 3, PLAIN_FIELDS) for n in range(searches)]
+    return "{ " + " ".join(fields) + " }"
+
+
 def outcome(response: httpx.Response) -> str:
     """The status, and the error codes when the answer holds errors (a batch: each answer's)."""
     try:
@@ -327,15 +405,25 @@ def _stat(pid: int) -> tuple[int, int]:
     return int(fields[1]), int(fields[11]) + int(fields[12])
 
 
+# A demo user's token for the signed-in attacks (``sign_in``): an attacker can sign up.
+TOKEN: list[str] = []
+
+
+def sign_in(url: str) -> None:
+    login = (
+        'mutation { login(username: "user1", password: "pass") { ... on AuthPayload { token } } }'
+    )
+    answer = httpx.post(f"{url}/graphql", json={"query": login}, timeout=60).json()
+    TOKEN[:] = [answer["data"]["login"]["token"]]
+
+
 async def send(client: httpx.AsyncClient, attack: Attack) -> tuple[str, float]:
     body = attack.body() if callable(attack.body) else attack.body
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if attack.signed_in:
+        headers["Authorization"] = f"Bearer {TOKEN[0]}"
     started = time.perf_counter()
-    response = await client.request(
-        attack.method,
-        attack.path,
-        content=body,
-        headers={"Content-Type": "application/json"} if body is not None else {},
-    )
+    response = await client.request(attack.method, attack.path, content=body, headers=headers)
     await response.aread()
     return outcome(response), time.perf_counter() - started
 
@@ -420,6 +508,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
     idle: list[tuple[float, float]] = []
     busy: list[tuple[float, float, int, int, str]] = []
     cpu = ServerCPU(url)
+    sign_in(url)
     for number in range(1, args.runs + 1):
         load = "/".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"run {number}/{args.runs}, load average {load}", flush=True)

@@ -13,7 +13,12 @@ the whole process per request (``time.process_time``: the machine's load hardly 
   difference divided by the difference of their costs (399 fields);
 - each call: a request making one call with `first: 1` and one field under it, against the same
   request without that call; the CPU difference in units, less the fields it adds, is the
-  call's weight as measured.
+  call's weight as measured. A `movies` search matches one letter: nearly every movie, the
+  most a search can filter and count;
+- each field resolved through a DataLoader (``OBJECT_COSTS``, and the viewer's fields charged
+  1): a page of the 100 most-rated movies (the longest ``ratingStats`` aggregates) with the
+  field against the page without it; the CPU difference in units, less the fields under it,
+  divided by the objects it is resolved on, is its weight per object.
 
 Requests alternate in blocks of ``--repeat`` (call, reference, call, ...), ``--rounds`` times;
 the figure is the median over the rounds, with their spread. user 1 is the viewer (signed in
@@ -32,7 +37,7 @@ from graphql import parse
 from threadpoolctl import threadpool_limits
 
 from graph.app import create_app
-from graph.cost import CALL_COST, CALL_COSTS, operation_cost
+from graph.cost import CALL_COST, CALL_COSTS, OBJECT_COSTS, operation_cost
 from graph.schema import build_schema
 from movierec.bootstrap import app_config
 from movierec.settings import Settings
@@ -53,9 +58,7 @@ VIEWER = "{ viewer { id } }"
 CALLS = [
     Call("Query", "featured", "{ featured(first: 1) { id } }", "{ __typename }"),
     Call("Query", "rail", f"{{ rail(name: TRENDING, first: 1) {{ {EDGES} }} }}", "{ __typename }"),
-    Call(
-        "Query", "movies", f'{{ movies(search: "the", first: 1) {{ {EDGES} }} }}', "{ __typename }"
-    ),
+    Call("Query", "movies", f'{{ movies(search: "a", first: 1) {{ {EDGES} }} }}', "{ __typename }"),
     Call(
         "Movie",
         "similar",
@@ -77,6 +80,31 @@ CALLS = [
         VIEWER,
     ),
 ]
+
+
+@dataclass(frozen=True)
+class PerObject:
+    owner: str
+    field: str
+    selection: str  # the field and what it needs under it, on each movie of the page
+    reference: str = ""  # what the page asks of each movie instead (besides its id)
+    objects: int = 100  # how many objects graph/cost.py counts the field on
+
+
+PER_OBJECT = [
+    PerObject("Movie", "ratingStats", "ratingStats { count }"),
+    PerObject("Movie", "viewerRating", "viewerRating"),
+    PerObject("Movie", "inWatchlist", "inWatchlist"),
+    PerObject("Movie", "predictedRating", "predictedRating"),
+    PerObject("Movie", "because", "because { rating }"),
+    PerObject("Reason", "movie", "because { rating movie { id } }", "because { rating }", 300),
+]
+
+
+def most_rated(selection: str) -> str:
+    return f'{{ movies(search: "a", first: 100) {{ edges {{ node {{ id {selection} }} }} }} }}'
+
+
 WIDE = "{ featured(first: 100) { id title year genres } }"
 NARROW = "{ featured(first: 1) { id } }"
 
@@ -112,6 +140,8 @@ def main() -> None:
         token = client.post("/graphql", json={"query": LOGIN}).json()["data"]["login"]["token"]
         for call in CALLS:  # warm: caches, first imports, the search index
             cpu_per_request(client, call.query, token, 5)
+        for item in PER_OBJECT:
+            cpu_per_request(client, most_rated(item.selection), token, 5)
         for number in range(args.rounds):
             wide = cpu_per_request(client, WIDE, token, args.repeat)
             narrow = cpu_per_request(client, NARROW, token, args.repeat)
@@ -124,6 +154,15 @@ def main() -> None:
                 fields = cost(call.query) - cost(call.reference) - charged
                 weights.setdefault(call.field, []).append((with_call - without) / unit - fields)
                 milliseconds.setdefault(call.field, []).append((with_call - without) * 1e3)
+            for item in PER_OBJECT:
+                query, reference = most_rated(item.selection), most_rated(item.reference)
+                with_field = cpu_per_request(client, query, token, args.repeat)
+                without = cpu_per_request(client, reference, token, args.repeat)
+                charged = OBJECT_COSTS.get((item.owner, item.field), 1)
+                below = cost(query) - cost(reference) - charged * item.objects
+                per_object = ((with_field - without) / unit - below) / item.objects
+                weights.setdefault(item.field, []).append(per_object)
+                milliseconds.setdefault(item.field, []).append((with_field - without) * 1e3)
             print(f"round {number + 1}: one unit {unit * 1e6:.1f} us of CPU", flush=True)
 
     print(
@@ -138,6 +177,17 @@ def main() -> None:
         print(
             f"{call.owner + '.' + call.field:<30} {now:>10} "
             f"{statistics.median(measured):>8.0f} ({min(measured):.0f} to {max(measured):.0f})"
+            f" {statistics.median(ms):>12.3f}"
+        )
+    print(
+        f"\n{'per object':<30} {'weight now':>10} {'measured (spread)':>22} {'CPU ms per page':>16}"
+    )
+    for item in PER_OBJECT:
+        measured, ms = weights[item.field], milliseconds[item.field]
+        now = OBJECT_COSTS.get((item.owner, item.field), 1)
+        print(
+            f"{item.owner + '.' + item.field:<30} {now:>10} "
+            f"{statistics.median(measured):>8.1f} ({min(measured):.1f} to {max(measured):.1f})"
             f" {statistics.median(ms):>12.3f}"
         )
 

@@ -3,12 +3,13 @@
     MOVIEREC_DATA_DIR=<store> .venv/bin/python bench/store_reads.py \\
         --postgres postgresql+psycopg://...   # the same data loaded there
 
-For user 1: the two reads of a recommendation (the watchlist, then the packed ratings, on one
-connection, through ``reader`` as the services do) and the legacy rated-movies list, whose 232
-rows are taken with ``.all()`` (one ``fetchall``) and, for comparison, by iterating the result
-(``fetchone`` per row, which psycopg runs in Python). Rounds alternate the stores; each prints
-the CPU microseconds per call, which a busy machine moves far less than wall time. The server's
-own CPU (PostgreSQL's processes) is not in the figure: this is the worker's share of a request.
+For user 1: the read of a recommendation (the packed ratings and the watchlist in one
+statement, ``ranking_inputs``, through ``reader`` as the services do) and the legacy
+rated-movies list, whose 232 rows are taken with ``.all()`` (one ``fetchall``) and, for
+comparison, by iterating the result (``fetchone`` per row, which psycopg runs in Python).
+Rounds alternate the stores; each prints the CPU microseconds per call, which a busy machine
+moves far less than wall time. The server's own CPU (PostgreSQL's processes) is not in the
+figure: this is the worker's share of a request.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from data.db import open_store, reader
-from data.ratings import _RATED_MOVIES, user_rating_arrays
-from data.watchlist import saved_ids
+from data.ratings import _RATED_MOVIES, ranking_inputs
 from movierec.settings import Settings
 
 USER = 1
@@ -30,8 +30,7 @@ USER = 1
 
 def recommendation_reads(engine: Engine) -> None:
     with engine.connect() as conn:
-        saved_ids(conn, USER)
-        user_rating_arrays(conn, USER)
+        ranking_inputs(conn, USER)
 
 
 def rated_movies(engine: Engine) -> None:

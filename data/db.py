@@ -72,8 +72,10 @@ POOL_OVERFLOW = 24
 _PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000")
 # A store being built in a new file no one else can see (``store_for_load``): no journal file
 # (a failed build is deleted, not rolled back page by page) and no syncs; the finished file is
-# synced once, switched to WAL, and only then moved into place.
-_NEW_FILE_PRAGMAS = ("journal_mode=MEMORY", "foreign_keys=ON", "synchronous=OFF")
+# synced once, switched to WAL, and only then moved into place. Foreign keys are checked once,
+# over the finished file, instead of two look-ups per inserted row (a third of a bulk insert's
+# CPU); a violation fails the build like any other error.
+_NEW_FILE_PRAGMAS = ("journal_mode=MEMORY", "foreign_keys=OFF", "synchronous=OFF")
 
 
 def make_engine(url: str, *, new_file: bool = False) -> Engine:
@@ -214,12 +216,26 @@ def store_for_load(url: str) -> Iterator[Engine]:
                 _bring_up_to_date(conn, url, create=True, fresh=True)
             yield engine
             with _store_errors(url), engine.connect() as conn:
+                _check_foreign_keys(conn, url)
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         finally:
             engine.dispose()
         _move_into_place(built, path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_foreign_keys(conn: Connection, url: str) -> None:
+    """Refuse a built file with a row whose foreign key finds no parent (``_NEW_FILE_PRAGMAS``
+    left the checks to here)."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        where = "" if rowid is None else f" (rowid {rowid})"
+        raise StoreError(
+            f"the load into {_safe(url)} left a row in {table}{where} that refers to a missing "
+            f"{parent} row ({len(broken):,} broken references in all); the store was not created"
+        )
 
 
 def _private_folder(path: Path) -> Path:

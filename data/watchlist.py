@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, bindparam, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 
 from data.catalog import upsert
 from data.schema import watchlist
@@ -44,12 +44,3 @@ def saved_among(conn: Connection, user_id: int, movie_ids: Sequence[int]) -> set
         watchlist.c.user_id == user_id, watchlist.c.movie_id.in_(sorted(set(movie_ids)))
     )
     return set(conn.execute(query).scalars().all())
-
-
-# Built once: every recommendation runs it (as data.ratings' per-user reads).
-_SAVED = select(watchlist.c.movie_id).where(watchlist.c.user_id == bindparam("user_id"))
-
-
-def saved_ids(conn: Connection, user_id: int) -> list[int]:
-    """Every movie the user has saved: what their recommendations leave out."""
-    return list(conn.execute(_SAVED, {"user_id": user_id}).scalars().all())

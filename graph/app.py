@@ -74,7 +74,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             threads,
             viewer=viewer,
             client=client_address(request),
-            budget=RequestBudget(config.limits.max_cost),
+            budget=RequestBudget(config.limits.max_cost, config.limits.max_loaded_fields),
             bearer_token=token,
         )
 

@@ -18,10 +18,15 @@ class GraphQLLimits:
     max_tokens: int = 2000
     max_batch_operations: int = 10
     # What the operations of one HTTP request may cost together (graph/cost.py: 1 per field
-    # per object, 10 more per call of a field taking `first`): at most about 0.2 s of a
-    # worker's CPU here (bench/attack.py). The web app's costliest query, a search for 100
-    # results, costs 1,108 (tests/graph/test_cost.py runs them all).
+    # per object, 10 more per call of a field taking `first`): a few hundred ms of a worker's
+    # CPU (bench/attack.py). The web app's costliest query, a "See all" page of 100
+    # recommendations, costs 1,608 (tests/graph/test_cost.py runs them all).
     max_cost: int = 10_000
+    # Fields resolved through a DataLoader on each object (graph/cost.py, LOADED_FIELDS), over
+    # the operations of one request. Charged 1 each, the viewer's fields took 0.65-1.0 s of CPU
+    # at 4,500 in one request (15 aliased rails of 100 movies), within the cost budget; the web
+    # app's most is 600 (a "See all" page of 100 recommendations with their reasons).
+    max_loaded_fields: int = 1_000
     # Fields answering at one response path, and fields of a document once its fragments are
     # spread (each once per path), checked before validation (graph/limits.py, crowding).
     max_same_name_fields: int = 10
@@ -54,3 +59,5 @@ class AppConfig:
     trending_window_days: int = 90
     # How often each worker checks LATEST for a model a retrain published (None: never).
     model_check_seconds: float | None = 2.0
+    # Users' ranked lists a worker keeps (graph/services/ranking_cache.py; 0: none).
+    recommendation_cache_entries: int = 4096

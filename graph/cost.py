@@ -7,11 +7,14 @@ serialisation, about 10 µs here once the collector is tamed: ``graph.server.set
 whatever the field, and each call of a list field that takes ``first`` is a service call,
 most of them a trip to a thread (about 15 fields' worth). So:
 
-- every field costs 1 for each object it is resolved on; a root field is resolved once;
+- every field costs 1 for each object it is resolved on (``OBJECT_COSTS`` for the one whose
+  resolution costs more: a movie's ``ratingStats``, an SQL aggregate); a root field is
+  resolved once;
 - a field that takes ``first`` costs ``CALL_COST`` more per call (``CALL_COSTS`` for the
   few whose calls cost more: a ``movies`` search reads the whole catalog);
 - below a list field there are ``first`` objects for each object above it; a connection
-  (``movies(first: 100)``) is one object, and its ``edges`` list holds its ``first``;
+  (``movies(first: 100)``) is one object, and its ``edges`` list holds its ``first``; a list
+  without ``first`` holds 1, or its maximum where it has one (``LIST_SIZES``: 3 reasons);
 - introspection (``__schema``, ``__type``) costs like any field, its lists (``types``,
   ``fields``, ...) and ``ofType`` counted at their average size over this schema: GraphiQL's
   introspection query costs about 3,200, near the 2,700 values of its answer
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from graphql import (
@@ -62,6 +66,7 @@ from graph.errors import ErrorCode, bad_user_input
 from graph.limits import collect, fragments_of
 from graph.services.catalog import check_page_size
 from graph.services.errors import InvalidInputError
+from graph.services.recommendations import REASONS
 
 SIZE_ARGUMENT = "first"
 # A call of a field taking `first`, next to one field of one object: a `similar` call (a thread
@@ -88,6 +93,43 @@ CALL_COSTS = {
     ("Query", "newlyAdded"): _RAIL,
     ("Query", "rail"): _RAIL,
 }
+# Fields that cost more than 1 on each object they are resolved on, in the same units, measured
+# with bench/field_costs.py on the 100 most-rated movies: a movie's ``ratingStats`` aggregates
+# its ratings in SQL (the more rated the movie, the longer) behind a DataLoader's future, 16.9
+# units (8.9-36.1 over 5 rounds at load 13-19) against the 3 it was charged with its two
+# fields; nine aliased pages of 100 cost 9,018 and took 375-427 ms of CPU. The viewer's fields
+# (viewerRating, inWatchlist, predictedRating, because) measure 7-12 but stay at 1: the web app
+# asks them of 100 movies a page, and their measured weight would take its costliest query past
+# a fifth of the budget; ``LOADED_FIELDS`` bounds them instead.
+OBJECT_COSTS = {("Movie", "ratingStats"): 17}
+# Lists that take no `first` but hold several objects: at most this many (a movie's reasons).
+LIST_SIZES = {("Movie", "because"): REASONS}
+# Fields resolved on each object through the request's DataLoaders: each resolution is a
+# coroutine, a loader future and, beside another such field, a task, which graphql-core and
+# Strawberry make and complete one by one. Measured per object (bench/field_costs.py) they
+# weigh 7-17 fields, more than the weight they are charged where the web app needs them (its
+# "See all" page of 100 recommendations asks 600 of them); a request holds at most
+# ``GraphQLLimits.max_loaded_fields`` of them instead.
+LOADED_FIELDS = frozenset(
+    {
+        ("Movie", "ratingStats"),
+        ("Movie", "viewerRating"),
+        ("Movie", "inWatchlist"),
+        ("Movie", "predictedRating"),
+        ("Movie", "because"),
+        ("Movie", "similar"),
+        ("Rating", "movie"),
+        ("Reason", "movie"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Price:
+    """What an operation costs (the budget's units) and how many loaded fields it resolves."""
+
+    cost: int
+    loads: int
 
 
 def operation_cost(
@@ -96,7 +138,17 @@ def operation_cost(
     operation_name: str | None,
     variables: Mapping[str, object],
 ) -> int:
-    """The cost of the operation the request names, given its variables; 0 when there is none.
+    """The cost of the operation the request names (``operation_price``'s cost)."""
+    return operation_price(schema, definitions, operation_name, variables).cost
+
+
+def operation_price(
+    schema: GraphQLSchema,
+    definitions: Iterable[DefinitionNode],
+    operation_name: str | None,
+    variables: Mapping[str, object],
+) -> Price:
+    """The price of the operation the request names, given its variables; 0 when there is none.
 
     Raises ``InvalidInputError`` for a ``first`` out of range (see ``_first``).
 
@@ -112,14 +164,14 @@ def operation_cost(
         and (operation_name is None or (d.name and d.name.value == operation_name))
     ]
     if len(chosen) != 1:
-        return 0
+        return Price(0, 0)
     operation = chosen[0]
     root = schema.get_root_type(operation.operation)
     coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables))
     if root is None or isinstance(coerced, list):
-        return 0
+        return Price(0, 0)
     fragments = fragments_of(definitions)
-    total = 0.0
+    total = loads = 0.0
     # The fields at one place of the answer: their parent type, selection sets, how many
     # objects they are resolved on, and the `first` of the connection holding them, if any.
     stack: list[tuple[GraphQLNamedType, list[SelectionSetNode], float, int | None]] = [
@@ -130,13 +182,16 @@ def operation_cost(
         for fields in collect(sets, fragments).values():
             for owner, nodes in _by_owner(schema, parent, fields).items():
                 name = nodes[0].name.value
+                key = (owner.name, name)
                 definition = owner.fields.get(name) or _meta_field(schema, owner, name)
                 if definition is None:
                     continue  # an unknown field fails validation; __typename is free
                 first = _first(definition, nodes[0], coerced)
                 if first is not None:
-                    total += objects * CALL_COSTS.get((owner.name, nodes[0].name.value), CALL_COST)
-                total += objects
+                    total += objects * CALL_COSTS.get(key, CALL_COST)
+                total += objects * OBJECT_COSTS.get(key, 1)
+                if key in LOADED_FIELDS:
+                    loads += objects
                 below = [node.selection_set for node in nodes if node.selection_set]
                 if not below:
                     continue
@@ -144,13 +199,14 @@ def operation_cost(
                 # Introspection's lists and ``ofType``: how many objects they hold on average.
                 average = _introspection_lists(schema).get((owner.name, name))
                 if is_list_type(get_nullable_type(definition.type)):
-                    count = first if first is not None else size if size is not None else 1
+                    count = first if first is not None else size if size is not None else None
+                    count = LIST_SIZES.get(key, 1) if count is None else count
                     held = count if average is None else average
                     stack.append((child, below, objects * held, None))
                 else:
                     held = 1 if average is None else average
                     stack.append((child, below, objects * held, first))
-    return math.ceil(total)
+    return Price(math.ceil(total), math.ceil(loads))
 
 
 def _meta_field(
@@ -252,24 +308,56 @@ def _first(definition: GraphQLField, field: FieldNode, variables: VariableValues
 
 
 class RequestBudget:
-    """The cost one HTTP request may still spend; a batch's operations share it."""
+    """The cost and loaded fields one HTTP request may still spend; a batch's operations share
+    them."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_loads: int) -> None:
         self.limit = limit
+        self.max_loads = max_loads
         self.spent = 0
+        self.loaded = 0
 
-    def take(self, cost: int) -> bool:
-        if self.spent + cost > self.limit:
-            return False
-        self.spent += cost
-        return True
+    def refusal(self, price: Price) -> GraphQLError | None:
+        """Why the request cannot spend ``price`` (for its operation alone, or with the batch's
+        others), or None after spending it."""
+        if price.cost > self.limit:
+            return self._over(
+                f"this query costs {price.cost:,} and the budget is {self.limit:,} per request "
+                "(1 per field per object, more for ratingStats, 10 to 500 more per call of a "
+                "field taking `first`, by what the call costs): ask for fewer objects (lower "
+                "`first`) or fields, or split it",
+                price,
+            )
+        if price.loads > self.max_loads:
+            return self._over(
+                f"this query resolves {price.loads:,} per-movie fields through loaders "
+                "(ratingStats, viewerRating, inWatchlist, predictedRating, because, similar, a "
+                f"rating's or a reason's movie) and at most {self.max_loads:,} are allowed per "
+                "request: ask them of fewer movies, or split it",
+                price,
+            )
+        together = Price(self.spent + price.cost, self.loaded + price.loads)
+        if together.cost > self.limit or together.loads > self.max_loads:
+            return self._over(
+                f"this request's operations cost {together.cost:,} together, with "
+                f"{together.loads:,} loaded fields, and the budget is {self.limit:,} per request "
+                f"with at most {self.max_loads:,} loaded fields: send fewer operations per batch",
+                together,
+            )
+        self.spent, self.loaded = together.cost, together.loads
+        return None
 
-
-def over_budget(message: str, cost: int, budget: int) -> GraphQLError:
-    return GraphQLError(
-        message,
-        extensions={"code": ErrorCode.COST_LIMIT_EXCEEDED.value, "cost": cost, "budget": budget},
-    )
+    def _over(self, message: str, price: Price) -> GraphQLError:
+        return GraphQLError(
+            message,
+            extensions={
+                "code": ErrorCode.COST_LIMIT_EXCEEDED.value,
+                "cost": price.cost,
+                "budget": self.limit,
+                "loadedFields": price.loads,
+                "maxLoadedFields": self.max_loads,
+            },
+        )
 
 
 class CostLimiter(SchemaExtension):
@@ -283,7 +371,7 @@ class CostLimiter(SchemaExtension):
         document = context.graphql_document
         if document is not None:
             try:
-                cost = operation_cost(
+                price = operation_price(
                     context.schema._schema,
                     document.definitions,
                     context.operation_name,
@@ -292,20 +380,7 @@ class CostLimiter(SchemaExtension):
             except InvalidInputError as exc:
                 raise bad_user_input(str(exc)) from exc
             budget: RequestBudget = context.context.budget
-            if cost > budget.limit:
-                raise over_budget(
-                    f"this query costs {cost:,} and the budget is {budget.limit:,} per request "
-                    "(1 per field per object, 10 to 500 more per call of a field taking `first`, "
-                    "by what the call costs): ask for fewer objects (lower `first`) or fields, or "
-                    "split it",
-                    cost,
-                    budget.limit,
-                )
-            if not budget.take(cost):
-                raise over_budget(
-                    f"this request's operations cost {budget.spent + cost:,} together and the "
-                    f"budget is {budget.limit:,} per request: send fewer operations per batch",
-                    budget.spent + cost,
-                    budget.limit,
-                )
+            refusal = budget.refusal(price)
+            if refusal is not None:
+                raise refusal
         yield

@@ -148,6 +148,7 @@ def app_config(settings: Settings) -> AppConfig:
         signup_window_seconds=settings.signup_window_seconds,
         limits=GraphQLLimits(deadline_seconds=settings.request_deadline_seconds),
         model_check_seconds=settings.model_check_seconds,
+        recommendation_cache_entries=settings.recommendation_cache_entries,
     )
 
 

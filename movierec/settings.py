@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         "Two use both cores of the reference machine (bench/api_load.py).",
     )
     log_level: str = "info"
+    recommendation_cache_entries: int = Field(
+        4096,
+        ge=0,
+        description="Users' ranked recommendation lists each worker keeps (least recently used "
+        "out; about 4.3 KB each, so the default is about 18 MB a worker; 0 turns it off). Kept "
+        "per model and per exact ratings and watchlist, so never stale.",
+    )
 
     secret_key: str | None = Field(
         None, description="Token signing secret; default generated once into <data_dir>/secret.key."

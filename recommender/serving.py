@@ -239,6 +239,27 @@ class Recommender:
         model = self.ranker if len(items) else self.cold_start
         return self._best(model.scores(items, ratings), items, allowed, n)
 
+    def top_ids(
+        self,
+        user: UserRatings,
+        n: int,
+        *,
+        allowed: np.ndarray | None = None,
+        excluded: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``top_n``'s movie ids alone (int64, best first), leaving out ``excluded`` movie ids
+        as well as the rated ones. For a deep list (a ranking a server keeps and pages through)
+        it makes no Python object per movie."""
+        items, ratings = self._known(user)
+        model = self.ranker if len(items) else self.cold_start
+        exclude = items
+        if excluded is not None and len(excluded):
+            positions, present = index_of(self.movie_ids, np.asarray(excluded, dtype=np.int64))
+            exclude = np.concatenate([items, positions[present]])
+        top, _ = self._top(model.scores(items, ratings), exclude, allowed, n)
+        ids: np.ndarray = self.movie_ids[top]
+        return ids
+
     def explain(
         self, user: UserRatings, movie_ids: np.ndarray, *, top: int | None = 3
     ) -> list[Explanation]:
@@ -342,6 +363,15 @@ class Recommender:
     def _best(
         self, scores: np.ndarray, exclude: np.ndarray, allowed: np.ndarray | None, n: int
     ) -> list[tuple[int, float]]:
+        top, candidates = self._top(scores, exclude, allowed, n)
+        pairs = zip(self.movie_ids[top], candidates[top], strict=True)
+        return [(int(movie), float(score)) for movie, score in pairs]
+
+    def _top(
+        self, scores: np.ndarray, exclude: np.ndarray, allowed: np.ndarray | None, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the ``n`` best rankable candidates, best first, and the candidates'
+        scores (float32, -inf where left out)."""
         candidates = scores.astype(np.float32, copy=True)
         if allowed is not None:
             positions, present = index_of(self.movie_ids, allowed)
@@ -352,12 +382,10 @@ class Recommender:
         candidates[self._untrained] = -np.inf
         n = min(n, len(candidates))
         if n <= 0:
-            return []
+            return np.empty(0, dtype=np.intp), candidates
         top = np.argpartition(-candidates, n - 1)[:n]
         top = top[np.argsort(-candidates[top], kind="stable")]
-        top = top[np.isfinite(candidates[top])]
-        pairs = zip(self.movie_ids[top], candidates[top], strict=True)
-        return [(int(movie), float(score)) for movie, score in pairs]
+        return top[np.isfinite(candidates[top])], candidates
 
 
 def _model(

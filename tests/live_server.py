@@ -1,4 +1,5 @@
-"""For tests that run a real `movierec serve`: a port to give it, and waiting for a state.
+"""For tests that run a real `movierec serve`: a port to give it, waiting for a state, and
+stopping it with every worker it started.
 
 Every such test polls the live server for the state it needs (healthy, ready, both workers on
 a model) with a deadline, and fails at once, with the server's log, when the process dies.
@@ -6,10 +7,13 @@ a model) with a deadline, and fails at once, with the server's log, when the pro
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import httpx
@@ -47,3 +51,19 @@ def wait_for(
             pass
         time.sleep(interval)
     pytest.fail(f"{what} after {timeout} s:\n{log()}")
+
+
+def stop(process: subprocess.Popen[Any], *, grace: float = 15) -> None:
+    """Stop a server started with ``start_new_session=True`` and every process it started.
+
+    SIGTERM lets the master stop its workers; whatever is still alive after ``grace`` seconds,
+    or after the master is gone, gets SIGKILL through the process group. SIGKILL to the master
+    alone orphaned its workers once under load: they kept their memory after the test ended.
+    """
+    if process.poll() is None:
+        process.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+    with suppress(ProcessLookupError):  # an empty group: every worker has exited
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

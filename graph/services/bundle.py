@@ -57,6 +57,7 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
             recommender or load_recommender(reads, config.models_dir),
             catalog,
             config.models_dir,
+            cache_entries=config.recommendation_cache_entries,
         ),
         ratings=Ratings(engine),
         accounts=accounts,

@@ -4,10 +4,15 @@ Serving is stateless: every call reads the user's current ratings from the store
 to the recommender, which folds them in. A rating written a moment ago therefore shows in the
 next answer, in every worker, without a retrain; an unknown user or one without ratings gets the
 recommender's cold-start (popularity) list.
+
+The ranking itself (the costly part: a product over every movie's factors) is kept per worker in
+a ``RankingCache`` keyed by the model's generation and a digest of the very inputs just read, so
+it is reused only while they are unchanged (graph/services/ranking_cache.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +21,9 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 
 from data.movies import catalog_movie_ids
-from data.ratings import ratings_frame, user_rating_arrays
-from data.watchlist import saved_ids
+from data.ratings import ranking_inputs, ratings_frame, user_rating_arrays
 from graph.services.catalog import RAIL_DEPTH, Catalog, check_page_size
+from graph.services.ranking_cache import DEFAULT_ENTRIES, RankingCache, inputs_digest
 from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.serving import Recommender, UserRatings
@@ -68,12 +73,27 @@ class Recommendations:
         recommender: Recommender,
         catalog: Catalog,
         models_dir: Path | None = None,
+        *,
+        cache_entries: int = DEFAULT_ENTRIES,
     ) -> None:
         self._engine = engine
         self._catalog = catalog
         self._models_dir = models_dir
         self._refused: str | None = None
+        self._generations = itertools.count()
+        self.rankings = RankingCache(cache_entries)
         self.recommender = recommender
+
+    @property
+    def recommender(self) -> Recommender:
+        return self._served[0]
+
+    @recommender.setter
+    def recommender(self, recommender: Recommender) -> None:
+        """Serve ``recommender`` from now on: a new generation, so no ranking cached for the
+        previous model can be served (one assignment: a request reads the pair at once)."""
+        self._served = (recommender, next(self._generations))
+        self.rankings.clear()  # unreachable now; free the memory rather than age it out
 
     def refresh(self) -> bool:
         """Switch to the artifact ``LATEST`` names if it is not the one served; True if switched.
@@ -104,29 +124,41 @@ class Recommendations:
             return _user_ratings(conn, user_id)
 
     def for_user(self, user_id: int, first: int, genre: str | None = None) -> list[int]:
-        """The ``first`` movie ids to recommend, best first (a row, the legacy shim's list)."""
+        """The ``first`` movie ids to recommend, best first (a row, the legacy shim's list): the
+        head of ``page``'s ranking, so a row and its "See all" agree."""
         check_page_size(first)
-        return self._ranked(user_id, first, genre)
+        ranked: list[int] = self._ranked(user_id, genre)[:first].tolist()
+        return ranked
 
     def page(
         self, user_id: int, *, first: int, offset: int, genre: str | None = None
     ) -> tuple[list[int], int]:
         """One page of the recommendations, ``RECOMMENDATION_DEPTH`` deep, and their number."""
         check_page_size(first)
-        ranked = self._ranked(user_id, RECOMMENDATION_DEPTH, genre)
-        return ranked[offset : offset + first], len(ranked)
+        ranked = self._ranked(user_id, genre)
+        return ranked[offset : offset + first].tolist(), len(ranked)
 
-    def _ranked(self, user_id: int, first: int, genre: str | None) -> list[int]:
-        """Movie ids to recommend, best first, among movies the user has neither rated nor
-        saved to their watchlist (a saved movie is already chosen; it returns once unsaved)."""
-        allowed = None
-        if genre is not None:
-            allowed = np.fromiter(self._catalog.genre_members(genre), dtype=np.int64)
-        with self._engine.connect() as conn:  # one checkout for both reads
-            saved = set(saved_ids(conn, user_id))
-            user = _user_ratings(conn, user_id)
-        ranked = self.recommender.top_n(user, first + len(saved), allowed=allowed)
-        return [movie_id for movie_id, _score in ranked if movie_id not in saved][:first]
+    def _ranked(self, user_id: int, genre: str | None) -> np.ndarray:
+        """The ``RECOMMENDATION_DEPTH`` movie ids to recommend, best first, among movies the user
+        has neither rated nor saved to their watchlist (a saved movie is already chosen; it
+        returns once unsaved); read-only, from the cache while model and inputs are unchanged.
+
+        Always ranked to the full depth, so every page and row is a slice of one list whether
+        it came from the cache or not (ties at a shorter depth could pick other movies).
+        """
+        members = self._catalog.genre_members(genre) if genre is not None else None
+        with self._engine.connect() as conn:  # one statement: ratings and watchlist
+            movie_ids, ratings, saved = ranking_inputs(conn, user_id)
+        recommender, generation = self._served
+        # Exactly what top_n reads (the ratings' times are not), and the exclusions.
+        key = (generation, genre, inputs_digest(movie_ids, ratings, saved))
+        cached = self.rankings.get(key)
+        if cached is not None:
+            return cached
+        allowed = None if members is None else np.fromiter(members, dtype=np.int64)
+        user = UserRatings(movie_ids=movie_ids, ratings=ratings)
+        ranked = recommender.top_ids(user, RECOMMENDATION_DEPTH, allowed=allowed, excluded=saved)
+        return self.rankings.put(key, ranked)
 
     def predicted(self, user: UserRatings, movie_ids: list[int]) -> list[float | None]:
         """Predicted ratings in the order of ``movie_ids``; None where the model has no opinion."""

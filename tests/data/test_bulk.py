@@ -88,6 +88,26 @@ def test_bulk_merge_stores_what_the_row_by_row_merge_stores(
     assert (1, 1, 3.0 if stored else 1.0, 10 if stored else 5) in by_rows
 
 
+@pytest.mark.parametrize("stored", [[], STORED], ids=["into an empty table", "into rows"])
+def test_chunks_longer_than_one_statement_merge_like_row_by_row(
+    store: Engine, stored: list[tuple[object, ...]]
+) -> None:
+    """SQLite takes a chunk many rows per statement, and the rest one by one: 1,001 rows on 150
+    keys, each repeated inside one statement and across statements (newer wins), store what the
+    row-by-row merge stores."""
+    with store.begin() as conn:
+        catalog.upsert_movies(conn, [bare_movie(n) for n in range(3, 151)])
+    rows = [(1 + n % 3, 1 + n % 150, 0.5 + n % 10 / 2, n) for n in range(1_001)]
+    _merged(store, stored, bulk=False)
+    by_rows = _merged(store, rows, bulk=False)
+    with store.begin() as conn:
+        conn.execute(ratings.delete())
+    _merged(store, stored, bulk=False)
+    assert _merged(store, rows, bulk=True) == by_rows
+    assert len(by_rows) == len({row[:2] for row in [*stored, *rows]})
+    assert (1, 1, 0.5 + 900 % 10 / 2, 900) in by_rows  # the newest of (1, 1)'s seven rows
+
+
 def test_an_empty_table_loads_without_its_secondary_indexes_until_finish(store: Engine) -> None:
     with store.begin() as conn:
         before = _indexes(conn, "ratings")

@@ -11,8 +11,14 @@ from sqlalchemy import Engine, select
 import data.ratings
 from data import catalog
 from data.db import open_store, reader
-from data.ratings import ratings_frame, user_rating_arrays
+from data.ratings import (
+    ranking_inputs,
+    ratings_frame,
+    user_rated_movie_ids,
+    user_rating_arrays,
+)
 from data.schema import ratings
+from data.watchlist import save
 from tests.data.rows import bare_movie
 
 # Past 2**31 / 16: the packed value outgrows a 32-bit integer.
@@ -87,6 +93,53 @@ def test_many_ratings_agree_with_the_rows(engine: Engine) -> None:
         ).all()
     got = zip(movie_ids.tolist(), values.tolist(), rated_at.tolist(), strict=True)
     assert sorted(got) == sorted((m, r, t) for m, r, t in rows)
+
+
+def test_a_ranking_reads_the_ratings_and_the_watchlist_in_one_statement(any_engine: Engine) -> None:
+    stars = [0.5 * s for s in range(1, 11)]
+    mine = [(1, m, r) for m, r in zip([1, 2, 3, 4, 5, 6, 7, 8, 9, BIG_ID], stars, strict=True)]
+    _store(any_engine, [*mine, (2, 1, 4.0), (3, 2, 1.0)])
+    with any_engine.begin() as conn:
+        for movie_id in (BIG_ID, 7):
+            save(conn, 1, movie_id, added_at=1)
+        save(conn, 2, 5, added_at=1)
+    with any_engine.connect() as conn:
+        movie_ids, values, saved = ranking_inputs(conn, 1)
+        assert (movie_ids.dtype, values.dtype, saved.dtype) == (np.int64, np.float32, np.int64)
+        assert sorted(zip(movie_ids.tolist(), values.tolist(), strict=True)) == [
+            (m, r) for _, m, r in mine
+        ]
+        assert sorted(saved.tolist()) == [7, BIG_ID]
+        # Ratings and no watchlist; neither (an unknown user).
+        assert [a.tolist() for a in ranking_inputs(conn, 3)] == [[2], [1.0], []]
+        movie_ids, values, saved = ranking_inputs(conn, 999)
+        assert len(movie_ids) == len(values) == len(saved) == 0
+        assert saved.dtype == movie_ids.dtype == np.int64
+
+
+def test_rated_movies_come_in_the_order_they_were_rated_ties_by_movie(any_engine: Engine) -> None:
+    """The legacy /user/<id>/movies list: one aggregated string on PostgreSQL, rows on SQLite."""
+    times = {BIG_ID: 30, 5: 10, 9: 20, 2: 20, 7: 5}
+    with any_engine.begin() as conn:
+        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted(times)])
+        catalog.add_demo_users(
+            conn,
+            [
+                {"id": u, "username": f"user{u}", "password_hash": "h", "is_demo": True}
+                for u in (1, 2)
+            ],
+        )
+        catalog.merge_rows(
+            conn,
+            catalog.RATINGS,
+            [{"user_id": 1, "movie_id": m, "rating": 3.0, "rated_at": t} for m, t in times.items()]
+            + [{"user_id": 2, "movie_id": 5, "rating": 1.0, "rated_at": 1}],
+        )
+    for reads in (any_engine, reader(any_engine)):
+        with reads.connect() as conn:
+            assert user_rated_movie_ids(conn, 1) == [7, 5, 2, 9, BIG_ID]
+            assert user_rated_movie_ids(conn, 2) == [5]
+            assert user_rated_movie_ids(conn, 999) == []
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -295,6 +295,21 @@ def test_a_failed_first_load_leaves_no_store_behind(tmp_path: Path) -> None:
     assert list(path.parent.iterdir()) == []
 
 
+def test_a_first_build_with_a_dangling_key_is_refused_and_leaves_no_store(tmp_path: Path) -> None:
+    """The new file defers foreign keys to one check at the end; the check still holds them."""
+    path = tmp_path / "new" / "store.sqlite3"
+    with (
+        pytest.raises(
+            StoreError,
+            match=r"a row in ratings that refers to a missing users row \(2 broken references",
+        ),
+        store_for_load(f"sqlite:///{path}") as engine,
+        engine.begin() as conn,
+    ):
+        conn.execute(ratings.insert().values(user_id=7, movie_id=9, rating=4.0, rated_at=1))
+    assert list(path.parent.iterdir()) == []
+
+
 def test_a_store_that_appears_during_a_first_load_is_not_replaced(
     tmp_path: Path, movielens_small: Path
 ) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert
+import sys
+import threading
+import time
 
-from data.movies import RatingStats
+import pytest
+from sqlalchemy import Connection, Engine, insert
+
+from data import movies as queries
+from data.movies import RatingStats, SearchEntry
 from data.schema import ratings
 from graph.services.catalog import Catalog, MovieOrder, Rail, featured
 from tests.graph.conftest import UNRATED_MOVIES, USERS
@@ -49,3 +55,40 @@ def test_featured_shrinks_towards_the_mean() -> None:
     }
     assert featured(stats, 3) == [2, 1, 3]
     assert featured({}, 3) == []
+
+
+def _waiting_in(thread: threading.Thread, function: str) -> bool:
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def test_searches_reaching_a_cold_catalog_together_build_its_index_once(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seven aliased searches on a cold worker built the index seven times over (1.4 s of CPU
+    for one request). The second search here starts while the first builds, and the build lets
+    it reach the index before finishing."""
+    catalog = Catalog(store)
+    builds: list[int] = []
+    build = queries.search_index
+
+    def counted(conn: Connection) -> list[SearchEntry]:
+        builds.append(1)
+        if len(builds) == 1:
+            second.start()
+            while not _waiting_in(second, "_search_index"):
+                time.sleep(0.001)
+        return build(conn)
+
+    def search() -> None:
+        catalog.search(search="a", genre=None, order=MovieOrder.TITLE, first=5, offset=0)
+
+    second = threading.Thread(target=search)
+    monkeypatch.setattr(queries, "search_index", counted)
+    search()
+    second.join()
+    assert builds == [1]

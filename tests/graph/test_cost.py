@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from graphql import (
     GraphQLEnumType,
+    GraphQLObjectType,
     NamedTypeNode,
     OperationDefinitionNode,
     get_introspection_query,
@@ -19,7 +20,14 @@ from graphql import (
 
 import graph
 from graph.config import AppConfig, GraphQLLimits
-from graph.cost import CALL_COST, CALL_COSTS, operation_cost
+from graph.cost import (
+    CALL_COST,
+    CALL_COSTS,
+    LOADED_FIELDS,
+    OBJECT_COSTS,
+    operation_cost,
+    operation_price,
+)
 from graph.limits import crowding
 from graph.schema import build_schema
 from graph.services.bundle import Services
@@ -31,6 +39,7 @@ SEARCH = 1 + CALL_COSTS["Query", "movies"]  # `movies`, called once
 RAIL = 1 + CALL_COSTS["Query", "featured"]
 RATINGS = 1 + CALL_COSTS["User", "ratings"]
 RECOMMENDATIONS = 1 + CALL_COSTS["User", "recommendations"]
+STATS = OBJECT_COSTS["Movie", "ratingStats"]
 
 
 def cost(query: str, variables: dict[str, object] | None = None, name: str | None = None) -> int:
@@ -56,6 +65,11 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
         ),
         ("{ a: featured(first: 3) { id } b: trending(first: 4) { id } }", 2 * RAIL + 3 + 4),
         ("{ movies(first: 0) { edges { node { similar(first: 99) { id } } } } }", SEARCH + 1),
+        # A movie's rating stats are an SQL aggregate each: they weigh more than a field.
+        ("{ movie(id: 1) { ratingStats { average count } } }", 1 + STATS + 2),
+        ("{ featured(first: 10) { ratingStats { count } } }", RAIL + 10 * (STATS + 1)),
+        # A list without `first` holds its maximum: a movie has up to 3 reasons.
+        ("{ movie(id: 1) { because { rating movie { id } } } }", 1 + 1 + 3 * 3),
     ],
 )
 def test_costs_each_field_for_each_object_it_is_resolved_on(query: str, expected: int) -> None:
@@ -135,7 +149,110 @@ def test_a_query_over_budget_is_refused_before_it_runs(
         "code": "COST_LIMIT_EXCEEDED",
         "cost": cost(nested),
         "budget": limit,
+        "loadedFields": 1 + 100,  # similar on the movie, then on each of its 100
+        "maxLoadedFields": config.limits.max_loaded_fields,
     }
+
+
+# The costliest document bench/attack.py knew of when the stats and reasons were counted as
+# one field (cost 9,814; 170-1,360 ms of server CPU at load 18-31): seven one-letter searches of
+# 100 movies each, the 700 most-rated movies' rating stats aggregated in SQL.
+SEVEN_SEARCHES = (
+    "{ "
+    + " ".join(
+        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ edges {{ node {{ id title '
+        "overview genres posterUrl ratingStats { average count } } } }"
+        for n in range(7)
+    )
+    + " }"
+)
+# The next costliest: pages of 100 movies with their reasons, each reason's movie loaded.
+EIGHT_REASON_PAGES = (
+    "{ "
+    + " ".join(
+        f'a{n}: movies(first: 100, search: "{chr(97 + n)}") {{ edges {{ node {{ id '
+        "because { rating share movie { id } } } } }"
+        for n in range(8)
+    )
+    + " }"
+)
+
+
+@pytest.mark.parametrize("query", [SEVEN_SEARCHES, EIGHT_REASON_PAGES])
+def test_the_costliest_documents_once_allowed_are_refused_before_they_run(
+    gql: GraphQL, config: AppConfig, services: Services, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Charged their measured weights, they cost about twice the budget: nothing runs."""
+    called: list[str] = []
+    monkeypatch.setattr(services.catalog, "search", lambda *args, **kw: called.append("search"))
+    assert cost(query) > 1.5 * config.limits.max_cost
+    result = gql(query)
+    assert error_codes(result) == ["COST_LIMIT_EXCEEDED"]
+    assert result["errors"][0]["extensions"]["cost"] == cost(query)
+    assert called == []
+
+
+def loads(query: str, variables: dict[str, object] | None = None) -> int:
+    return operation_price(SCHEMA, parse(query).definitions, None, variables or {}).loads
+
+
+# Within the cost budget (6,465), the costliest document bench/attack.py found once the stats
+# and reasons were weighed: 1,500 movies with three of the viewer's fields each, 0.64-1.0 s of
+# CPU at load 15 in process.
+VIEWER_FIELDS_ON_RAILS = (
+    "{ "
+    + " ".join(
+        f"a{n}: featured(first: 100) {{ id viewerRating inWatchlist predictedRating }}"
+        for n in range(15)
+    )
+    + " }"
+)
+
+
+def test_fields_resolved_through_loaders_are_counted_on_each_object() -> None:
+    assert loads("{ movie(id: 1) { id title ratingStats { count } } }") == 1
+    assert loads("{ featured(first: 10) { inWatchlist similar(first: 3) { id } } }") == 20
+    assert loads("{ movie(id: 1) { because { movie { inWatchlist } } } }") == 1 + 3 + 3
+    assert loads(VIEWER_FIELDS_ON_RAILS) == 4_500
+
+
+def test_every_field_resolved_through_a_loader_on_each_object_is_counted() -> None:
+    """A new such field (an async resolver on a type that comes in lists) is counted too. The
+    viewer (a User) and the root fields are resolved once per operation."""
+    roots = {SCHEMA.query_type, SCHEMA.mutation_type}
+    resolved_async = {
+        (kind.name, name)
+        for kind in SCHEMA.type_map.values()
+        if isinstance(kind, GraphQLObjectType) and kind not in roots and kind.name != "User"
+        for name, field in kind.fields.items()
+        if getattr((field.extensions or {}).get("strawberry-definition"), "is_async", False)
+    }
+    assert resolved_async == LOADED_FIELDS
+
+
+def test_too_many_loaded_fields_are_refused_before_they_run(
+    gql: GraphQL, config: AppConfig, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    called: list[str] = []
+    monkeypatch.setattr(services.catalog, "rail", lambda *args: called.append("rail"))
+    assert cost(VIEWER_FIELDS_ON_RAILS) <= config.limits.max_cost
+    assert loads(VIEWER_FIELDS_ON_RAILS) > config.limits.max_loaded_fields
+    result = gql(VIEWER_FIELDS_ON_RAILS)
+    assert error_codes(result) == ["COST_LIMIT_EXCEEDED"]
+    error = result["errors"][0]
+    assert error["extensions"]["loadedFields"] == 4_500
+    assert error["extensions"]["maxLoadedFields"] == config.limits.max_loaded_fields
+    assert f"at most {config.limits.max_loaded_fields:,} are allowed" in error["message"]
+    assert called == []
+
+
+def test_a_batch_shares_the_loaded_fields(http: TestClient, config: AppConfig) -> None:
+    each = "{ featured(first: 100) { id inWatchlist predictedRating viewerRating } }"
+    assert 2 * loads(each) <= config.limits.max_loaded_fields < 4 * loads(each)
+    results = http.post("/graphql", json=[{"query": each}] * 4).json()
+    assert ["errors" in result for result in results] == [False, False, False, True]
+    assert error_codes(results[3]) == ["COST_LIMIT_EXCEEDED"]
+    assert "with 1,200 loaded fields" in results[3]["errors"][0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -277,3 +394,11 @@ def test_every_web_app_query_costs_at_most_a_fifth_of_the_budget(where: str, doc
     assert validate(SCHEMA, parsed) == [], where
     assert crowding(parsed, limits.max_same_name_fields, limits.max_expanded_fields) is None
     assert 0 < cost(document, sample_variables(document)) <= limits.max_cost // 5, where
+
+
+@pytest.mark.parametrize(("where", "document"), web_documents().items())
+def test_every_web_app_query_resolves_fewer_loaded_fields_than_allowed(
+    where: str, document: str
+) -> None:
+    """The costliest, a "See all" page of 100 recommendations with their reasons, 600."""
+    assert loads(document, sample_variables(document)) <= GraphQLLimits().max_loaded_fields, where

@@ -126,7 +126,7 @@ def run_spy(services: Services, query: str, viewer_id: int | None) -> dict[str, 
         BlockingCalls(),
         viewer=None if viewer_id is None else SignedIn(viewer_id, f"user{viewer_id}"),
         client="test",
-        budget=RequestBudget(GraphQLLimits().max_cost),
+        budget=RequestBudget(GraphQLLimits().max_cost, GraphQLLimits().max_loaded_fields),
     )
     result = asyncio.run(SPY_SCHEMA.execute(query, context_value=context))
     errors = [{"path": e.path, "extensions": e.extensions} for e in result.errors or []]
@@ -166,7 +166,7 @@ def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
         BlockingCalls(),
         viewer=None,
         client="test",
-        budget=RequestBudget(GraphQLLimits().max_cost),
+        budget=RequestBudget(GraphQLLimits().max_cost, GraphQLLimits().max_loaded_fields),
     )
     with pytest.raises(PermissionError, match="IsAuthenticated"):
         _ = context.authenticated_id
@@ -176,7 +176,7 @@ def test_a_resolver_reading_the_viewer_without_its_permission_fails_closed(
             BlockingCalls(),
             viewer=SignedIn(7, "user7"),
             client="test",
-            budget=RequestBudget(GraphQLLimits().max_cost),
+            budget=RequestBudget(GraphQLLimits().max_cost, GraphQLLimits().max_loaded_fields),
         ).authenticated_id
         == 7
     )

@@ -79,14 +79,14 @@ def test_healthz_and_legacy_answer_while_graphql_holds_its_loop(
     """A query whose costing never yields (CPU-bound, like graphql-core executing a big answer)
     held the one loop, so /healthz waited for it; now it holds GraphQL's loop only."""
     entered, release = threading.Event(), threading.Event()
-    real_cost = cost.operation_cost
+    real_price = cost.operation_price
 
-    def busy(*args: object) -> int:
+    def busy(*args: object) -> cost.Price:
         entered.set()
         release.wait(30)  # blocks the thread it runs on, as a long computation would
-        return real_cost(*args)  # type: ignore[arg-type]
+        return real_price(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cost, "operation_cost", busy)
+    monkeypatch.setattr(cost, "operation_price", busy)
     answers: list[int] = []
     query = threading.Thread(
         target=lambda: answers.append(

@@ -25,7 +25,7 @@ from data.db import open_store
 from data.schema import ratings
 from tests.graph.conftest import populate
 from tests.graph.test_metrics import samples
-from tests.live_server import free_port, wait_for
+from tests.live_server import free_port, stop, wait_for
 
 START_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 30
@@ -90,6 +90,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             env=env,
             stdout=out,
             stderr=err,
+            start_new_session=True,
         )
     served = Served(process, f"http://127.0.0.1:{port}", stdout, stderr, tmp)
     try:
@@ -104,9 +105,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
         yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:

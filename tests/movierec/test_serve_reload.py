@@ -31,7 +31,7 @@ from recommender.models.temporal import TemporalParams
 from recommender.models.temporal_blend import TemporalBlendParams
 from recommender.training import ServedConfig, fit_recommender
 from tests.graph.conftest import populate
-from tests.live_server import free_port, wait_for
+from tests.live_server import free_port, stop, wait_for
 from tests.movierec.test_serve_operations import Served
 
 SWITCH_TIMEOUT_S = 120
@@ -99,16 +99,18 @@ def server(tmp_path: Path) -> Iterator[tuple[Served, Engine, Path]]:
     stdout, stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [*command, "--port", str(port), "--workers", "2"], env=env, stdout=out, stderr=err
+            [*command, "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
     served = Served(process, f"http://127.0.0.1:{port}", stdout, stderr, tmp)
     try:
         wait_until_both_serve(served, created, START_TIMEOUT_S)
         yield served, store, models
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop(process)
         store.dispose()
 
 

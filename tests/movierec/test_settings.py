@@ -47,3 +47,16 @@ def test_the_web_app_defaults_to_the_one_shipped_in_the_package(tmp_path: Path) 
     assert (web_dir / "vendor" / "graphiql" / "graphiql.min.js").is_file()
     configured = Settings(data_dir=tmp_path, secret_key="s" * 40, web_dir=tmp_path / "mine")
     assert bootstrap.app_config(configured).web_dir == tmp_path / "mine"
+
+
+def test_the_ranking_cache_size_reaches_the_server_and_refuses_a_negative_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="s" * 40)
+    assert bootstrap.app_config(settings).recommendation_cache_entries == 4096
+    monkeypatch.setenv("MOVIEREC_RECOMMENDATION_CACHE_ENTRIES", "0")
+    configured = Settings(data_dir=tmp_path, secret_key="s" * 40)
+    assert bootstrap.app_config(configured).recommendation_cache_entries == 0
+    monkeypatch.setenv("MOVIEREC_RECOMMENDATION_CACHE_ENTRIES", "-1")
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        Settings(data_dir=tmp_path, secret_key="s" * 40)

@@ -47,6 +47,29 @@ def test_top_n_matches_a_full_sort_of_the_scores(model: Recommender, ratings: pd
     assert [movie for movie, _ in model.top_n(user, 10)] == expected.tolist()
 
 
+def test_top_ids_are_top_n_without_the_excluded_movies(model: Recommender, ratings: pd.DataFrame):
+    user = user_of(ratings, 3)
+    deep = [movie for movie, _ in model.top_n(user, 60)]
+    ids = model.top_ids(user, 50)
+    assert ids.dtype == np.int64
+    assert ids.tolist() == deep[:50]
+    excluded = np.array([deep[0], deep[7], 999_999, user.movie_ids[0]])
+    assert (
+        model.top_ids(user, 50, excluded=excluded).tolist()
+        == [movie for movie in deep if movie not in (deep[0], deep[7])][:50]
+    )
+    allowed = np.array(deep[:5])
+    assert model.top_ids(user, 10, allowed=allowed, excluded=excluded).tolist() == [
+        deep[1],
+        deep[2],
+        deep[3],
+        deep[4],
+    ]
+    assert model.top_ids(user, 0).tolist() == []
+    cold = [movie for movie, _ in model.top_n(UserRatings.empty(), 5)]
+    assert model.top_ids(UserRatings.empty(), 5).tolist() == cold
+
+
 def test_users_without_known_ratings_get_the_popularity_ranking(
     model: Recommender, ratings: pd.DataFrame
 ):

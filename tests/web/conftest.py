@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
 from tests.conftest import PROJECT_ROOT
-from tests.live_server import free_port, wait_for
+from tests.live_server import free_port, stop, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -79,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path) -> Ite
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_for(
@@ -91,12 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, movielens_dir: Path) -> Ite
         )
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture(scope="session")
