@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, select
 
-from data.schema import genres, movie_genres, movies, ratings
+from data.schema import genres, movie_genres, movie_rating_stats, movies
 from data.titles import readable_title
 
 
@@ -99,20 +99,18 @@ def rating_stats(conn: Connection, ids: Iterable[int]) -> dict[int, RatingStats]
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    found = _rating_stats(conn, ratings.c.movie_id.in_(wanted))
+    found = _rating_stats(conn, movie_rating_stats.c.movie_id.in_(wanted))
     return {movie_id: found.get(movie_id, RatingStats(None, 0)) for movie_id in wanted}
 
 
 def _rating_stats(conn: Connection, *where: ColumnElement[bool]) -> dict[int, RatingStats]:
-    """Average and count per rated movie among the ratings ``where`` selects (all without)."""
-    query = (
-        select(ratings.c.movie_id, func.avg(ratings.c.rating), func.count())
-        .where(*where)
-        .group_by(ratings.c.movie_id)
-    )
+    """Average and count per rated movie among those ``where`` selects (all without), from
+    ``movie_rating_stats``: one row per movie, kept current by triggers on ``ratings``."""
+    stats = movie_rating_stats.c
+    query = select(stats.movie_id, stats.rating_sum, stats.rating_count).where(*where)
     return {
-        movie_id: RatingStats(float(avg), int(count))
-        for movie_id, avg, count in conn.execute(query).all()
+        movie_id: RatingStats(total / count, count)
+        for movie_id, total, count in conn.execute(query).all()
     }
 
 
@@ -144,5 +142,5 @@ def search_index(conn: Connection) -> list[SearchEntry]:
 
 
 def all_rating_stats(conn: Connection) -> dict[int, RatingStats]:
-    """Average and count of ratings of every rated movie, in one pass over the ratings."""
+    """Average and count of ratings of every rated movie: one row per rated movie is read."""
     return _rating_stats(conn)

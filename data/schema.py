@@ -108,6 +108,28 @@ ratings = Table(
     sqlite_with_rowid=False,
 )
 
+# Per-movie aggregates of the ratings, kept exact by triggers on ``ratings`` (migration 0006;
+# SQLite triggers, a PL/pgSQL trigger function on PostgreSQL) in the writing statement's own
+# transaction, so every writer (the API, the ETL, a cascade from a deleted movie or user) keeps
+# them current with no service code involved. The home-screen rails and the catalog's sorts read
+# one row per rated movie here instead of aggregating every rating. A movie without ratings has
+# no row. ``rating_sum`` of half stars is exact in a double, so sum / count is the same average
+# as avg() over the ratings.
+movie_rating_stats = Table(
+    "movie_rating_stats",
+    metadata,
+    Column(
+        "movie_id",
+        Integer,
+        ForeignKey("movies.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("rating_count", Integer, nullable=False),
+    Column("rating_sum", Float, nullable=False),
+    Column("first_rated_at", BigInteger, nullable=False, doc="Unix seconds of its first rating."),
+)
+
 # Movies a user saved to watch later, newest first on their Watchlist page. A saved movie is left
 # out of the user's recommendations; rating it removes it from here (it has been watched).
 watchlist = Table(
