@@ -227,14 +227,15 @@ def store_for_load(url: str) -> Iterator[Engine]:
 
 def _check_foreign_keys(conn: Connection, url: str) -> None:
     """Refuse a built file with a row whose foreign key finds no parent (``_NEW_FILE_PRAGMAS``
-    left the checks to here)."""
+    left the checks to here), naming every table and missing parent, since a trigger's derived
+    row can break a key alongside the row that caused it."""
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
-        table, rowid, parent, _ = broken[0]
-        where = "" if rowid is None else f" (rowid {rowid})"
+        pairs = sorted({(str(table), str(parent)) for table, _, parent, _ in broken})
+        where = "; ".join(f"{table} rows refer to missing {parent} rows" for table, parent in pairs)
         raise StoreError(
-            f"the load into {_safe(url)} left a row in {table}{where} that refers to a missing "
-            f"{parent} row ({len(broken):,} broken references in all); the store was not created"
+            f"the load into {_safe(url)} broke {len(broken):,} foreign keys ({where}); "
+            "the store was not created"
         )
 
 
