@@ -4,7 +4,7 @@ one that has rows (newer rows win); and a failure rolls the set-aside indexes ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from sqlalchemy import Connection, Engine, select, text
@@ -71,18 +71,27 @@ def _merged(engine: Engine, rows: list[tuple[object, ...]], *, bulk: bool) -> li
         return list(_ratings(conn))
 
 
+def _both_ways(
+    store: Engine, stored: list[tuple[object, ...]], rows: Sequence[tuple[object, ...]]
+) -> list[object]:
+    """Merge ``rows`` over ``stored`` row by row, then again in bulk over the same start;
+    asserts the two stores agree and returns what the row-by-row merge stored."""
+    _merged(store, stored, bulk=False)
+    by_rows = _merged(store, list(rows), bulk=False)
+    with store.begin() as conn:
+        conn.execute(ratings.delete())
+    _merged(store, stored, bulk=False)
+    assert _merged(store, list(rows), bulk=True) == by_rows
+    return by_rows
+
+
 @pytest.mark.parametrize("stored", [[], STORED], ids=["into an empty table", "into rows"])
 def test_bulk_merge_stores_what_the_row_by_row_merge_stores(
     store: Engine, stored: list[tuple[object, ...]]
 ) -> None:
     with store.connect() as conn:
         indexes = _indexes(conn, "ratings")
-    _merged(store, stored, bulk=False)
-    by_rows = _merged(store, INCOMING, bulk=False)
-    with store.begin() as conn:
-        conn.execute(ratings.delete())
-    _merged(store, stored, bulk=False)
-    assert _merged(store, INCOMING, bulk=True) == by_rows
+    by_rows = _both_ways(store, stored, INCOMING)
     with store.connect() as conn:
         assert _indexes(conn, "ratings") == indexes
     assert (1, 1, 3.0 if stored else 1.0, 10 if stored else 5) in by_rows
@@ -99,12 +108,7 @@ def test_chunks_longer_than_one_statement_merge_like_row_by_row(
     with store.begin() as conn:
         catalog.upsert_movies(conn, [bare_movie(n) for n in range(3, 335)])
     rows = [(1 + n % 3, 1 + n // 3, 0.5 + n % 10 / 2, 4 * (n % 5)) for n in range(1_001)]
-    _merged(store, stored, bulk=False)
-    by_rows = _merged(store, rows, bulk=False)
-    with store.begin() as conn:
-        conn.execute(ratings.delete())
-    _merged(store, stored, bulk=False)
-    assert _merged(store, rows, bulk=True) == by_rows
+    by_rows = _both_ways(store, stored, rows)
     assert len(by_rows) == len({row[:2] for row in [*stored, *rows]})
 
 
