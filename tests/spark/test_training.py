@@ -136,7 +136,7 @@ def test_the_mllib_model_fits_through_the_contract(
     spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, fitted: Recommender
 ) -> None:
     """``fit(TrainingData)`` (the evaluation's path) gives what the engine's DataFrame path
-    gave: same data, same seed (one regParam here, so two ALS fits, not three)."""
+    gave: same data, same seed (one regParam here, so two ALS fits, not five)."""
     data = TrainingData.from_frame(ratings, catalog)
     params = replace(CONFIG.als, reg_param_alternatives=())
     model = MLlibALSRating(params, seed=SEED).fit(data)
@@ -146,7 +146,11 @@ def test_the_mllib_model_fits_through_the_contract(
     # The carve is a hash of each rating, so both paths hold out the same ratings (the ALS
     # factors, and so the validation errors, depend on the partitions: MLlib's blocks).
     assert model.validation["rows"] == fitted.rating.validation["rows"]
-    assert len(model.validation["grid"]) == len(fitted.rating.validation["grid"]) // 2
+    # One regParam given, so no widening: one trial per fold-in penalty pair.
+    assert {trial["reg_param"] for trial in model.validation["grid"]} == {CONFIG.als.reg_param}
+    pairs = len(CONFIG.als.fold_in_bias_regs) * len(CONFIG.als.fold_in_factor_regs)
+    assert len(model.validation["grid"]) == pairs
+    assert model.validation["reg_param_extensions"] == 0
 
 
 def test_the_validation_carve_chooses_the_penalties_it_serves(fitted: Recommender) -> None:
