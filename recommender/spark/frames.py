@@ -112,8 +112,8 @@ def frame_from_arrays(
 ) -> DataFrame:
     """A DataFrame of ``columns`` (equal-length arrays on the driver) in ``schema``'s order:
     the arrays are broadcast once and each of ``partitions`` tasks slices its share of rows
-    out of them, so a task carries two numbers, however many rows there are. The plan holds
-    the broadcast (Spark keeps it while the DataFrame lives)."""
+    out of them, so a task carries its chunk number and the bounds, however many rows there
+    are. The plan holds the broadcast (Spark keeps it while the DataFrame lives)."""
     shared = spark.sparkContext.broadcast({name: np.asarray(v) for name, v in columns.items()})
     length = len(next(iter(columns.values())))
     bounds = np.linspace(0, length, partitions + 1).astype(np.int64).tolist()
