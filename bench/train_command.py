@@ -9,6 +9,10 @@ as ``/usr/bin/time -v`` reports it) and the load average at start and end. ``ben
 measures the fit alone from a MovieLens folder; this is the figure the 10-minute target is about.
 The artifact is published like ``movierec train``'s (``MOVIEREC_MODELS_DIR`` puts it elsewhere,
 e.g. beside a store that must not change).
+
+``--skip-fit`` loads the models folder's latest artifact (trained on this store) in place of the
+fit: every other phase at scale in a minute or two, when the machine has no window for the fit's
+minutes (``bench/train_scale.py`` measures the fit).
 """
 
 from __future__ import annotations
@@ -19,18 +23,27 @@ import os
 import resource
 import time
 
-from movierec.commands.training import train
+import numpy as np
+import pandas as pd
+
+from movierec.commands.training import Fit, train
 from movierec.settings import Settings
+from recommender.serving import Recommender
+from recommender.training import ServedConfig, fit_recommender
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--skip-fit", action="store_true", help="load the latest artifact")
     args = parser.parse_args()
+    settings = Settings()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    trained = train(Settings(), seed=args.seed)
+    trained = train(
+        settings, seed=args.seed, fit=latest(settings) if args.skip_fit else fit_recommender
+    )
     wall = time.perf_counter() - started
     used = resource.getrusage(resource.RUSAGE_SELF)
     print(f"{trained.ratings:,} ratings, {trained.recommender.algorithm}: {trained.folder}")
@@ -41,6 +54,19 @@ def main() -> None:
         f"{used.ru_maxrss / 1024**2:.2f} GB; {os.cpu_count()} cores, load average {load:.1f} "
         f"at start, {os.getloadavg()[0]:.1f} at end"
     )
+
+
+def latest(settings: Settings) -> Fit:
+    """A fit that loads the latest artifact of ``settings``' models folder (read first, since
+    the run publishes a new one there)."""
+    folder = settings.resolved_models_dir
+
+    def loaded(
+        frame: pd.DataFrame, config: ServedConfig, *, seed: int, catalog_movie_ids: np.ndarray
+    ) -> Recommender:
+        return Recommender.load(folder, catalog_movie_ids=catalog_movie_ids)
+
+    return loaded
 
 
 if __name__ == "__main__":

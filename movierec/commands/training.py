@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -89,14 +89,24 @@ class Trained(NamedTuple):
     phases: Phases
 
 
-def train(settings: Settings, *, seed: int) -> Trained:
-    """Fit the served models on every rating in the store and publish a new artifact."""
+class Fit(Protocol):
+    def __call__(
+        self, frame: pd.DataFrame, config: ServedConfig, *, seed: int, catalog_movie_ids: np.ndarray
+    ) -> Recommender: ...
+
+
+def train(settings: Settings, *, seed: int, fit: Fit = fit_recommender) -> Trained:
+    """Fit the served models on every rating in the store and publish a new artifact.
+
+    ``fit`` is :func:`fit_recommender`; ``bench/train_command.py --skip-fit`` passes one that
+    loads an artifact instead, to time every other phase at scale without a fit's minutes.
+    """
     phases = Phases()
     with phases.timed("read"):
         frame, catalog = read_store(settings.resolved_database_url)
     config = ServedConfig()
     with phases.timed("fit"), _unfittable(frame):
-        recommender = fit_recommender(frame, config, seed=seed, catalog_movie_ids=catalog)
+        recommender = fit(frame, config, seed=seed, catalog_movie_ids=catalog)
     with phases.timed("training RMSE"):
         rmse = recommender.training_rmse(frame)
     n_ratings = len(frame)

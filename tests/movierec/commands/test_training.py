@@ -50,8 +50,15 @@ def filled(engine: Engine) -> Engine:
     return engine
 
 
-def test_train_then_serve_gives_the_evaluated_models_top_10(filled: Engine, settings: Settings):
-    assert run_train(settings, seed=5) == 0
+def test_train_then_serve_gives_the_evaluated_models_top_10(
+    filled: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level("INFO"):
+        assert run_train(settings, seed=5) == 0
+    # One line says where the time went, phase by phase.
+    phases = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("trained"))
+    for phase in ("read", "fit", "training RMSE", "fingerprints", "save"):
+        assert f"{phase} " in phases
     catalog = np.array(sorted({*FRAME["movie_id"].tolist(), 9_999}))
     served = Recommender.load(settings.resolved_models_dir, catalog_movie_ids=catalog)
     fitted = fit_recommender(FRAME, ServedConfig(), seed=5, catalog_movie_ids=catalog)
