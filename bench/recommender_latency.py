@@ -42,7 +42,9 @@ bit-identical), --heavy-only, each run started beside a run of main's code: serv
 1.595 ms (rounds 1.261-2.321) against 1.789 ms (1.597-1.832), load 9.4-10.4; 1.988 ms
 (1.552-2.107) against 2.278 ms (1.428-2.513), load 7.1-7.2. Served / previous CPU 0.771 and
 0.748 against 0.777 and 0.916. Wall p50 was queueing (4.74 and 5.71 ms against 1.92 and
-7.85 ms): no quiet run yet.
+7.85 ms). A third run, the merged branch alone at load 4.7-4.9: served p50 1.745 ms (rounds
+1.380-2.010), CPU 1.685 ms; previous 2.134 ms; served / previous 0.809 (0.594-0.999).
+No quiet run yet.
 Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
 solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """
