@@ -36,6 +36,15 @@ and 0.87 (0.60-1.65); thread CPU p50 0.83 (0.70-1.28), 0.90 (0.85-0.91) and 0.84
 served CPU p50 2.68, 3.38 and 3.25 ms, previous 3.20, 3.77 and 3.67 ms. A fourth at load 8.1:
 wall 0.76 (0.32-1.21), CPU 0.86 (0.76-0.96); served CPU 2.87 ms, previous 3.43 ms. Before it:
 served / previous 1.18 and 1.24 at load 3.4 and 1.0 (served p50 2.34 and 2.47 ms).
+Per-call trims (2026-12-01: the movie-id table, one reading of the neighbour lists for both
+neighbour terms, the fold-in without NumPy's and scipy's per-call Python layers; predictions
+bit-identical), --heavy-only, each run started beside a run of main's code: served CPU p50
+1.595 ms (rounds 1.261-2.321) against 1.789 ms (1.597-1.832), load 9.4-10.4; 1.988 ms
+(1.552-2.107) against 2.278 ms (1.428-2.513), load 7.1-7.2. Served / previous CPU 0.771 and
+0.748 against 0.777 and 0.916. Wall p50 was queueing (4.74 and 5.71 ms against 1.92 and
+7.85 ms). A third run, the merged branch alone at load 4.7-4.9: served p50 1.745 ms (rounds
+1.380-2.010), CPU 1.685 ms; previous 2.134 ms; served / previous 0.809 (0.594-0.999).
+No quiet run yet.
 Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
 solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """

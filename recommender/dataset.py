@@ -104,6 +104,43 @@ def index_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     return clipped, sorted_ids[clipped] == ids
 
 
+# An id table is built when it costs at most this many entries: 8 MB of int64, or 32 per id.
+ID_TABLE_MIN = 1 << 20
+ID_TABLE_PER_ID = 32
+
+
+class IdIndex:
+    """:func:`index_of` for one fixed sorted id array, by a table lookup where the ids allow.
+
+    A binary search of a heavy user's 2,698 movie ids in ml-latest-small's 9,724 costs about
+    50 us, a table indexed by id about 5, on every request that reads the user's ratings. The
+    table holds one position per id up to the largest (1.5 MB for ml-latest-small, whose ids
+    reach 193,609), so it is built only when that is at most ``ID_TABLE_MIN`` entries or
+    ``ID_TABLE_PER_ID`` per id; sparser or negative ids use the binary search. Either way the
+    positions of absent ids are some valid position, and ``present`` tells which ids are there.
+    """
+
+    def __init__(self, sorted_ids: np.ndarray) -> None:
+        self.ids = np.asarray(sorted_ids, dtype=np.int64)
+        self._table: np.ndarray | None = None
+        if len(self.ids) and self.ids[0] >= 0:
+            size = int(self.ids[-1]) + 1
+            if size <= max(ID_TABLE_MIN, ID_TABLE_PER_ID * len(self.ids)):
+                self._table = np.zeros(size, dtype=np.int64)
+                self._table[self.ids] = np.arange(len(self.ids))
+
+    def __call__(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``ids`` and a mask of which are present, as :func:`index_of`."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self._table is None:
+            return index_of(self.ids, ids)
+        # "clip" sends negative ids to entry 0 and ids past the table to its last entry: a
+        # valid position whose id differs, so the comparison marks them absent.
+        positions = np.take(self._table, ids, mode="clip")
+        present: np.ndarray = self.ids[positions] == ids
+        return positions, present
+
+
 def check_frame(frame: pd.DataFrame) -> None:
     """Fail early and clearly when a caller hands over a frame of the wrong shape."""
     missing = [column for column in RATING_COLUMNS if column not in frame.columns]

@@ -29,7 +29,7 @@ import pandas as pd
 
 from recommender import artifact
 from recommender.artifact import ArtifactError
-from recommender.dataset import Interactions, TrainingData, index_of
+from recommender.dataset import IdIndex, Interactions, TrainingData
 from recommender.models.contract import (
     Explainable,
     ItemVectors,
@@ -125,6 +125,7 @@ class Recommender:
         meta: dict[str, Any] | None = None,
     ) -> None:
         self.movie_ids = np.asarray(movie_ids, dtype=np.int64)
+        self._index_of = IdIndex(self.movie_ids)
         self.ranker = ranker
         self.rating = rating
         self.cold_start = cold_start
@@ -257,7 +258,7 @@ class Recommender:
         model = self.ranker if len(items) else self.cold_start
         exclude = items
         if excluded is not None and len(excluded):
-            positions, present = index_of(self.movie_ids, np.asarray(excluded, dtype=np.int64))
+            positions, present = self._index_of(excluded)
             exclude = np.concatenate([items, positions[present]])
         top, _ = self._top(model.scores(items, ratings), exclude, allowed, n)
         ids: np.ndarray = self.movie_ids[top]
@@ -278,7 +279,7 @@ class Recommender:
         if top is not None and top < 1:
             raise ValueError(f"top must be at least 1 or None, got {top}")
         items, ratings, _ = self._known(user)
-        positions, present = index_of(self.movie_ids, np.asarray(movie_ids, dtype=np.int64))
+        positions, present = self._index_of(movie_ids)
         targets = positions[present]
         targets = targets[np.asarray(self.rating.known, dtype=bool)[targets]]
         if len(items) == 0 or not isinstance(self.ranker, Explainable):
@@ -310,7 +311,7 @@ class Recommender:
         ``at`` is when the predictions are for (Unix seconds, one for all or one per movie;
         default now): a time-aware rating model uses the user's ratings of that day at once.
         """
-        positions, present = index_of(self.movie_ids, np.asarray(movie_ids, dtype=np.int64))
+        positions, present = self._index_of(movie_ids)
         predicted = np.full(len(positions), np.nan)
         items, ratings, known = self._known(user)
         if self._time_aware is None:
@@ -353,7 +354,7 @@ class Recommender:
         neighbours, the cosine fill ranks. Costs
         O(stored) when the list suffices, one pass over the catalog's factors otherwise.
         """
-        positions, present = index_of(self.movie_ids, np.array([movie_id]))
+        positions, present = self._index_of(np.array([movie_id]))
         position = positions[0]
         known = self.rating.known
         if not present[0] or not known[position]:
@@ -376,7 +377,7 @@ class Recommender:
         """The movie indices and ratings of the user's movies the model has, and which of the
         user's ratings those are (to select their times; one lookup for a heavy user's
         thousands of movies, not two)."""
-        positions, present = index_of(self.movie_ids, user.movie_ids)
+        positions, present = self._index_of(user.movie_ids)
         return positions[present], np.asarray(user.ratings, dtype=np.float32)[present], present
 
     def _best(
@@ -393,7 +394,7 @@ class Recommender:
         scores (float32, -inf where left out)."""
         candidates = scores.astype(np.float32, copy=True)
         if allowed is not None:
-            positions, present = index_of(self.movie_ids, allowed)
+            positions, present = self._index_of(allowed)
             permitted = np.zeros(len(candidates), dtype=bool)
             permitted[positions[present]] = True
             candidates[~permitted] = -np.inf

@@ -18,7 +18,7 @@ what the cap costs in quality.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
@@ -116,27 +116,65 @@ class ItemNeighbours:
 
     def estimate(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Unclipped KNNBaseline estimates for ``targets`` (movie indices) from the ratings."""
-        bias = self.user_bias(items, ratings)
-        residuals = ratings - self.global_mean - bias - self.item_bias[items]
-        estimates: np.ndarray = (
-            self.global_mean + bias + self.item_bias[targets] + self.term(items, residuals, targets)
-        )
-        return estimates
+        bias, residuals = self._residuals(items, ratings)
+        return self._estimates(bias, targets, self.term(items, residuals, targets))
+
+    def estimate_and_term(
+        self,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        targets: np.ndarray,
+        residuals: np.ndarray,
+        residual_items: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`estimate` and the :meth:`term` of other ``residuals`` of the same rated movies
+        (in the order of ``residual_items``, default ``items``), the lists read once for both:
+        what the served blend needs of its neighbours."""
+        bias, own = self._residuals(items, ratings)
+        rated = [(items, own), (items if residual_items is None else residual_items, residuals)]
+        terms = self.terms(rated, targets)
+        return self._estimates(bias, targets, terms[0]), terms[1]
 
     def term(self, items: np.ndarray, residuals: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Each target's similarity-weighted mean of the user's ``residuals`` (one per rated
         movie of ``items``, after whatever baseline the caller took off) over its first
         ``params.neighbours`` listed neighbours the user rated; 0 where it has none."""
-        found = np.full(len(self.item_bias) + 1, np.nan)
-        found[items] = residuals
-        listed = found[self.neighbour_index[targets]]
-        rated = ~np.isnan(listed)
-        rated &= np.cumsum(rated, axis=1) <= self.params.neighbours
-        weights = np.where(rated, self.neighbour_sim[targets], 0.0)
-        total = weights.sum(axis=1)
-        weighted = (weights * np.where(rated, listed, 0.0)).sum(axis=1)
-        term: np.ndarray = np.divide(weighted, total, out=np.zeros(len(targets)), where=total > 0)
+        term: np.ndarray = self.terms([(items, residuals)], targets)[0]
         return term
+
+    def terms(
+        self, rated: Sequence[tuple[np.ndarray, np.ndarray]], targets: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`term` of each (movies, residuals) of ``rated``, one row each. Every set rates
+        the same movies (the order may differ): the neighbours a target reads are those of the
+        first set, so the lists and the similarities are read once for all of them."""
+        index = self.neighbour_index[targets]
+        listed = []
+        for items, residuals in rated:
+            found = np.full(len(self.item_bias) + 1, np.nan)
+            found[items] = residuals
+            listed.append(found[index])
+        read = ~np.isnan(listed[0])
+        read &= np.cumsum(read, axis=1) <= self.params.neighbours
+        weights = self.neighbour_sim[targets] * read
+        total = weights.sum(axis=1)
+        wide = weights.astype(np.float64)  # once, not once per set of residuals
+        weighted = np.stack([(wide * np.where(read, row, 0.0)).sum(axis=1) for row in listed])
+        terms: np.ndarray = np.divide(
+            weighted, total, out=np.zeros(weighted.shape), where=total > 0
+        )
+        return terms
+
+    def _residuals(self, items: np.ndarray, ratings: np.ndarray) -> tuple[float, np.ndarray]:
+        """The user's bias and each rating's residual from the baseline (the ratings' dtype
+        kept as given: float32 from the store)."""
+        bias = self.user_bias(items, ratings)
+        residuals: np.ndarray = ratings - self.global_mean - bias - self.item_bias[items]
+        return bias, residuals
+
+    def _estimates(self, bias: float, targets: np.ndarray, term: np.ndarray) -> np.ndarray:
+        estimates: np.ndarray = self.global_mean + bias + self.item_bias[targets] + term
+        return estimates
 
     def neighbour_lists(self) -> np.ndarray:
         return self.neighbour_index

@@ -161,17 +161,16 @@ class TemporalBlend:
         the model's), for the model's neighbour count and then each of ``readings`` (the
         validation search folds a user in once for every count it tries)."""
         keep = self.known[items]
-        items, ratings, days = items[keep], ratings[keep], np.asarray(days)[keep]
+        if not keep.all():
+            items, ratings, days = items[keep], ratings[keep], np.asarray(days)[keep]
         user = self.temporal.fold_in(items, ratings, days, temporal)
         estimate = self.temporal.estimate(user, targets, target_days)
         columns = []
         for neighbours in [self.neighbours, *(self._reading(count) for count in readings)]:
-            parts = (
-                estimate,
-                neighbours.estimate(items, ratings, targets),
-                neighbours.term(user.items, user.residuals, targets),
+            knn, term = neighbours.estimate_and_term(
+                items, ratings, targets, user.residuals, user.items
             )
-            columns.append(np.column_stack(parts))
+            columns.append(np.column_stack((estimate, knn, term)))
         return columns
 
     def predict_at(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pytest
@@ -76,6 +75,9 @@ class TestALSRating(RatingPredictorContract):
         return ALSRating(ALSParams(factors=4, epochs=5), seed=seed)
 
 
+# Every fit here needs the session; a mark, not a class-scoped fixture defined as an instance
+# method, which pytest deprecates.
+@pytest.mark.usefixtures("spark")
 class TestMLlibALSRating(RatingPredictorContract):
     """Fitted on the test session's Spark (skipped, saying why, without pyspark or Java)."""
 
@@ -93,10 +95,6 @@ class TestMLlibALSRating(RatingPredictorContract):
             fold_in_factor_regs=(15.0,),
         )
         return MLlibALSRating(params, seed=seed)
-
-    @pytest.fixture(scope="class", autouse=True)
-    def _on_spark(self, spark: Any) -> None:
-        """Every fit here needs the session."""
 
 
 class TestItemNeighbours(RatingPredictorContract):

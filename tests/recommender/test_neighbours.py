@@ -185,3 +185,25 @@ def test_a_cap_below_two_ratings_is_refused(cap: int):
     params = {**meta.meta["params"], "max_user_ratings": cap}
     with pytest.raises(ArtifactError, match="max_user_ratings must be at least 2"):
         ItemNeighbours.from_arrays(meta.arrays, {**meta.meta, "params": params}, "")
+
+
+def test_one_reading_of_the_lists_gives_each_sets_term_and_the_estimate():
+    """``estimate_and_term`` (the blend's one reading of the lists) equals ``estimate`` and
+    ``term`` called apart, exactly, with the second set's movies in another order."""
+    frame = synthetic_ratings(n_users=40, n_movies=30, per_user=15, seed=3)
+    data = TrainingData.from_frame(frame)
+    model = ItemNeighbours(NeighbourParams(neighbours=5, stored=10)).fit(data)
+    rows = frame[frame["user_id"] == frame["user_id"].iloc[0]]
+    items = np.searchsorted(data.movie_ids, rows["movie_id"].to_numpy())
+    ratings = rows["rating"].to_numpy(np.float32)
+    order = np.random.default_rng(0).permutation(len(items))
+    residuals = np.random.default_rng(1).normal(size=len(items))
+    targets = np.arange(model.n_movies)
+    estimate, term = model.estimate_and_term(
+        items, ratings, targets, residuals[order], items[order]
+    )
+    np.testing.assert_array_equal(estimate, model.estimate(items, ratings, targets))
+    np.testing.assert_array_equal(term, model.term(items, residuals, targets))
+    assert np.abs(term).max() > 0
+    both = model.terms([(items, residuals), (items[order], 2 * residuals[order])], targets)
+    np.testing.assert_allclose(both[1], 2 * both[0], rtol=1e-12, atol=0)

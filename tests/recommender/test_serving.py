@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from data.domain import RATING_SCALE
-from recommender.dataset import Interactions, TrainingData
+from recommender.dataset import ID_TABLE_MIN, IdIndex, Interactions, TrainingData, index_of
 from recommender.models.puresvd import PureSVD, PureSVDParams
 from recommender.models.rating import RatingModel, SVDParams, fit_svd
 from recommender.models.temporal import deviation
@@ -236,3 +236,37 @@ def test_fold_in_solves_the_penalised_least_squares_problem(model: Recommender):
     np.testing.assert_array_equal(user.days, [12_000, 12_400, 12_401])
     for day, bias in zip(user.days, user.day_bias, strict=True):
         assert error[days == day].sum() + params.user_day_reg * bias == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "sorted_ids",
+    [
+        np.array([1, 2, 5, 193_609]),  # a table (MovieLens-like ids)
+        np.array([0, 7, ID_TABLE_MIN + 5]),  # too sparse for a table: the binary search
+        np.array([-3, 4, 9]),  # a negative id: the binary search
+        np.array([], dtype=np.int64),
+    ],
+)
+def test_the_id_index_finds_what_index_of_finds(sorted_ids: np.ndarray):
+    """Present ids get their position, and every other id (absent, negative, past the last,
+    past the table) is marked absent with a valid position, the table or not."""
+    asked = np.concatenate([sorted_ids, [-1, 3, 6, 193_610, ID_TABLE_MIN + 6, 2**40]])
+    positions, present = IdIndex(sorted_ids)(asked)
+    expected_positions, expected_present = index_of(sorted_ids, asked)
+    np.testing.assert_array_equal(present, expected_present)
+    np.testing.assert_array_equal(positions[present], expected_positions[expected_present])
+    assert positions.dtype == np.int64
+    if len(sorted_ids):
+        assert positions.min() >= 0
+        assert positions.max() < len(sorted_ids)
+
+
+def test_the_serving_object_looks_movies_up_by_table(model: Recommender, ratings: pd.DataFrame):
+    """The fitted index is dense enough for a table, and predictions through it are those of
+    the movies' positions found by binary search."""
+    assert model._index_of._table is not None
+    user = user_of(ratings, 3)
+    wanted = np.concatenate([model.movie_ids[:5], [-1, model.movie_ids[-1] + 1]])
+    predicted = model.predict(user, wanted)
+    assert np.isnan(predicted[5:]).all()
+    assert not np.isnan(predicted[:5]).any()

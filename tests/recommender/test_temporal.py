@@ -3,6 +3,8 @@ drift held to the user's days, the time bins, and the serving object's use of ra
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +16,9 @@ from recommender.models.temporal import (
     TemporalFactors,
     TemporalParams,
     UserTime,
+    day_order,
     deviation,
+    group_counts,
     group_starts,
     group_sums,
     grouped_ridge,
@@ -281,3 +285,35 @@ def test_the_serving_object_predicts_with_the_users_rating_times(
 @pytest.fixture(scope="module")
 def recommender_with_times(frame: pd.DataFrame) -> Recommender:
     return fit_recommender(frame, SMALL, seed=4)
+
+
+@pytest.mark.parametrize("span", [1, 400, 2**16 - 1, 2**16, 10**6])
+def test_day_order_is_the_stable_sort_order(span: int):
+    """Whether the days fit the 16-bit radix sort (span below 2**16) or not, ties keep their
+    order: the fold-in's residuals come out in the same order either way."""
+    rng = np.random.default_rng(span)
+    days = 11_000 + rng.integers(0, span, 3_000)
+    days[:5] = days[0]  # ties
+    np.testing.assert_array_equal(day_order(days), np.argsort(days, kind="stable"))
+
+
+def test_group_counts_are_the_sizes_of_the_runs():
+    keys = np.array([3, 3, 3, 5, 8, 8, 9])
+    starts = group_starts(keys)
+    np.testing.assert_array_equal(group_counts(starts, len(keys)), [3, 1, 2, 1])
+    assert len(group_counts(group_starts(np.zeros(0)), 0)) == 0
+
+
+def test_the_fold_in_leaves_out_movies_the_model_never_saw(model: TemporalFactors):
+    """A movie without training ratings moves nothing: the fold-in with it equals the fold-in
+    without it (the blend hands over known movies only, so this path is the direct call's)."""
+    known = np.flatnonzero(model.known)[:6]
+    unseen = replace(model, known=np.where(np.arange(model.n_movies) == known[2], False, True))
+    items = known
+    ratings = np.array([4.0, 3.0, 1.0, 5.0, 2.5, 3.5])
+    days = np.array([11_600, 11_600, 11_650, 11_700, 11_700, 11_800])
+    user = unseen.fold_in(items, ratings, days)
+    rest = np.arange(6) != 2
+    expected = unseen.fold_in(items[rest], ratings[rest], days[rest])
+    for name in ("bias", "drift", "factors", "day_bias", "items", "residuals"):
+        np.testing.assert_array_equal(getattr(user, name), getattr(expected, name), err_msg=name)
