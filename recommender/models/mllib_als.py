@@ -10,11 +10,14 @@ say which engine trained it beyond this class's name and meta.
 
 MLlib regularises each row by ``reg_param`` times its rating count (ALS-WR); the fold-in's
 penalties are fixed numbers. The two are chosen together, as the NumPy blend chooses its
-penalties: on a validation carve of the training ratings only (a seeded random 20 %), ALS is
-fitted on the rest under each candidate ``reg_param``, the carve's users are folded in from
-their remaining ratings under each (bias, factor) penalty pair, and the pair of choices with the
-lowest validation RMSE is refitted on every training rating. Every trial is recorded in
-``validation`` (the artifact's meta, ``evaluation-spark.json``).
+penalties: on a validation carve of the training ratings only (a seeded hash holds out 20 %),
+ALS is fitted on the rest under each candidate ``reg_param``, the carve's users are folded in
+from their remaining ratings under each (bias, factor) penalty pair, and the pair of choices
+with the lowest validation RMSE is refitted on every training rating. When the best
+``reg_param`` is the largest or smallest tried, the grid is widened past that edge
+(:func:`recommender.spark.als.search_reg_param`), so the choice is not the grid's bound. Every
+trial is recorded in ``validation`` (the artifact's meta, ``evaluation-spark.json``), with
+``reg_param_extensions`` and whether the choice is still at an edge (``reg_param_at_edge``).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ class MLlibALSParams:
     Rank, iterations and the bias penalties are the NumPy ALS's
     (:class:`~recommender.models.als.ALSParams`). The validation carve (``validation_fraction``
     of the training ratings) chooses ``reg_param`` among it and ``reg_param_alternatives`` (each
-    one more ALS fit) and the fold-in penalties among ``fold_in_bias_regs`` x
+    one more ALS fit; with alternatives, the grid widens past a best edge, at most
+    :data:`~recommender.spark.als.MAX_GRID_EXTENSIONS` fits more) and the fold-in penalties
+    among ``fold_in_bias_regs`` x
     ``fold_in_factor_regs`` (free: the fold-in is a small solve per user). ``reg_param``,
     ``fold_in_bias_reg`` and ``fold_in_factor_reg`` serve when the carve is too small to choose
     anything; no alternatives and one penalty pair means no search (one ALS fit).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,21 +17,33 @@ from recommender.spark.frames import local_frame
 from recommender.spark.session import SparkEngineError
 
 if TYPE_CHECKING:
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame
 
 # Below this many carve ratings a choice is noise: the given penalties serve.
 MIN_VALIDATION_ROWS = 100
 # The carve's resolution: a rating is held out when its hash falls in the first buckets.
 CARVE_BUCKETS = 10_000
+# When the best regParam is the largest (smallest) tried, the next one tried is this many times
+# larger (smaller), at most MAX_GRID_EXTENSIONS times: each is one more ALS fit on the carve's
+# rest. Constants, not MLlibALSParams fields, so artifacts written before them still load.
+GRID_STEP = 2.0
+MAX_GRID_EXTENSIONS = 3
 
 
 def fit_als(
     indexed: DataFrame, n_movies: int, params: MLlibALSParams, *, seed: int
 ) -> dict[str, Any]:
     """:class:`MLlibALSRating`'s fitted fields from ``indexed`` (user_id, movie: the movie's
-    index, rating), ``n_movies`` in the index: ``reg_param`` and the fold-in penalties chosen
-    on a validation carve (the module doc of :mod:`recommender.models.mllib_als`), then the item
-    side refitted on every rating under the chosen ``reg_param``."""
+    index, rating; hash-partitioned by user, so a partition holds whole users), ``n_movies`` in
+    the index: ``reg_param`` and the fold-in penalties chosen on a validation carve (the module
+    doc of :mod:`recommender.models.mllib_als`), then the item side refitted on every rating
+    under the chosen ``reg_param``.
+
+    The carve stays distributed: a seeded hash flags the held-out ratings in place, and each
+    partition folds its own carve users in from their other ratings (the item side broadcast)
+    and returns only its sums of squared errors, so the driver holds one row per partition, not
+    the carve (about 20 M rows with their histories at ML-25M shape)."""
     fallback = {
         "bias_reg": params.fold_in_bias_reg,
         "factor_reg": params.fold_in_factor_reg,
@@ -40,34 +53,36 @@ def fit_als(
         return {**item_side, **fallback, "validation": {"skipped": "nothing to choose"}}
     from pyspark.sql import functions as sf
 
-    # A seeded hash of the rating, not a random draw: the same carve however the ratings are
-    # partitioned (the engine's frame and the evaluation's differ) and on every recomputation.
-    key = [sf.col("user_id").cast("long"), sf.col("movie").cast("long"), sf.lit(seed).cast("long")]
-    draw = sf.pmod(sf.xxhash64(*key), sf.lit(CARVE_BUCKETS))
-    flagged = indexed.withColumn("held", draw < round(params.validation_fraction * CARVE_BUCKETS))
+    flagged = flag_carve(indexed, params.validation_fraction, seed=seed)
     rest = flagged.filter(~sf.col("held")).drop("held")
-    carve = flagged.filter(sf.col("held")).select("user_id", "movie", "rating")
-    valid = carve.toPandas()
-    if len(valid) < MIN_VALIDATION_ROWS:
+    rows = flagged.filter(sf.col("held")).count()
+    if rows < MIN_VALIDATION_ROWS:
         item_side = fit_item_side(indexed, n_movies, params, seed=seed)
-        validation = {"rows": len(valid), "skipped": "too few ratings"}
+        validation = {"rows": rows, "skipped": "too few ratings"}
         return {**item_side, **fallback, "validation": validation}
-    # What the server would know of the carve's users: their ratings outside it.
-    history = rest.join(carve.select("user_id").distinct(), "user_id").toPandas()
     bias_regs, factor_regs = params.fold_in_bias_regs, params.fold_in_factor_regs
     penalties = np.array(list(itertools.product(bias_regs, factor_regs)), dtype=np.float64)
-    trials = []
-    for reg_param in params.reg_params:
+
+    def score(reg_param: float) -> list[float]:
         item_side = fit_item_side(rest, n_movies, replace(params, reg_param=reg_param), seed=seed)
-        errors = validation_rmse(item_side, history, valid, penalties)
-        trials += [
-            {"reg_param": reg_param, "bias_reg": bias, "factor_reg": factor, "rmse": error}
-            for (bias, factor), error in zip(penalties.tolist(), errors, strict=True)
-        ]
+        return carve_rmse(flagged, item_side, penalties)
+
+    scores, extensions = search_reg_param(score, params.reg_params)
+    trials = [
+        {"reg_param": reg_param, "bias_reg": bias, "factor_reg": factor, "rmse": error}
+        for reg_param, errors in scores.items()
+        for (bias, factor), error in zip(penalties.tolist(), errors, strict=True)
+    ]
     best = min(trials, key=lambda trial: trial["rmse"])
     chosen = replace(params, reg_param=best["reg_param"])
     item_side = fit_item_side(indexed, n_movies, chosen, seed=seed)
-    validation = {"rows": len(valid), "chosen": dict(best), "grid": trials}
+    validation = {
+        "rows": rows,
+        "chosen": dict(best),
+        "grid": trials,
+        "reg_param_extensions": extensions,
+        "reg_param_at_edge": next_reg_param(best_rmse(scores)) is not None,
+    }
     return {
         **item_side,
         "bias_reg": best["bias_reg"],
@@ -76,11 +91,104 @@ def fit_als(
     }
 
 
-def validation_rmse(
+def flag_carve(indexed: DataFrame, fraction: float, *, seed: int) -> DataFrame:
+    """``indexed`` with a ``held`` column: about ``fraction`` of the ratings, drawn by a seeded
+    hash of each rating rather than a random draw, so the carve is the same however the ratings
+    are partitioned (the engine's frame and the evaluation's differ) and on every recomputation,
+    and it is computed in place, row by row, with no shuffle and nothing sent to the driver."""
+    from pyspark.sql import functions as sf
+
+    key = [sf.col("user_id").cast("long"), sf.col("movie").cast("long"), sf.lit(seed).cast("long")]
+    draw = sf.pmod(sf.xxhash64(*key), sf.lit(CARVE_BUCKETS))
+    return indexed.withColumn("held", draw < round(fraction * CARVE_BUCKETS))
+
+
+def search_reg_param(
+    score: Callable[[float], list[float]],
+    given: Sequence[float],
+    *,
+    max_extensions: int = MAX_GRID_EXTENSIONS,
+) -> tuple[dict[float, list[float]], int]:
+    """Each regParam's validation errors (``score``: one per fold-in penalty pair), the
+    ``given`` ones first, then one past whichever edge is best (:func:`next_reg_param`) until
+    the best is inside or ``max_extensions`` more were tried; and how many were."""
+    scores = {reg_param: score(reg_param) for reg_param in given}
+    extensions = 0
+    while extensions < max_extensions:
+        wider = next_reg_param(best_rmse(scores))
+        if wider is None:
+            break
+        scores[wider] = score(wider)
+        extensions += 1
+    return scores, extensions
+
+
+def best_rmse(scores: Mapping[float, list[float]]) -> dict[float, float]:
+    """Each regParam's best validation RMSE over the fold-in penalty pairs."""
+    return {reg_param: min(errors) for reg_param, errors in scores.items()}
+
+
+def next_reg_param(best_rmse: Mapping[float, float], step: float = GRID_STEP) -> float | None:
+    """The regParam to try next given each tried one's best validation RMSE: ``step`` times
+    past the grid's edge when the best is at that edge, ``None`` when it is inside (or when a
+    single regParam was given: there is no search to widen)."""
+    if len(best_rmse) < 2:
+        return None
+    best = min(best_rmse, key=lambda reg: best_rmse[reg])
+    if best == max(best_rmse):
+        return best * step
+    if best == min(best_rmse):
+        return best / step
+    return None
+
+
+def carve_rmse(flagged: DataFrame, item_side: dict[str, Any], penalties: np.ndarray) -> list[float]:
+    """Validation RMSE of ``item_side`` under each (bias, factor) fold-in penalty row, over
+    the ratings ``flagged`` as ``held``: computed where the ratings are (each partition's
+    users, :func:`squared_errors`), the item side broadcast once, summed on the driver."""
+    context = flagged.sparkSession.sparkContext
+    shared = context.broadcast(item_side)
+    try:
+        sums = flagged.mapInPandas(
+            _partition_errors(shared, penalties), schema="squared binary, n long"
+        ).collect()
+    finally:
+        shared.destroy()
+    total = np.zeros(len(penalties))
+    for row in sums:
+        total += np.frombuffer(row["squared"], dtype=np.float64)
+    count = sum(int(row["n"]) for row in sums)
+    return [float(error) for error in np.sqrt(total / count)]
+
+
+def _partition_errors(
+    shared: Broadcast[dict[str, Any]], penalties: np.ndarray
+) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The function each partition runs: its carve's squared errors under each penalty row."""
+
+    def errors(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        parts = [batch for batch in batches if not batch.empty]
+        if not parts:
+            return
+        frame = pd.concat(parts, ignore_index=True)
+        held = frame["held"].to_numpy(bool)
+        if not held.any():
+            return
+        columns = ["user_id", "movie", "rating"]
+        squared = squared_errors(
+            shared.value, frame.loc[~held, columns], frame.loc[held, columns], penalties
+        )
+        yield pd.DataFrame({"squared": [squared.tobytes()], "n": [int(held.sum())]})
+
+    return errors
+
+
+def squared_errors(
     item_side: dict[str, Any], history: pd.DataFrame, valid: pd.DataFrame, penalties: np.ndarray
-) -> list[float]:
-    """Validation RMSE of ``item_side`` under each (bias, factor) fold-in penalty row: each
-    carve user folded in from their ``history`` as the server would, predictions clipped."""
+) -> np.ndarray:
+    """Summed squared error of ``item_side`` on ``valid`` under each (bias, factor) fold-in
+    penalty row: each carve user folded in from their ``history`` as the server would,
+    predictions clipped. ``history`` must hold every rating of ``valid``'s users outside it."""
     model = MLlibALSRating(bias_reg=0.0, factor_reg=0.0, **item_side)
     predicted = np.empty((len(penalties), len(valid)))
     # per_user reads (user_id, movie_id, rating, timestamp); here the movie is its index.
@@ -91,8 +199,8 @@ def validation_rmse(
         for row, side in enumerate(model.fold_in_under(items, ratings, penalties)):
             predicted[row, rows] = model.estimate(side, targets)
     target = valid["rating"].to_numpy(np.float64)
-    squared = (clip_to_scale(predicted) - target) ** 2
-    return [float(error) for error in np.sqrt(squared.mean(axis=1))]
+    squared: np.ndarray = ((clip_to_scale(predicted) - target) ** 2).sum(axis=1)
+    return squared
 
 
 def fit_item_side(
@@ -162,5 +270,9 @@ def fit_local(model: MLlibALSRating, data: TrainingData) -> dict[str, Any]:
     spark = SparkSession.getActiveSession()
     if spark is None:
         raise SparkEngineError("fitting an MLlib model needs a Spark session: start one first")
-    indexed = local_frame(spark, data)
-    return fit_als(indexed, len(data.movie_ids), model.params, seed=model.seed)
+    partitions = int(spark.sparkContext.defaultParallelism)
+    indexed = local_frame(spark, data, partitions=partitions)
+    try:
+        return fit_als(indexed, len(data.movie_ids), model.params, seed=model.seed)
+    finally:
+        indexed.unpersist()

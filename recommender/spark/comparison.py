@@ -27,7 +27,7 @@ from recommender.evaluate import K, RankingTask, temporal_split
 from recommender.models.als import ALSRating
 from recommender.models.mllib_als import MLlibALSRating
 from recommender.models.puresvd import PureSVD
-from recommender.spark.frames import index_ratings
+from recommender.spark.frames import frame_from_arrays, index_ratings
 from recommender.spark.puresvd import fit_puresvd
 from recommender.spark.training import SparkConfig
 from recommender.training import ServedConfig
@@ -39,6 +39,8 @@ NUMPY_ALS = "NumPy engine: ALS biased (served above the size threshold)"
 SPARK_ALS = "Spark engine: MLlib ALS + biases, users folded in (ridge)"
 NUMPY_RANKER = "NumPy engine: served PureSVD"
 SPARK_RANKER = "Spark engine: served PureSVD (randomized SVD, passes on Spark)"
+# The ratings' columns as the Spark ranker reads them, and their types.
+COLUMNS = {"user_id": np.int64, "movie_id": np.int64, "rating": np.float64}
 
 
 def run_spark_comparison(
@@ -90,7 +92,13 @@ def ranking_comparison(frame: pd.DataFrame, spark: SparkSession, *, seed: int) -
     reference = PureSVD(served.ranker, seed=seed).fit(task.train)
     numpy_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    ratings = spark.createDataFrame(task.train.frame[["user_id", "movie_id", "rating"]])
+    train = task.train.frame
+    ratings = frame_from_arrays(
+        spark,
+        {name: train[name].to_numpy(dtype) for name, dtype in COLUMNS.items()},
+        "user_id long, movie_id long, rating double",
+        partitions=config.partitions,
+    )
     indexed = index_ratings(ratings, task.train.movie_ids, partitions=config.partitions)
     try:
         distributed = fit_puresvd(indexed, served.ranker, seed=seed)

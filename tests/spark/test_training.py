@@ -17,6 +17,16 @@ from recommender.models.mllib_als import MLlibALSParams, MLlibALSRating
 from recommender.models.popularity import Popularity, PopularityParams
 from recommender.models.puresvd import PureSVD, PureSVDParams, randomized_svd, truncated_svd
 from recommender.serving import Recommender, UserRatings
+from recommender.spark.als import (
+    MAX_GRID_EXTENSIONS,
+    carve_rmse,
+    fit_item_side,
+    flag_carve,
+    next_reg_param,
+    search_reg_param,
+    squared_errors,
+)
+from recommender.spark.frames import frame_from_arrays, index_ratings
 from recommender.spark.session import SparkEngineError
 from recommender.spark.source import read_parquet, write_parquet
 from recommender.spark.training import SparkConfig, fit_on_spark
@@ -126,7 +136,7 @@ def test_the_mllib_model_fits_through_the_contract(
     spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, fitted: Recommender
 ) -> None:
     """``fit(TrainingData)`` (the evaluation's path) gives what the engine's DataFrame path
-    gave: same data, same seed (one regParam here, so two ALS fits, not three)."""
+    gave: same data, same seed (one regParam here, so two ALS fits, not five)."""
     data = TrainingData.from_frame(ratings, catalog)
     params = replace(CONFIG.als, reg_param_alternatives=())
     model = MLlibALSRating(params, seed=SEED).fit(data)
@@ -136,29 +146,106 @@ def test_the_mllib_model_fits_through_the_contract(
     # The carve is a hash of each rating, so both paths hold out the same ratings (the ALS
     # factors, and so the validation errors, depend on the partitions: MLlib's blocks).
     assert model.validation["rows"] == fitted.rating.validation["rows"]
-    assert len(model.validation["grid"]) == len(fitted.rating.validation["grid"]) // 2
+    # One regParam given, so no widening: one trial per fold-in penalty pair.
+    assert {trial["reg_param"] for trial in model.validation["grid"]} == {CONFIG.als.reg_param}
+    pairs = len(CONFIG.als.fold_in_bias_regs) * len(CONFIG.als.fold_in_factor_regs)
+    assert len(model.validation["grid"]) == pairs
+    assert model.validation["reg_param_extensions"] == 0
 
 
 def test_the_validation_carve_chooses_the_penalties_it_serves(fitted: Recommender) -> None:
     """Every regParam x fold-in penalty pair is tried on the carve; the lowest validation RMSE
-    is the one served (the fold-in's penalties) and the one ALS was refitted under."""
+    is the one served (the fold-in's penalties) and the one ALS was refitted under. The
+    regParams tried are the given ones, widened by GRID_STEP past whichever edge was best
+    until the best is inside (or the extensions run out, which the record says)."""
     rating = fitted.rating
     assert isinstance(rating, MLlibALSRating)
     search = rating.validation
     keys = ("reg_param", "bias_reg", "factor_reg")
     grid = {tuple(trial[key] for key in keys) for trial in search["grid"]}
+    tried = sorted({trial["reg_param"] for trial in search["grid"]})
     assert grid == {
         (reg, bias, factor)
-        for reg in (0.1, 0.3)
+        for reg in tried
         for bias in CONFIG.als.fold_in_bias_regs
         for factor in CONFIG.als.fold_in_factor_regs
     }
-    assert search["chosen"]["rmse"] == min(trial["rmse"] for trial in search["grid"])
-    assert (rating.bias_reg, rating.factor_reg) == (
-        search["chosen"]["bias_reg"],
-        search["chosen"]["factor_reg"],
-    )
+    extensions = search["reg_param_extensions"]
+    assert len(tried) == 2 + extensions
+    assert {0.1, 0.3} <= set(tried)
+    chosen = search["chosen"]
+    assert chosen["rmse"] == min(trial["rmse"] for trial in search["grid"])
+    assert (rating.bias_reg, rating.factor_reg) == (chosen["bias_reg"], chosen["factor_reg"])
+    interior = tried[0] < chosen["reg_param"] < tried[-1]
+    assert search["reg_param_at_edge"] is not interior
+    assert interior or extensions == MAX_GRID_EXTENSIONS
     assert 0 < search["rows"] < 0.3 * 1000
+
+
+@pytest.mark.parametrize(
+    ("best_rmse", "expected"),
+    [
+        ({0.1: 0.90, 0.2: 0.85}, 0.4),  # the largest is best: try twice as large
+        ({0.05: 0.80, 0.1: 0.85, 0.2: 0.90}, 0.025),  # the smallest is best: half as large
+        ({0.05: 0.90, 0.1: 0.80, 0.2: 0.85, 0.4: 0.95}, None),  # inside: done
+        ({0.1: 0.9}, None),  # one regParam given: nothing is searched
+    ],
+)
+def test_the_reg_param_grid_widens_only_past_a_best_edge(
+    best_rmse: dict[float, float], expected: float | None
+) -> None:
+    assert next_reg_param(best_rmse) == expected
+
+
+def test_the_search_widens_until_the_best_is_inside_or_the_extensions_run_out() -> None:
+    """A validation curve with its minimum at 0.7 (errors per penalty pair: the best counts)."""
+    tried = []
+
+    def score(reg_param: float) -> list[float]:
+        tried.append(reg_param)
+        return [abs(reg_param - 0.7) + 1.0, abs(reg_param - 0.7) + 0.5]
+
+    scores, extensions = search_reg_param(score, (0.1, 0.2))
+    assert tried == [0.1, 0.2, 0.4, 0.8, 1.6]  # 0.8 is best, and inside once 1.6 is worse
+    assert extensions == 3
+    assert scores[0.8] == score(0.8)
+    tried.clear()
+    _, extensions = search_reg_param(score, (0.1, 0.2), max_extensions=2)
+    assert (tried, extensions) == ([0.1, 0.2, 0.4, 0.8], 2)  # still at the edge: stopped
+    tried.clear()
+    assert search_reg_param(score, (0.1,)) == ({0.1: score(0.1)}, 0)  # nothing to widen
+
+
+def test_the_carve_is_scored_where_it_lies(spark: SparkSession, ratings: pd.DataFrame) -> None:
+    """Each partition folds in its own carve users: the sums over partitions are the RMSE of
+    the whole carve scored on one machine (the users split over three partitions)."""
+    frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
+    indexed = index_ratings(frame, ratings["movie_id"].unique(), partitions=3)
+    try:
+        flagged = flag_carve(indexed.frame, 0.2, seed=SEED).cache()
+        item_side = fit_item_side(flagged.drop("held"), len(indexed.movie_ids), CONFIG.als, seed=1)
+        penalties = np.array([[2.0, 5.0], [5.0, 30.0]])
+        distributed = carve_rmse(flagged, item_side, penalties)
+        local = flagged.toPandas()
+    finally:
+        indexed.frame.unpersist()
+    held = local["held"].to_numpy(bool)
+    assert 0.1 < held.mean() < 0.3
+    history, valid = (local.loc[rows, ["user_id", "movie", "rating"]] for rows in (~held, held))
+    squared = squared_errors(item_side, history, valid, penalties)
+    np.testing.assert_allclose(distributed, np.sqrt(squared / held.sum()), rtol=1e-12)
+
+
+def test_a_frame_from_driver_arrays_keeps_every_row_in_order(spark: SparkSession) -> None:
+    """Five tasks slice the broadcast arrays: all rows, in order, typed as the schema says."""
+    movies = np.arange(11, dtype=np.int64) * 7
+    columns = {"movie_id": movies, "movie": np.arange(11, dtype=np.int64)}
+    frame = frame_from_arrays(spark, columns, "movie_id long, movie long", partitions=5)
+    assert frame.rdd.getNumPartitions() == 5
+    back = frame.toPandas()
+    assert list(back.columns) == ["movie_id", "movie"]
+    np.testing.assert_array_equal(back["movie_id"], movies)
+    np.testing.assert_array_equal(back["movie"], np.arange(11))
 
 
 def test_too_small_a_carve_serves_the_given_penalties(spark: SparkSession) -> None:
@@ -261,7 +348,6 @@ def test_search_params_are_checked() -> None:
 def test_partitions_without_users_add_nothing(spark: SparkSession) -> None:
     """More partitions than users leaves some empty: the SVD passes skip them (four
     partitions for three users: at least one empty, and few Python tasks per pass)."""
-    from recommender.spark.frames import index_ratings
     from recommender.spark.puresvd import fit_puresvd
 
     ratings = synthetic_ratings(n_users=3, n_movies=8, per_user=5, seed=1)
