@@ -25,6 +25,14 @@ import numpy as np
 DEFAULT_ENTRIES = 4096
 
 
+def read_only(ranked: np.ndarray) -> np.ndarray:
+    """A read-only int64 copy of ``ranked`` (the caller's array stays its own), as the cache
+    hands out."""
+    value = np.array(ranked, dtype=np.int64)
+    value.flags.writeable = False
+    return value
+
+
 class RankingCache:
     """Least-recently-used ranked lists, at most ``entries`` of them (0 turns caching off).
 
@@ -52,8 +60,7 @@ class RankingCache:
     def put(self, key: Hashable, ranked: np.ndarray) -> np.ndarray:
         """Keep ``ranked`` under ``key`` (evicting the least recently used past the bound) and
         return it as the read-only array the cache holds."""
-        value = np.array(ranked, dtype=np.int64)  # a copy: the caller's array stays its own
-        value.flags.writeable = False
+        value = read_only(ranked)
         if self.entries == 0:
             return value
         with self._lock:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 from data.movies import catalog_movie_ids
 from data.ratings import ranking_inputs, ranking_version, ratings_frame, user_rating_arrays
 from graph.services.catalog import RAIL_DEPTH, Catalog, check_page_size
-from graph.services.ranking_cache import DEFAULT_ENTRIES, RankingCache
+from graph.services.ranking_cache import DEFAULT_ENTRIES, RankingCache, read_only
 from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.serving import Recommender, UserRatings
@@ -147,27 +147,35 @@ class Recommendations:
 
         A hit reads one row, the user's version of their ratings and watchlist (kept by
         triggers: ``data.schema.user_versions``); a miss reads the inputs with their version in
-        one statement (one snapshot) and caches the ranking under that version. Users without a
-        version have no inputs, so they share one cold-start entry per genre.
+        one statement (one snapshot) and caches the ranking under that version. A user without
+        a version should have no inputs: those share one cold-start entry per genre, found after
+        reading the (empty) inputs, so a user whose version row went missing with inputs still
+        stored is ranked anew, never served someone else's list.
 
         Always ranked to the full depth, so every page and row is a slice of one list whether
         it came from the cache or not (ties at a shorter depth could pick other movies).
         """
         recommender, generation = self._served
         with self._engine.connect() as conn:
-            cached = self.rankings.get(
-                ranking_key(generation, genre, user_id, ranking_version(conn, user_id))
-            )
-            if cached is not None:
-                return cached
+            version = ranking_version(conn, user_id)
+            if version is not None:
+                cached = self.rankings.get(ranking_key(generation, genre, user_id, version))
+                if cached is not None:
+                    return cached
             inputs = ranking_inputs(conn, user_id)
+        cold = inputs.version is None and not (len(inputs.movie_ids) or len(inputs.saved))
+        key = ranking_key(generation, genre, user_id, inputs.version)
+        if cold and (cached := self.rankings.get(key)) is not None:
+            return cached
         members = self._catalog.genre_members(genre) if genre is not None else None
         allowed = None if members is None else np.fromiter(members, dtype=np.int64)
         user = UserRatings(movie_ids=inputs.movie_ids, ratings=inputs.ratings)
         ranked = recommender.top_ids(
             user, RECOMMENDATION_DEPTH, allowed=allowed, excluded=inputs.saved
         )
-        return self.rankings.put(ranking_key(generation, genre, user_id, inputs.version), ranked)
+        if inputs.version is None and not cold:  # inputs without a version: nothing to key by
+            return read_only(ranked)
+        return self.rankings.put(key, ranked)
 
     def predicted(self, user: UserRatings, movie_ids: list[int]) -> list[float | None]:
         """Predicted ratings in the order of ``movie_ids``; None where the model has no opinion."""

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from data.db import reader
 from data.ratings import ranking_inputs, ratings_frame
+from data.schema import user_versions
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services, build_services
@@ -255,3 +256,18 @@ def test_another_users_write_leaves_a_cached_list_in_place(
     grown = len(services.recommendations.rankings)
     legacy_ids(http, 1)
     assert len(services.recommendations.rankings) == grown == cached + 1
+
+
+def test_a_user_whose_version_went_missing_is_ranked_anew_not_given_the_cold_list(
+    http: TestClient, services: Services, store: Engine, uncached: Recommendations
+) -> None:
+    """Only a user with no inputs may share the cold-start entry: one with ratings but no
+    version row (a write made with the triggers disabled by hand) gets their own ranking."""
+    cold = legacy_ids(http, UNKNOWN_USER)
+    with store.begin() as conn:
+        conn.execute(delete(user_versions).where(user_versions.c.user_id == 7))
+    expected = uncached.for_user(7, 10)
+    assert expected != cold
+    assert legacy_ids(http, 7) == expected
+    assert legacy_ids(http, 7) == expected
+    assert len(services.recommendations.rankings) == 1, "only the cold-start list is kept"
