@@ -28,50 +28,6 @@ from sqlalchemy import (
 from data.catalog import upsert
 from data.schema import ratings
 
-# Rows fetched from the driver per step of ``ratings_frame``: each step's tuples become arrays
-# and are dropped, so memory holds the arrays (28 bytes a rating), not 25 M Python tuples.
-FRAME_CHUNK = 1 << 18
-_EVERY_RATING = "SELECT user_id, movie_id, rating, rated_at FROM ratings"
-
-
-def ratings_frame(conn: Connection) -> pd.DataFrame:
-    """Every rating as a frame with columns ``user_id, movie_id, rating, timestamp``.
-
-    This is the hand-off to the recommender, which takes frames and arrays, never a session.
-    Rows are ordered by user then time (then movie) so that temporal splits need no further
-    sort. The table is read in its stored order (no ORDER BY: on SQLite a walk through the
-    time index looked every rating up in the table, 25 M look-ups at ML-25M size) through the
-    driver's own cursor (SQLAlchemy's rows, and NumPy reading them as generic sequences, cost
-    13 times the query on 100,836 rows), in chunks, on PostgreSQL from a server-side cursor so
-    the server sends them as they are read; NumPy then sorts.
-    """
-    driver: Any = conn.connection.driver_connection
-    with ExitStack() as stack:
-        if conn.dialect.name == "postgresql":
-            # A server-side cursor lives in a transaction (a savepoint when one is open).
-            stack.enter_context(driver.transaction())
-            cursor = stack.enter_context(driver.cursor(name="movierec_ratings_frame"))
-        else:
-            cursor = stack.enter_context(closing(driver.cursor()))
-        cursor.execute(_EVERY_RATING)
-        chunks = [np.empty((0, 4))]
-        while rows := cursor.fetchmany(FRAME_CHUNK):
-            chunks.append(np.array(rows, dtype=np.float64))
-    array = np.concatenate(chunks)
-    del chunks
-    user_id = array[:, 0].astype(np.int64)
-    movie_id = array[:, 1].astype(np.int64)
-    timestamp = array[:, 3].astype(np.int64)
-    order = np.lexsort((movie_id, timestamp, user_id))
-    return pd.DataFrame(
-        {
-            "user_id": user_id[order],
-            "movie_id": movie_id[order],
-            "rating": array[order, 2].astype(np.float32),
-            "timestamp": timestamp[order],
-        }
-    )
-
 
 class RatingOrder(Enum):
     RECENT = "recent"
@@ -195,6 +151,98 @@ def ranking_inputs(conn: Connection, user_id: int) -> RankingInputs:
     version, packed, saved = conn.exec_driver_sql(statement, _params(conn, user_id)).one()
     movie_ids, stars = _split(_integers(packed))
     return RankingInputs(version, movie_ids, stars, _integers(saved))
+
+
+# Users per batch of ``ratings_frame``: each batch's strings are parsed into arrays and dropped,
+# so memory holds the arrays (28 bytes a rating), not every rating's text at once.
+FRAME_USERS = 4096
+# Every rating, one row per user: how many, then each rating packed as in ``_RANKING_INPUTS``
+# and followed by its time, all comma-separated. A row per rating made a Python tuple and four
+# numbers per rating; NumPy parses the strings in C (see the README's "Scale" section).
+_EVERY_RATING = {
+    "sqlite": (
+        f"SELECT user_id, count(*), group_concat((movie_id * {_SCALE} "
+        "+ CAST(rating * 2 AS INTEGER)) || ',' || rated_at, ',') FROM ratings GROUP BY user_id"
+    ),
+    "postgresql": (
+        f"SELECT user_id, count(*), string_agg((movie_id::bigint * {_SCALE} "
+        "+ (rating * 2)::integer)::text || ',' || rated_at::text, ',') FROM ratings "
+        "GROUP BY user_id"
+    ),
+}
+
+
+def ratings_frame(conn: Connection) -> pd.DataFrame:
+    """Every rating as a frame with columns ``user_id, movie_id, rating, timestamp``.
+
+    This is the hand-off to the recommender, which takes frames and arrays, never a session.
+    Rows are ordered by user then time (then movie) so that temporal splits need no further
+    sort. The database aggregates each user's ratings into one string (``_EVERY_RATING``), read
+    through the driver's own cursor (SQLAlchemy's rows cost 13 times the query on 100,836
+    rows), on PostgreSQL a server-side one so the server sends them as they are read, and NumPy
+    parses them in C: no Python object is made per rating. No ORDER BY: on SQLite a walk
+    through the time index looked every rating up in the table; NumPy sorts instead.
+    """
+    driver: Any = conn.connection.driver_connection
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _FRAME_TYPES}
+    with ExitStack() as stack:
+        if conn.dialect.name == "postgresql":
+            # A server-side cursor lives in a transaction (a savepoint when one is open).
+            stack.enter_context(driver.transaction())
+            cursor = stack.enter_context(driver.cursor(name="movierec_ratings_frame"))
+        else:
+            cursor = stack.enter_context(closing(driver.cursor()))
+        cursor.execute(_EVERY_RATING[conn.dialect.name])
+        while rows := cursor.fetchmany(FRAME_USERS):
+            users, counts, texts = zip(*rows, strict=True)
+            values = _integers(",".join(texts)).reshape(-1, 2)
+            movie_id, rating = _split(values[:, 0])
+            parts["user_id"].append(np.repeat(np.array(users, dtype=np.int64), counts))
+            parts["movie_id"].append(movie_id)
+            parts["rating"].append(rating)
+            parts["timestamp"].append(values[:, 1].copy())
+    columns = {
+        name: np.concatenate([np.empty(0, dtype=dtype), *parts.pop(name)])
+        for name, dtype in _FRAME_TYPES.items()
+    }
+    order = _by_user_time_movie(columns["user_id"], columns["movie_id"], columns["timestamp"])
+    # Column by column, each unordered array dropped as its ordered copy is made.
+    for name in columns:
+        columns[name] = columns[name][order]
+    return pd.DataFrame(columns, copy=False)
+
+
+_FRAME_TYPES = {
+    "user_id": np.int64,
+    "movie_id": np.int64,
+    "rating": np.float32,
+    "timestamp": np.int64,
+}
+
+
+def _by_user_time_movie(
+    user_id: np.ndarray, movie_id: np.ndarray, timestamp: np.ndarray
+) -> np.ndarray:
+    """The positions that order the ratings by user, then time, then movie.
+
+    Both stores usually return the ratings in their key's order (user, then movie): then one
+    stable sort by (user, time), packed into one integer, keeps movie order among ties (at
+    ML-25M shape about a tenth of ``np.lexsort``'s three keys). Otherwise a stable sort by movie
+    comes first, and a span too wide to pack falls back to ``np.lexsort``.
+    """
+    if len(user_id) == 0:
+        return np.empty(0, dtype=np.int64)
+    first_user, first_time = int(user_id.min()), int(timestamp.min())
+    times = int(timestamp.max()) - first_time + 1
+    if (int(user_id.max()) - first_user + 1) * times >= 1 << 63:
+        return np.lexsort((movie_id, timestamp, user_id))
+    step_user, step_movie = np.diff(user_id), np.diff(movie_id)
+    if np.all((step_user > 0) | ((step_user == 0) & (step_movie > 0))):
+        key = (user_id - first_user) * times + (timestamp - first_time)
+        return np.argsort(key, kind="stable")
+    by_movie = np.argsort(movie_id, kind="stable")
+    key = (user_id[by_movie] - first_user) * times + (timestamp[by_movie] - first_time)
+    return by_movie[np.argsort(key, kind="stable")]
 
 
 # Built once, for the legacy /user/<id>/movies path, like _PACKED_RATINGS.

@@ -29,12 +29,13 @@ import pandas as pd
 
 from recommender import artifact
 from recommender.artifact import ArtifactError
-from recommender.dataset import TrainingData, index_of
+from recommender.dataset import Interactions, TrainingData, index_of
 from recommender.models.contract import (
     Explainable,
     ItemVectors,
     Model,
     NeighbourLists,
+    PredictsStored,
     Ranker,
     RatingPredictor,
     StoredArrays,
@@ -323,6 +324,21 @@ class Recommender:
             items, ratings, days, positions[present], target_days
         )
         return predicted
+
+    def training_rmse(self, ratings: pd.DataFrame) -> float:
+        """RMSE of :meth:`predict` on ``ratings`` (every movie in the index), each user folded
+        in from all of their ratings there, predicting as of now: what a user sees for the
+        movies they rated. One batched solve when the rating model offers it
+        (:class:`PredictsStored`, not time-aware), otherwise user by user."""
+        if self._time_aware is None and isinstance(self.rating, PredictsStored):
+            matrix = Interactions.from_frame(ratings, movie_ids=self.movie_ids).matrix
+            if matrix.nnz != len(ratings):
+                raise ValueError("each rating must be of a movie in the index, one per user")
+            errors = self.rating.predict_stored(matrix) - matrix.data
+        else:
+            users = (UserRatings.from_frame(rows) for _, rows in ratings.groupby("user_id"))
+            errors = np.concatenate([self.predict(u, u.movie_ids) - u.ratings for u in users])
+        return float(np.sqrt(np.mean(errors**2)))
 
     def similar(self, movie_id: int, n: int = 10) -> list[int]:
         """The movie's stored item neighbours (shrunk pearson_baseline, best first), then, when

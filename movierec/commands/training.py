@@ -12,9 +12,9 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from movierec.settings import Settings
 from recommender.artifact import catalog_fingerprint, prune
 from recommender.comparison import run_comparison
 from recommender.report import to_markdown
-from recommender.serving import Recommender, UserRatings
+from recommender.serving import Recommender
 from recommender.training import ServedConfig, fit_recommender
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,6 @@ def ratings_fingerprint(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def training_rmse(frame: pd.DataFrame, recommender: Recommender) -> float:
-    """RMSE of the served rating model on its own training ratings, users folded in."""
-    errors = []
-    for _, rows in frame.groupby("user_id"):
-        user = UserRatings.from_frame(rows)
-        errors.append(recommender.predict(user, user.movie_ids) - user.ratings)
-    return float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
-
-
 def publish(settings: Settings, recommender: Recommender, meta: dict[str, Any]) -> Path:
     """Save the artifact (``LATEST`` swapped to it) and drop models past ``models_keep``: how
     every engine's ``train`` ends, so the servers see one kind of new model whoever fitted it."""
@@ -70,43 +61,95 @@ def publish(settings: Settings, recommender: Recommender, meta: dict[str, Any]) 
     return folder
 
 
+@dataclass
+class Phases:
+    """Wall and CPU seconds (every thread's) of each phase of ``movierec train``: its log line
+    says where the time went, and ``bench/train_command.py`` prints them."""
+
+    seconds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+
+    def __str__(self) -> str:
+        return ", ".join(
+            f"{name} {wall:.1f} s ({cpu:.1f} s CPU)" for name, (wall, cpu) in self.seconds.items()
+        )
+
+
+class Trained(NamedTuple):
+    recommender: Recommender
+    folder: Path
+    ratings: int
+    phases: Phases
+
+
+class Fit(Protocol):
+    def __call__(
+        self, frame: pd.DataFrame, config: ServedConfig, *, seed: int, catalog_movie_ids: np.ndarray
+    ) -> Recommender: ...
+
+
+def train(settings: Settings, *, seed: int, fit: Fit = fit_recommender) -> Trained:
+    """Fit the served models on every rating in the store and publish a new artifact.
+
+    ``fit`` is :func:`fit_recommender`; ``bench/train_command.py --skip-fit`` passes one that
+    loads an artifact instead, to time every other phase at scale without a fit's minutes.
+    """
+    phases = Phases()
+    with phases.timed("read"):
+        frame, catalog = read_store(settings.resolved_database_url)
+    config = ServedConfig()
+    with phases.timed("fit"), _unfittable(frame):
+        recommender = fit(frame, config, seed=seed, catalog_movie_ids=catalog)
+    with phases.timed("training RMSE"):
+        rmse = recommender.training_rmse(frame)
+    n_ratings = len(frame)
+    with phases.timed("fingerprints"):
+        data = {
+            "ratings": n_ratings,
+            "users": int(frame["user_id"].nunique()),
+            "movies": len(recommender.movie_ids),
+            "ratings_sha256": ratings_fingerprint(frame),
+        }
+        catalog_digest = catalog_fingerprint(catalog)
+    del frame
+    meta = {
+        "engine": {"name": "numpy"},
+        "hyper_parameters": {
+            "ranker": asdict(config.ranker),
+            "rating": asdict(config.rating),
+            "popularity": config.popularity,
+            "seed": seed,
+        },
+        "data": data,
+        "catalog_fingerprint": catalog_digest,
+        "metrics": {
+            "fit_seconds": round(phases.seconds["fit"][0], 3),
+            "training_rmse": round(rmse, 4),
+        },
+    }
+    with phases.timed("save"):
+        folder = publish(settings, recommender, meta)
+    return Trained(recommender, folder, n_ratings, phases)
+
+
 def run_train(settings: Settings, *, seed: int) -> int:
-    """Fit the served models on every rating in the store and write a new artifact."""
+    """``movierec train``: :func:`train`, then one log line with where the time went."""
 
     def work() -> int:
-        frame, catalog = read_store(settings.resolved_database_url)
-        config = ServedConfig()
-        started = time.perf_counter()
-        with _unfittable(frame):
-            recommender = fit_recommender(frame, config, seed=seed, catalog_movie_ids=catalog)
-        fit_seconds = time.perf_counter() - started
-        meta = {
-            "engine": {"name": "numpy"},
-            "hyper_parameters": {
-                "ranker": asdict(config.ranker),
-                "rating": asdict(config.rating),
-                "popularity": config.popularity,
-                "seed": seed,
-            },
-            "data": {
-                "ratings": len(frame),
-                "users": int(frame["user_id"].nunique()),
-                "movies": len(recommender.movie_ids),
-                "ratings_sha256": ratings_fingerprint(frame),
-            },
-            "catalog_fingerprint": catalog_fingerprint(catalog),
-            "metrics": {
-                "fit_seconds": round(fit_seconds, 3),
-                "training_rmse": round(training_rmse(frame, recommender), 4),
-            },
-        }
-        folder = publish(settings, recommender, meta)
+        trained = train(settings, seed=seed)
         log.info(
-            "trained %s on %d ratings in %.1f s: %s",
-            recommender.algorithm,
-            len(frame),
-            fit_seconds,
-            folder,
+            "trained %s on %d ratings: %s; %s",
+            trained.recommender.algorithm,
+            trained.ratings,
+            trained.folder,
+            trained.phases,
         )
         return 0
 

@@ -14,26 +14,19 @@ time from the ratings seen in training gets the factors training would give them
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, Self
 
 import numpy as np
 from scipy import sparse
-from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from recommender.artifact import ArtifactError
 from recommender.dataset import TrainingData
 from recommender.models.contract import Stored, meta_int, meta_params
 from recommender.models.rating import BiasedFactors
-from recommender.models.threads import product
+from recommender.models.ridge import solve_rows
 from recommender.progress import progress
-
-# Normal equations are stacked and solved this many rows (users or movies) at a time.
-SOLVE_BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -94,8 +87,8 @@ class ALSRating(BiasedFactors):
         item_penalty = _penalty(params.item_bias_reg, params.item_factor_reg, params.factors)
         with progress(params.epochs * (n_users + n_items), "ALS", " rows") as bar:
             for _ in range(params.epochs):
-                users = _solve_side(by_user, items, user_penalty, bar)
-                items = _solve_side(by_item, users, item_penalty, bar)
+                users = solve_rows(by_user, items, user_penalty, bar)
+                items = solve_rows(by_item, users, item_penalty, bar)
         return replace(
             self,
             bias_reg=params.user_bias_reg,
@@ -126,42 +119,3 @@ class ALSRating(BiasedFactors):
 
 def _penalty(bias_reg: float, factor_reg: float, factors: int) -> np.ndarray:
     return np.array([bias_reg, *([factor_reg] * factors)])
-
-
-def _solve_side(
-    ratings: sparse.csr_matrix, other: np.ndarray, penalty: np.ndarray, bar: tqdm[Any]
-) -> np.ndarray:
-    """One ALS half-sweep: for each row of ``ratings`` (centred on the global mean), the ridge
-    fit of ``[bias, factors]`` against the other side's ``[bias, factors]`` held fixed.
-
-    ``other[:, 0]`` is the other side's bias: it is subtracted from the targets, and its column
-    is replaced by ones so that the same design fits this side's bias. Blocks of rows go to one
-    thread per core, BLAS held to one thread: the products are small, and OpenBLAS threading
-    them made the fit five times slower (measured on ml-latest-small).
-    """
-    design = other.copy()
-    design[:, 0] = 1.0
-    offsets = ratings.copy()
-    offsets.data -= other[ratings.indices, 0]
-    right = product(offsets, design)
-    solved = np.empty((ratings.shape[0], design.shape[1]))
-    indptr, indices = ratings.indptr, ratings.indices
-    ridge = np.diag(penalty)
-
-    def solve_block(start: int) -> int:
-        stop: int = min(start + SOLVE_BLOCK, int(ratings.shape[0]))
-        grams = np.repeat(ridge[np.newaxis], stop - start, axis=0)
-        for row in range(start, stop):
-            if indptr[row] < indptr[row + 1]:
-                rated = design[indices[indptr[row] : indptr[row + 1]]]
-                grams[row - start] += rated.T @ rated
-        solved[start:stop] = np.linalg.solve(grams, right[start:stop, :, np.newaxis])[..., 0]
-        return stop - start
-
-    with (
-        threadpool_limits(1, user_api="blas"),
-        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
-    ):
-        for done in pool.map(solve_block, range(0, ratings.shape[0], SOLVE_BLOCK)):
-            bar.update(done)
-    return solved

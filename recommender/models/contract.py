@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self, TypeVar, 
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from data.domain import RATING_SCALE
 from recommender.artifact import ArtifactError
@@ -113,6 +114,17 @@ class TimeAware(Protocol):
     ) -> np.ndarray:
         """Ratings in the scale for the movie indices ``targets``, each as of its entry of
         ``target_days``, for the user who gave ``ratings`` to ``items`` on ``days``."""
+        ...
+
+
+@runtime_checkable
+class PredictsStored(Protocol):
+    """A rating predictor that predicts every user's own ratings in one batch (the training
+    RMSE ``movierec train`` records), as ``predict`` would user by user."""
+
+    def predict_stored(self, matrix: sparse.csr_matrix) -> np.ndarray:
+        """Each stored rating of a users x movie-index matrix predicted (in ``matrix.data``'s
+        order), its user folded in from their whole row."""
         ...
 
 

@@ -163,8 +163,8 @@ def any_engine(request: pytest.FixtureRequest, store_url: str) -> Iterator[Engin
 def test_the_training_frame_is_every_rating_by_user_then_time_then_movie(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Read in chunks (two rows here), in a transaction or in autocommit (``reader``)."""
-    monkeypatch.setattr(data.ratings, "FRAME_CHUNK", 2)
+    """Read in batches (one user here), in a transaction or in autocommit (``reader``)."""
+    monkeypatch.setattr(data.ratings, "FRAME_USERS", 1)
     # (user, movie, rating, time), written out of order: movie 3 of user 2 is rated first,
     # movies 5 and 4 of user 1 at the same second.
     rows = [
@@ -209,3 +209,46 @@ def test_the_training_frame_is_every_rating_by_user_then_time_then_movie(
         assert list(frame.columns) == ["user_id", "movie_id", "rating", "timestamp"]
         assert [str(t) for t in frame.dtypes] == ["int64", "int64", "float32", "int64"]
         assert list(frame.itertuples(index=False, name=None)) == expected
+
+
+def test_the_training_frame_brings_every_half_star_and_time_exactly(any_engine: Engine) -> None:
+    """Each rating crosses the driver packed with its movie into one integer, as text: every
+    half star, a movie id past 32 bits once packed, and times far apart (before 1970 too)."""
+    stars = [0.5 * s for s in range(1, 11)]
+    times = [-86_400, 0, 1, 2**31, 2**40, 7, 8, 9, 10, 11]
+    movies = [1, 2, 3, 4, 5, 6, 7, 8, 9, BIG_ID]
+    _store(any_engine, [(1, m, r) for m, r in zip(movies, stars, strict=True)])
+    with any_engine.begin() as conn:
+        for movie_id, rated_at in zip(movies, times, strict=True):
+            conn.execute(
+                ratings.update()
+                .where(ratings.c.user_id == 1, ratings.c.movie_id == movie_id)
+                .values(rated_at=rated_at)
+            )
+    with any_engine.connect() as conn:
+        frame = ratings_frame(conn)
+    assert list(frame.itertuples(index=False, name=None)) == sorted(
+        zip([1] * 10, movies, stars, times, strict=True), key=lambda row: (row[3], row[1])
+    )
+
+
+@pytest.mark.parametrize(
+    "stored", ["by key", "shuffled", "times too far apart to pack"], ids=lambda s: s
+)
+def test_the_training_frame_order_is_lexsorts_whatever_order_the_store_returns(
+    stored: str,
+) -> None:
+    """The fast path (rows in key order, one packed sort), the shuffled path (a sort by movie
+    first) and the fallback (``np.lexsort``) all give the order of user, then time, then movie,
+    ties in time included."""
+    rng = np.random.default_rng(7)
+    keys = np.unique(rng.integers(0, 50, (2_000, 2)), axis=0)  # (user, movie), unique
+    user_id, movie_id = keys[:, 0], keys[:, 1]
+    timestamp = rng.integers(0, 30, len(keys))  # many ties within a user
+    if stored == "times too far apart to pack":
+        timestamp[0] = -(2**62)
+    if stored != "by key":
+        shuffle = rng.permutation(len(keys))
+        user_id, movie_id, timestamp = user_id[shuffle], movie_id[shuffle], timestamp[shuffle]
+    order = data.ratings._by_user_time_movie(user_id, movie_id, timestamp)
+    np.testing.assert_array_equal(order, np.lexsort((movie_id, timestamp, user_id)))

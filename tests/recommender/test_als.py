@@ -118,3 +118,33 @@ def test_above_the_threshold_the_served_rating_model_is_als(tmp_path: Path) -> N
     assert loaded.similar(seed, 5) == fitted.similar(seed, 5)
     at_threshold = ServedConfig(scale_threshold=len(ratings))
     assert type(fit_recommender(ratings, at_threshold, seed=2).rating).__name__ == "TemporalBlend"
+
+
+def test_the_training_rmse_in_one_batch_is_the_user_by_user_fold_in() -> None:
+    """``predict_stored`` folds every user in at once: each prediction is ``predict``'s for that
+    user, a movie the model never saw (here movie 5, in the index from the catalog only) left
+    out of the fold-in and predicted at the user's baseline, as serving does."""
+    ratings: pd.DataFrame = synthetic_ratings()
+    config = ServedConfig(
+        ranker=PureSVDParams(factors=5, beta=0.0, shift=2.0),
+        als=ALSParams(factors=4, epochs=4),
+        scale_threshold=len(ratings) - 1,
+    )
+    fitted = fit_recommender(ratings, config, seed=2, catalog_movie_ids=np.array([5]))
+    assert 5 not in set(ratings["movie_id"].tolist())
+    unseen = pd.DataFrame({"user_id": [3], "movie_id": [5], "rating": [4.0], "timestamp": [1]})
+    asked = pd.concat([ratings, unseen], ignore_index=True).astype({"rating": np.float32})
+    per_user, observed = [], []
+    for _, rows in asked.sort_values(["user_id", "movie_id"]).groupby("user_id"):
+        user = UserRatings.from_frame(rows)
+        per_user.append(fitted.predict(user, user.movie_ids))
+        observed.append(user.ratings)
+    matrix = TrainingData.from_frame(asked, fitted.movie_ids).matrix
+    np.testing.assert_allclose(
+        fitted.rating.predict_stored(matrix), np.concatenate(per_user), rtol=0, atol=1e-9
+    )
+    errors = np.concatenate(per_user) - np.concatenate(observed)
+    assert fitted.training_rmse(asked) == pytest.approx(np.sqrt(np.mean(errors**2)), abs=1e-12)
+    elsewhere = unseen.assign(movie_id=999_999)
+    with pytest.raises(ValueError, match="in the index"):
+        fitted.training_rmse(pd.concat([ratings, elsewhere], ignore_index=True))

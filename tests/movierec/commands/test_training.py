@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, insert
 
+from data.db import open_store
 from data.schema import movies, ratings, users
 from movierec.commands.training import run_evaluate, run_train
 from movierec.settings import Settings
@@ -50,8 +51,15 @@ def filled(engine: Engine) -> Engine:
     return engine
 
 
-def test_train_then_serve_gives_the_evaluated_models_top_10(filled: Engine, settings: Settings):
-    assert run_train(settings, seed=5) == 0
+def test_train_then_serve_gives_the_evaluated_models_top_10(
+    filled: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level("INFO"):
+        assert run_train(settings, seed=5) == 0
+    # One line says where the time went, phase by phase.
+    phases = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("trained"))
+    for phase in ("read", "fit", "training RMSE", "fingerprints", "save"):
+        assert f"{phase} " in phases
     catalog = np.array(sorted({*FRAME["movie_id"].tolist(), 9_999}))
     served = Recommender.load(settings.resolved_models_dir, catalog_movie_ids=catalog)
     fitted = fit_recommender(FRAME, ServedConfig(), seed=5, catalog_movie_ids=catalog)
@@ -71,11 +79,15 @@ def test_train_then_serve_gives_the_evaluated_models_top_10(filled: Engine, sett
     assert meta["metrics"]["training_rmse"] > 0
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_train_on_an_empty_store_fails_with_a_message(
-    engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+    store: str, request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
-    assert run_train(settings, seed=1) == 1
-    assert "no ratings" in caplog.text
+    url = request.getfixturevalue("store_url" if store == "sqlite" else "postgres_url")
+    open_store(url, create=True).dispose()
+    assert run_train(Settings(data_dir=tmp_path, database_url=url), seed=1) == 1
+    assert "the store holds no ratings; run `movierec etl` first" in caplog.text
+    assert not (tmp_path / "models").exists()
 
 
 def test_evaluate_writes_markdown_and_json(
