@@ -5,11 +5,11 @@
 
 For each user, ``Recommendations.for_user(user, 10)`` (what ``GET /user/<id>/recommendations``
 and ``viewer { recommendations }`` call) on the served store and model, built as a worker builds
-them: once with the default cache, warmed so every call is a hit (one store read, a digest, a
-slice), once with ``recommendation_cache_entries=0`` so every call ranks anew (the read, the
-model's product over every movie, a 500-deep selection). Rounds alternate the two; CPU seconds
-per call (``time.process_time``: OPENBLAS_NUM_THREADS=1 keeps BLAS threads spinning out of it),
-which a busy machine moves far less than wall time.
+them: once with the default cache, warmed so every call is a hit (one row read, the user's
+version of their inputs, and a slice), once with ``recommendation_cache_entries=0`` so every
+call ranks anew (the read, the model's product over every movie, a 500-deep selection). Rounds
+alternate the two; CPU seconds per call (``time.process_time``: OPENBLAS_NUM_THREADS=1 keeps
+BLAS threads spinning out of it), which a busy machine moves far less than wall time.
 """
 
 from __future__ import annotations

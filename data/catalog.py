@@ -13,7 +13,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data.migrations import StoreError
@@ -24,6 +37,7 @@ from data.schema import (
     movies,
     ratings,
     tags,
+    user_versions,
     users,
 )
 
@@ -95,12 +109,39 @@ def rebuild_movie_rating_stats(conn: Connection) -> None:
     )
 
 
+# migration 0007's random 62-bit value on PostgreSQL (random() carries 52 bits: two of them).
+_POSTGRES_RANDOM = literal_column(
+    "(((random() * 2147483648)::bigint << 31) | (random() * 2147483648)::bigint)", BigInteger
+)
+
+
+def bump_rated_user_versions(conn: Connection) -> None:
+    """A fresh ``user_versions`` value for every user with a rating, in one upsert: what the
+    triggers of migration 0007 would have done for a load that ran without them."""
+    fresh = func.random() if conn.dialect.name == "sqlite" else _POSTGRES_RANDOM
+    rated = select(ratings.c.user_id).distinct().subquery()
+    statement = insert_on_conflict(conn, user_versions).from_select(
+        ["user_id", "version"], select(rated.c.user_id, fresh).where(true())
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id"], set_={"version": statement.excluded.version}
+        )
+    )
+
+
+def rebuild_ratings_derived(conn: Connection) -> None:
+    """Everything the triggers on ``ratings`` keep, after a load that ran without them."""
+    rebuild_movie_rating_stats(conn)
+    bump_rated_user_versions(conn)
+
+
 RATINGS = Merge(
     ratings,
     ("user_id", "movie_id"),
     ("rating", "rated_at"),
     newer="rated_at",
-    rebuild_derived=rebuild_movie_rating_stats,
+    rebuild_derived=rebuild_ratings_derived,
 )
 TAGS = Merge(tags, ("user_id", "movie_id", "tag"), ("tagged_at",))
 

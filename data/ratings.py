@@ -90,37 +90,67 @@ def _integers(text: str | None) -> np.ndarray:
     return np.fromstring(text or "", dtype=np.int64, sep=",")
 
 
-# A ranking's inputs in one statement (one round trip, not two): the packed ratings without
-# their times (the ranking does not read them, and leaving them out cut the statement's CPU on
-# SQLite to a third: 60 against 191 us for 232 ratings) and the ids of the movies the user
-# saved to their watchlist, each comma-separated. Every recommendation runs it, so it is the
-# dialect's own SQL, run with ``exec_driver_sql``: SQLAlchemy's compiled-statement path cost
-# more than the statement (user 1, CPU per call with the pool checkout: 334 against 202 us on
-# SQLite, 742 against 504 us on PostgreSQL), and this keeps the engine's events (metrics, the
-# statement counts of tests/graph/test_query_counts.py), which the bare driver would skip.
+# A ranking's inputs in one statement (one round trip, not two): the user's version of them
+# (``user_versions``, which triggers change with every write to either table), the packed
+# ratings without their times (the ranking does not read them, and leaving them out cut the
+# statement's CPU on SQLite to a third: 60 against 191 us for 232 ratings) and the ids of the
+# movies the user saved to their watchlist, each comma-separated. One statement is one snapshot
+# on both databases, so the version read is the version of exactly these inputs. Every
+# recommendation runs one of these, so they are the dialect's own SQL, run with
+# ``exec_driver_sql``: SQLAlchemy's compiled-statement path cost more than the statement (user 1,
+# CPU per call with the pool checkout: 334 against 202 us on SQLite, 742 against 504 us on
+# PostgreSQL), and this keeps the engine's events (metrics, the statement counts of
+# tests/graph/test_query_counts.py), which the bare driver would skip.
 _SCALE = 1 << RATING_BITS
+_VERSION = {
+    "sqlite": "SELECT version FROM user_versions WHERE user_id = ?1",
+    "postgresql": "SELECT version FROM user_versions WHERE user_id = %(user_id)s",
+}
 _RANKING_INPUTS = {
     "sqlite": (
-        f"SELECT (SELECT group_concat(CAST(movie_id * {_SCALE} + CAST(rating * 2 AS INTEGER) "
+        "SELECT (SELECT version FROM user_versions WHERE user_id = ?1), "
+        f"(SELECT group_concat(CAST(movie_id * {_SCALE} + CAST(rating * 2 AS INTEGER) "
         "AS TEXT), ',') FROM ratings WHERE user_id = ?1), "
         "(SELECT group_concat(CAST(movie_id AS TEXT), ',') FROM watchlist WHERE user_id = ?1)"
     ),
     "postgresql": (
-        f"SELECT (SELECT string_agg((movie_id::bigint * {_SCALE} + (rating * 2)::integer)::text, "
+        "SELECT (SELECT version FROM user_versions WHERE user_id = %(user_id)s), "
+        f"(SELECT string_agg((movie_id::bigint * {_SCALE} + (rating * 2)::integer)::text, "
         "',') FROM ratings WHERE user_id = %(user_id)s), "
         "(SELECT string_agg(movie_id::text, ',') FROM watchlist WHERE user_id = %(user_id)s)"
     ),
 }
 
 
-def ranking_inputs(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What a user's recommendations are ranked from, in one statement: the movies they rated
-    (int64), their ratings of them (float32; not when each was given, which ranking does not
-    use) and the movies saved to their watchlist (int64, which the ranking leaves out)."""
-    name = conn.dialect.name
-    params = (user_id,) if name == "sqlite" else {"user_id": user_id}
-    packed_ratings, saved = conn.exec_driver_sql(_RANKING_INPUTS[name], params).one()
-    return (*_split(_integers(packed_ratings)), _integers(saved))
+@dataclass(frozen=True, slots=True)
+class RankingInputs:
+    """What a user's recommendations are ranked from: the movies they rated (int64), their
+    ratings of them (float32; not when each was given, which ranking does not use), the movies
+    saved to their watchlist (int64, which the ranking leaves out), and ``version``, which
+    changes with every write to the ratings or watchlist (None: the user never had either)."""
+
+    version: int | None
+    movie_ids: np.ndarray
+    ratings: np.ndarray
+    saved: np.ndarray
+
+
+def _params(conn: Connection, user_id: int) -> tuple[int] | dict[str, int]:
+    return (user_id,) if conn.dialect.name == "sqlite" else {"user_id": user_id}
+
+
+def ranking_version(conn: Connection, user_id: int) -> int | None:
+    """The version of a user's ranking inputs (``RankingInputs.version``): one row by key."""
+    row = conn.exec_driver_sql(_VERSION[conn.dialect.name], _params(conn, user_id)).first()
+    return None if row is None else int(row[0])
+
+
+def ranking_inputs(conn: Connection, user_id: int) -> RankingInputs:
+    """A user's ``RankingInputs``, in one statement."""
+    statement = _RANKING_INPUTS[conn.dialect.name]
+    version, packed, saved = conn.exec_driver_sql(statement, _params(conn, user_id)).one()
+    movie_ids, stars = _split(_integers(packed))
+    return RankingInputs(version, movie_ids, stars, _integers(saved))
 
 
 # Users per batch of ``ratings_frame``: each batch's strings are parsed into arrays and dropped,

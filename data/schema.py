@@ -130,6 +130,19 @@ movie_rating_stats = Table(
     Column("first_rated_at", BigInteger, nullable=False, doc="Unix seconds of its first rating."),
 )
 
+# Per user, a version of the inputs of their recommendations (their ratings and watchlist): a
+# fresh random value with every write to either, set by triggers on both tables (migration 0007)
+# in the writing statement's own transaction, whoever writes. A worker's cached ranking for a
+# user is served only under the version it was ranked at, so a hit reads this one row instead
+# of every rating. No foreign key: a cascade from a deleted user bumps the row as it deletes the
+# user's ratings; a user with no row has never had a rating or a saved movie.
+user_versions = Table(
+    "user_versions",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 # Movies a user saved to watch later, newest first on their Watchlist page. A saved movie is left
 # out of the user's recommendations; rating it removes it from here (it has been watched).
 watchlist = Table(

@@ -2,11 +2,12 @@
 
 A user's ranking changes only when the model or the inputs the ranker reads change: their
 ratings, their watchlist (saved movies leave the list) and the genre filter. So the key is the
-model's generation in this worker and a digest of exactly those inputs, as the request read
-them from the store anyway; the user id is not part of it (two users with the same inputs get
-the same list, and every user without ratings shares the cold-start one). A new rating, an
-unsaved movie or a model switch gives a new key, so a stale list is never served, in any worker,
-and no invalidation crosses workers: an entry nobody asks for again just ages out.
+model's generation in this worker, the genre and the user's version of those inputs, which the
+store's triggers change with every write to them (``data.schema.user_versions``; every user
+without ratings or saved movies shares the cold-start entry): see
+``recommendations.ranking_key``. A new rating, an unsaved movie or a model switch gives a new
+key, so a stale list is never served, in any worker, and no invalidation crosses workers: an
+entry nobody asks for again just ages out.
 
 Bounded by entries, least recently used first out. An entry holds the ranked ids as an int64
 array of at most ``RECOMMENDATION_DEPTH`` (500) ids, 4 KB, plus about 300 bytes of key and
@@ -15,7 +16,6 @@ bookkeeping: the default 4,096 entries cost at most about 18 MB per worker.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -25,14 +25,12 @@ import numpy as np
 DEFAULT_ENTRIES = 4096
 
 
-def inputs_digest(*arrays: np.ndarray) -> bytes:
-    """A 16-byte digest of the arrays' dtypes, lengths and bytes, in order: equal inputs give
-    equal digests, and (short of a BLAKE2 collision) different ones do not."""
-    digest = hashlib.blake2b(digest_size=16)
-    for array in arrays:
-        digest.update(f"{array.dtype.str}:{len(array)};".encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.digest()
+def read_only(ranked: np.ndarray) -> np.ndarray:
+    """A read-only int64 copy of ``ranked`` (the caller's array stays its own), as the cache
+    hands out."""
+    value = np.array(ranked, dtype=np.int64)
+    value.flags.writeable = False
+    return value
 
 
 class RankingCache:
@@ -62,8 +60,7 @@ class RankingCache:
     def put(self, key: Hashable, ranked: np.ndarray) -> np.ndarray:
         """Keep ``ranked`` under ``key`` (evicting the least recently used past the bound) and
         return it as the read-only array the cache holds."""
-        value = np.array(ranked, dtype=np.int64)  # a copy: the caller's array stays its own
-        value.flags.writeable = False
+        value = read_only(ranked)
         if self.entries == 0:
             return value
         with self._lock:

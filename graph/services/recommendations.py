@@ -6,14 +6,16 @@ next answer, in every worker, without a retrain; an unknown user or one without 
 recommender's cold-start (popularity) list.
 
 The ranking itself (the costly part: a product over every movie's factors) is kept per worker in
-a ``RankingCache`` keyed by the model's generation and a digest of the very inputs just read, so
-it is reused only while they are unchanged (graph/services/ranking_cache.py).
+a ``RankingCache`` keyed by the model's generation and the user's version of their inputs,
+which triggers in the store change with every write to them, so it is reused only while they
+are unchanged (graph/services/ranking_cache.py).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +23,9 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 
 from data.movies import catalog_movie_ids
-from data.ratings import ranking_inputs, ratings_frame, user_rating_arrays
+from data.ratings import ranking_inputs, ranking_version, ratings_frame, user_rating_arrays
 from graph.services.catalog import RAIL_DEPTH, Catalog, check_page_size
-from graph.services.ranking_cache import DEFAULT_ENTRIES, RankingCache, inputs_digest
+from graph.services.ranking_cache import DEFAULT_ENTRIES, RankingCache, read_only
 from recommender import artifact
 from recommender.artifact import ArtifactError
 from recommender.serving import Recommender, UserRatings
@@ -143,21 +145,36 @@ class Recommendations:
         has neither rated nor saved to their watchlist (a saved movie is already chosen; it
         returns once unsaved); read-only, from the cache while model and inputs are unchanged.
 
+        A hit reads one row, the user's version of their ratings and watchlist (kept by
+        triggers: ``data.schema.user_versions``); a miss reads the inputs with their version in
+        one statement (one snapshot) and caches the ranking under that version. A user without
+        a version should have no inputs: those share one cold-start entry per genre, found after
+        reading the (empty) inputs, so a user whose version row went missing with inputs still
+        stored is ranked anew, never served someone else's list.
+
         Always ranked to the full depth, so every page and row is a slice of one list whether
         it came from the cache or not (ties at a shorter depth could pick other movies).
         """
-        members = self._catalog.genre_members(genre) if genre is not None else None
-        with self._engine.connect() as conn:  # one statement: ratings and watchlist
-            movie_ids, ratings, saved = ranking_inputs(conn, user_id)
         recommender, generation = self._served
-        # Exactly what top_n reads (the ratings' times are not), and the exclusions.
-        key = (generation, genre, inputs_digest(movie_ids, ratings, saved))
-        cached = self.rankings.get(key)
-        if cached is not None:
+        with self._engine.connect() as conn:
+            version = ranking_version(conn, user_id)
+            if version is not None:
+                cached = self.rankings.get(ranking_key(generation, genre, user_id, version))
+                if cached is not None:
+                    return cached
+            inputs = ranking_inputs(conn, user_id)
+        cold = inputs.version is None and not (len(inputs.movie_ids) or len(inputs.saved))
+        key = ranking_key(generation, genre, user_id, inputs.version)
+        if cold and (cached := self.rankings.get(key)) is not None:
             return cached
+        members = self._catalog.genre_members(genre) if genre is not None else None
         allowed = None if members is None else np.fromiter(members, dtype=np.int64)
-        user = UserRatings(movie_ids=movie_ids, ratings=ratings)
-        ranked = recommender.top_ids(user, RECOMMENDATION_DEPTH, allowed=allowed, excluded=saved)
+        user = UserRatings(movie_ids=inputs.movie_ids, ratings=inputs.ratings)
+        ranked = recommender.top_ids(
+            user, RECOMMENDATION_DEPTH, allowed=allowed, excluded=inputs.saved
+        )
+        if inputs.version is None and not cold:  # inputs without a version: nothing to key by
+            return read_only(ranked)
         return self.rankings.put(key, ranked)
 
     def predicted(self, user: UserRatings, movie_ids: list[int]) -> list[float | None]:
@@ -188,6 +205,12 @@ class Recommendations:
     def similar_lists(self, asked: list[tuple[int, int]]) -> list[list[int]]:
         """``similar`` for each (movie id, first) pair: a list of movies' neighbours at once."""
         return [self.similar(movie_id, first) for movie_id, first in asked]
+
+
+def ranking_key(generation: int, genre: str | None, user_id: int, version: int | None) -> Hashable:
+    """The cache key of a ranking: the model's generation in this worker, the genre filter and
+    the user's inputs, named by (user, version), or by None for every user without any."""
+    return (generation, genre, None if version is None else (user_id, version))
 
 
 def _user_ratings(conn: Connection, user_id: int) -> UserRatings:

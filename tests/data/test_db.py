@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from data import db, migrations
@@ -123,6 +123,25 @@ def test_a_burst_of_postgres_reads_keeps_its_connections_for_the_next(postgres_u
         for conn in reused:
             conn.close()
         assert len(again & set(pids)) == kept
+    finally:
+        engine.dispose()
+
+
+def test_a_burst_of_sqlite_reads_keeps_its_connections_for_the_next(store_url: str) -> None:
+    """The same pool on SQLite: a burst as wide as a worker's threads leaves ``POOL_SIZE``
+    connections open, so the next reads open none (and run no connection pragmas)."""
+    engine = make_engine(store_url)
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda dbapi_conn, _record: opened.append(dbapi_conn))
+    try:
+        held = [engine.connect() for _ in range(db.POOL_SIZE + db.POOL_OVERFLOW)]
+        for conn in held:
+            conn.close()
+        assert len(opened) == db.POOL_SIZE + db.POOL_OVERFLOW
+        reused = [engine.connect() for _ in range(db.POOL_SIZE)]
+        for conn in reused:
+            conn.close()
+        assert len(opened) == db.POOL_SIZE + db.POOL_OVERFLOW, "no connection opened again"
     finally:
         engine.dispose()
 

@@ -13,6 +13,7 @@ from data import catalog
 from data.db import open_store, reader
 from data.ratings import (
     ranking_inputs,
+    ranking_version,
     ratings_frame,
     user_rated_movie_ids,
     user_rating_arrays,
@@ -104,17 +105,26 @@ def test_a_ranking_reads_the_ratings_and_the_watchlist_in_one_statement(any_engi
             save(conn, 1, movie_id, added_at=1)
         save(conn, 2, 5, added_at=1)
     with any_engine.connect() as conn:
-        movie_ids, values, saved = ranking_inputs(conn, 1)
+        one = ranking_inputs(conn, 1)
+        movie_ids, values, saved = one.movie_ids, one.ratings, one.saved
         assert (movie_ids.dtype, values.dtype, saved.dtype) == (np.int64, np.float32, np.int64)
         assert sorted(zip(movie_ids.tolist(), values.tolist(), strict=True)) == [
             (m, r) for _, m, r in mine
         ]
         assert sorted(saved.tolist()) == [7, BIG_ID]
-        # Ratings and no watchlist; neither (an unknown user).
-        assert [a.tolist() for a in ranking_inputs(conn, 3)] == [[2], [1.0], []]
-        movie_ids, values, saved = ranking_inputs(conn, 999)
-        assert len(movie_ids) == len(values) == len(saved) == 0
-        assert saved.dtype == movie_ids.dtype == np.int64
+        assert one.version is not None
+        assert one.version == ranking_version(conn, 1), "the version read with the inputs"
+        # Ratings and no watchlist; neither (an unknown user, who has no version either).
+        three = ranking_inputs(conn, 3)
+        assert [a.tolist() for a in (three.movie_ids, three.ratings, three.saved)] == [
+            [2],
+            [1.0],
+            [],
+        ]
+        unknown = ranking_inputs(conn, 999)
+        assert len(unknown.movie_ids) == len(unknown.ratings) == len(unknown.saved) == 0
+        assert unknown.saved.dtype == unknown.movie_ids.dtype == np.int64
+        assert unknown.version is None is ranking_version(conn, 999)
 
 
 def test_rated_movies_come_in_the_order_they_were_rated_ties_by_movie(any_engine: Engine) -> None:

@@ -40,11 +40,15 @@ def test_legacy_recommendations_cost_one_statement_warm(
     assert first.status_code == again.status_code == 200
     assert again.content == first.content
     assert len(first.json()["movies"]) == 10
-    # The user's ratings, packed into one string, and watchlist (saved movies leave the list),
-    # in one statement; once per worker before that, movies and genres.
-    assert tables(warm) == ["ratings"]
-    assert "watchlist" in warm[0]
-    assert tables(cold) == ["ratings", "movies", "movie_genres"]
+    # Warm, the cached list's check: the user's version of their ratings and watchlist, one
+    # row by key, and no rating read. Cold, the version; then the version, the ratings (packed
+    # into one string) and the watchlist (saved movies leave the list) in one statement; once
+    # per worker, movies and genres.
+    assert tables(warm) == ["user_versions"]
+    assert "ratings" not in warm[0]
+    assert tables(cold) == ["user_versions", "user_versions", "movies", "movie_genres"]
+    assert "ratings" in cold[1]
+    assert "watchlist" in cold[1]
 
 
 def test_legacy_movies_cost_one_statement_warm(http: TestClient, services: Services) -> None:
@@ -67,11 +71,11 @@ def test_viewer_recommendations_cost_two_statements_warm(gql: GraphQL, services:
     assert again == first
     assert len(first["data"]["viewer"]["recommendations"]) == 10
     # The token's check (its holder's row and the revocation list in one statement, which
-    # brings the viewer's username too), then the viewer's ratings and watchlist in one.
-    assert tables(warm) == ["users", "ratings"]
+    # brings the viewer's username too), then the cached list's check, the viewer's version.
+    assert tables(warm) == ["users", "user_versions"]
     assert "revoked_tokens" in warm[0]
-    assert "watchlist" in warm[1]
-    assert tables(cold) == ["users", "ratings", "movies", "movie_genres"]
+    assert "ratings" not in warm[1]
+    assert tables(cold) == ["users", "user_versions", "user_versions", "movies", "movie_genres"]
 
 
 def test_the_viewer_alone_costs_the_token_check(gql: GraphQL, services: Services) -> None:

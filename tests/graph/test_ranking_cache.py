@@ -12,16 +12,17 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from data.db import reader
 from data.ratings import ranking_inputs, ratings_frame
+from data.schema import user_versions
 from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services, build_services
 from graph.services.errors import InvalidInputError
-from graph.services.ranking_cache import RankingCache, inputs_digest
-from graph.services.recommendations import RECOMMENDATION_DEPTH, Recommendations
+from graph.services.ranking_cache import RankingCache
+from graph.services.recommendations import RECOMMENDATION_DEPTH, Recommendations, ranking_key
 from recommender.serving import Recommender, UserRatings
 from tests.graph.conftest import GENRES, GraphQL
 
@@ -32,6 +33,8 @@ PAGE = """query($after: String) {
     totalCount edges { node { id } } pageInfo { endCursor hasNextPage }
   }
 }"""
+UNRATE = "mutation($m: Int!) { removeRating(movieId: $m) { __typename } }"
+UNSAVE = "mutation($m: Int!) { removeFromWatchlist(movieId: $m) { __typename } }"
 UNKNOWN_USER = 9999
 
 
@@ -126,8 +129,8 @@ def test_a_list_ranked_by_the_old_model_is_never_served_by_the_new(
     _, old_generation = served._served
     served.recommender = popularity
     with services.engine.connect() as conn:
-        movie_ids, ratings, saved = ranking_inputs(conn, 1)
-    late = (old_generation, None, inputs_digest(movie_ids, ratings, saved))
+        version = ranking_inputs(conn, 1).version
+    late = ranking_key(old_generation, None, 1, version)
     served.rankings.put(late, np.array(old))
     expected = without_cache(services, popularity).for_user(1, 10)
     assert expected != old
@@ -227,14 +230,44 @@ def test_a_cache_of_zero_entries_keeps_nothing_and_a_negative_one_is_refused() -
         RankingCache(-1)
 
 
-def test_the_digest_tells_apart_what_the_ranking_reads() -> None:
-    ids = np.array([1, 2, 3], dtype=np.int64)
-    stars = np.array([4.0, 3.5, 5.0], dtype=np.float32)
-    none = np.empty(0, dtype=np.int64)
-    base = inputs_digest(ids, stars, none)
-    assert base == inputs_digest(ids.copy(), stars.copy(), none.copy())
-    assert base != inputs_digest(ids, stars + np.float32(0.5), none), "a rating's value"
-    assert base != inputs_digest(ids[:2], stars[:2], none), "a rating removed"
-    assert base != inputs_digest(ids, stars, np.array([7], dtype=np.int64)), "a saved movie"
-    # The same bytes split differently between the arrays are different inputs.
-    assert inputs_digest(ids, none) != inputs_digest(none, ids)
+def test_unsaving_a_movie_and_removing_a_rating_change_the_next_answer(
+    http: TestClient, gql: GraphQL, uncached: Recommendations
+) -> None:
+    token = gql.login("user5")
+    before = legacy_ids(http, 5)
+    assert gql(SAVE, {"m": before[0]}, token=token)["data"]["addToWatchlist"]
+    assert legacy_ids(http, 5) == uncached.for_user(5, 10) != before
+    assert gql(UNSAVE, {"m": before[0]}, token=token)["data"]["removeFromWatchlist"]
+    assert legacy_ids(http, 5) == before, "unsaved, it is recommended again"
+    assert gql(RATE, {"m": before[0], "r": 4.0}, token=token)["data"]["rateMovie"]
+    assert before[0] not in legacy_ids(http, 5)
+    assert gql(UNRATE, {"m": before[0]}, token=token)["data"]["removeRating"]
+    assert legacy_ids(http, 5) == uncached.for_user(5, 10) == before
+
+
+def test_another_users_write_leaves_a_cached_list_in_place(
+    http: TestClient, gql: GraphQL, services: Services
+) -> None:
+    """The key is per user: user 6's rating does not cost user 1 a new ranking."""
+    legacy_ids(http, 1)
+    cached = len(services.recommendations.rankings)
+    token = gql.login("user6")
+    assert gql(RATE, {"m": legacy_ids(http, 6)[0], "r": 3.0}, token=token)["data"]["rateMovie"]
+    grown = len(services.recommendations.rankings)
+    legacy_ids(http, 1)
+    assert len(services.recommendations.rankings) == grown == cached + 1
+
+
+def test_a_user_whose_version_went_missing_is_ranked_anew_not_given_the_cold_list(
+    http: TestClient, services: Services, store: Engine, uncached: Recommendations
+) -> None:
+    """Only a user with no inputs may share the cold-start entry: one with ratings but no
+    version row (a write made with the triggers disabled by hand) gets their own ranking."""
+    cold = legacy_ids(http, UNKNOWN_USER)
+    with store.begin() as conn:
+        conn.execute(delete(user_versions).where(user_versions.c.user_id == 7))
+    expected = uncached.for_user(7, 10)
+    assert expected != cold
+    assert legacy_ids(http, 7) == expected
+    assert legacy_ids(http, 7) == expected
+    assert len(services.recommendations.rankings) == 1, "only the cold-start list is kept"
