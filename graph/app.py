@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.requests import ClientDisconnect
 from starlette.staticfiles import StaticFiles
 
 from data.health import StoreHealth, store_health
@@ -122,6 +123,14 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         return JSONResponse({**body, "model": model}, 503)
 
     app.add_route("/metrics", metrics.scrape, methods=["GET"], include_in_schema=False)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, _exc: ClientDisconnect) -> Response:
+        """A client that hung up mid-body (a load tool stopping, a phone losing signal) is not a
+        server fault: logged at INFO, counted as 499 (nginx's "client closed request"); the
+        answer goes nowhere."""
+        log.info("client disconnected before its request body arrived: %s", request.url.path)
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:

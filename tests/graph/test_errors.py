@@ -3,12 +3,14 @@ share one interface (UserError) instead of each repeating its fields."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from threading import Event
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message, Scope
 
 from graph.accounts.errors import ACCOUNT_ERRORS
 from graph.app import create_app
@@ -155,3 +157,43 @@ def test_error_code_lists_exactly_the_codes_the_server_sends(
 ) -> None:
     sent = sent_codes(gql, http, services, config, monkeypatch)
     assert sent == {code.value for code in ErrorCode}
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/login"])
+def test_a_client_gone_before_its_body_arrived_is_not_a_server_error(
+    http: TestClient, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """wrk and phones close connections mid-body: that is the client's doing, logged as such."""
+    messages: list[Message] = [
+        {"type": "http.request", "body": b'{"query": "{ __typ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    assert http.portal is not None
+    with caplog.at_level(logging.INFO):
+        http.portal.call(http.app, scope, receive, send)
+    starts = [message for message in sent if message["type"] == "http.response.start"]
+    assert [start["status"] for start in starts] == [499]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert any("disconnected" in record.getMessage() for record in caplog.records)
