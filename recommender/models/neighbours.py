@@ -38,8 +38,12 @@ from recommender.models.contract import (
 )
 from recommender.progress import progress
 
-# Dense similarity blocks are cut to about this many cells (4 float32 arrays of it in memory).
-BLOCK_CELLS = 1 << 23
+# Dense similarity blocks are cut to about this many cells (4 arrays of it in memory per core).
+# Small enough that a block's arrays and its sparse products stay under glibc's 32 MB mmap
+# ceiling, so the heap reuses them block after block: at 1 << 23 every block was mapped and
+# page-faulted in afresh, a quarter of the fit's CPU in the kernel (bench/train_scale.py
+# --phase neighbours --rows 5000000: 57 s of 229 s; at 1 << 20, 3 s of 163 s).
+BLOCK_CELLS = 1 << 20
 
 
 @dataclass(frozen=True)
