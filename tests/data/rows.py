@@ -1,6 +1,13 @@
-"""A movie row with only MovieLens' fields, for the store tests that need movies to exist."""
+"""Rows for the store tests that need movies and users to exist."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine
+
+from data import catalog
+from data.db import open_store
 
 
 def bare_movie(movie_id: int, title: str | None = None) -> dict[str, object]:
@@ -18,3 +25,18 @@ def bare_movie(movie_id: int, title: str | None = None) -> dict[str, object]:
         "poster_path": None,
         "backdrop_path": None,
     }
+
+
+def seeded_store(url: str, movie_ids: Iterable[int], user_ids: Iterable[int]) -> Engine:
+    """A store at head at ``url`` with bare movies and demo users of those ids, nothing rated."""
+    engine = open_store(url, create=True)
+    with engine.begin() as conn:
+        catalog.upsert_movies(conn, [bare_movie(n) for n in movie_ids])
+        catalog.add_demo_users(
+            conn,
+            [
+                {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
+                for n in user_ids
+            ],
+        )
+    return engine

@@ -21,7 +21,7 @@ from data.db import make_engine, open_store
 from data.movies import all_rating_stats
 from data.ratings import remove_rating, set_rating
 from data.schema import movie_rating_stats, movies, ratings, users
-from tests.data.rows import bare_movie
+from tests.data.rows import bare_movie, seeded_store
 
 MOVIES = range(1, 13)
 USERS = range(1, 16)
@@ -39,27 +39,10 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, store_url: str) -> str:
-    if request.param == "sqlite":
-        return store_url
-    found: str = request.getfixturevalue("postgres_url")
-    return found
-
-
 @pytest.fixture
 def store(url: str) -> Iterator[Engine]:
     """A store at head with movies 1-12 and users 1-15, no ratings."""
-    engine = open_store(url, create=True)
-    with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(n) for n in MOVIES])
-        catalog.add_demo_users(
-            conn,
-            [
-                {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
-                for n in USERS
-            ],
-        )
+    engine = seeded_store(url, MOVIES, USERS)
     yield engine
     engine.dispose()
 

@@ -21,34 +21,17 @@ from data.db import make_engine, open_store
 from data.ratings import remove_rating, set_rating
 from data.schema import movies, ratings, user_versions, users, watchlist
 from data.watchlist import save, unsave
-from tests.data.rows import bare_movie
+from tests.data.rows import seeded_store
 
 MOVIES = range(1, 9)
 USERS = range(1, 11)
 Inputs = dict[int, tuple[frozenset[tuple[int, float]], frozenset[int]]]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, store_url: str) -> str:
-    if request.param == "sqlite":
-        return store_url
-    found: str = request.getfixturevalue("postgres_url")
-    return found
-
-
 @pytest.fixture
 def store(url: str) -> Iterator[Engine]:
     """A store at head with movies 1-8 and users 1-10, no ratings, nothing saved."""
-    engine = open_store(url, create=True)
-    with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(n) for n in MOVIES])
-        catalog.add_demo_users(
-            conn,
-            [
-                {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
-                for n in USERS
-            ],
-        )
+    engine = seeded_store(url, MOVIES, USERS)
     yield engine
     engine.dispose()
 
@@ -163,21 +146,17 @@ def test_the_bulk_first_load_gives_every_rated_user_a_version_and_keeps_the_trig
         assert _versions(conn)[1] == loaded[1]
 
 
-def _tables(conn: Connection) -> set[str]:
-    query = (
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-        if conn.dialect.name == "sqlite"
-        else "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-    )
-    return {str(name) for name in conn.execute(text(query)).scalars()}
+# The names of the store's tables and of its triggers, by what each database calls them.
+_CATALOG_NAMES = {
+    ("table", "sqlite"): "SELECT name FROM sqlite_master WHERE type = 'table'",
+    ("table", "postgresql"): "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+    ("trigger", "sqlite"): "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    ("trigger", "postgresql"): "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+}
 
 
-def _trigger_names(conn: Connection) -> set[str]:
-    query = (
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        if conn.dialect.name == "sqlite"
-        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-    )
+def _names(conn: Connection, kind: str) -> set[str]:
+    query = _CATALOG_NAMES[kind, conn.dialect.name]
     return {str(name) for name in conn.execute(text(query)).scalars()}
 
 
@@ -188,7 +167,7 @@ def test_the_upgrade_from_0006_versions_every_user_with_inputs_and_the_downgrade
     try:
         with engine.begin() as conn:
             command.upgrade(migrations.config(conn), "0006")
-            before_triggers = _trigger_names(conn)
+            before_triggers = _names(conn, "trigger")
             conn.execute(
                 text("INSERT INTO movies (id, title, movielens_title) VALUES (1, 'A', 'A')")
             )
@@ -209,8 +188,8 @@ def test_the_upgrade_from_0006_versions_every_user_with_inputs_and_the_downgrade
             assert _versions(conn)[3] != upgraded[3]
         with engine.begin() as conn:
             command.downgrade(migrations.config(conn), "0006")
-            assert _trigger_names(conn) == before_triggers
-            assert "user_versions" not in _tables(conn)
+            assert _names(conn, "trigger") == before_triggers
+            assert "user_versions" not in _names(conn, "table")
             conn.execute(text("INSERT INTO watchlist VALUES (5, 1, 20)"))  # no trigger left
     finally:
         engine.dispose()

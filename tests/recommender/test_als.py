@@ -97,14 +97,20 @@ def test_hyper_parameters_out_of_range_are_refused(params: dict[str, float]) -> 
         ALSRating.from_arrays(stored.arrays, meta, "")
 
 
-def test_above_the_threshold_the_served_rating_model_is_als(tmp_path: Path) -> None:
-    ratings: pd.DataFrame = synthetic_ratings()
+def _fitted_above_the_threshold(ratings: pd.DataFrame) -> Recommender:
+    """The served models fitted just above the size threshold (so ALS rates), with movie 5 in
+    the catalog's index only."""
     config = ServedConfig(
         ranker=PureSVDParams(factors=5, beta=0.0, shift=2.0),
         als=ALSParams(factors=4, epochs=4),
         scale_threshold=len(ratings) - 1,
     )
-    fitted = fit_recommender(ratings, config, seed=2, catalog_movie_ids=np.array([5]))
+    return fit_recommender(ratings, config, seed=2, catalog_movie_ids=np.array([5]))
+
+
+def test_above_the_threshold_the_served_rating_model_is_als(tmp_path: Path) -> None:
+    ratings: pd.DataFrame = synthetic_ratings()
+    fitted = _fitted_above_the_threshold(ratings)
     assert isinstance(fitted.rating, ALSRating)
     assert fitted.algorithm == SCALE_ALGORITHM
     fitted.save(tmp_path, {"catalog_fingerprint": catalog_fingerprint(np.array([5]))})
@@ -125,12 +131,7 @@ def test_the_training_rmse_in_one_batch_is_the_user_by_user_fold_in() -> None:
     user, a movie the model never saw (here movie 5, in the index from the catalog only) left
     out of the fold-in and predicted at the user's baseline, as serving does."""
     ratings: pd.DataFrame = synthetic_ratings()
-    config = ServedConfig(
-        ranker=PureSVDParams(factors=5, beta=0.0, shift=2.0),
-        als=ALSParams(factors=4, epochs=4),
-        scale_threshold=len(ratings) - 1,
-    )
-    fitted = fit_recommender(ratings, config, seed=2, catalog_movie_ids=np.array([5]))
+    fitted = _fitted_above_the_threshold(ratings)
     assert 5 not in set(ratings["movie_id"].tolist())
     unseen = pd.DataFrame({"user_id": [3], "movie_id": [5], "rating": [4.0], "timestamp": [1]})
     asked = pd.concat([ratings, unseen], ignore_index=True).astype({"rating": np.float32})
