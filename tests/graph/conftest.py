@@ -25,7 +25,7 @@ from data.passwords import hash_password
 from data.ratings import ratings_frame
 from data.schema import genres, movie_genres, movies, ratings, users
 from graph.app import create_app
-from graph.config import AppConfig
+from graph.config import AppConfig, GraphQLLimits
 from graph.services.bundle import Services, build_services
 from recommender.artifact import catalog_fingerprint
 from recommender.models.puresvd import PureSVDParams
@@ -162,6 +162,9 @@ def config(store_url: str, tmp_path: Path) -> AppConfig:
         models_dir=tmp_path / "models",
         secret_key="test-secret-" + "x" * 40,
         web_dir=None,
+        # The deadline's own tests set a short one (test_limits, test_errors); every other test's
+        # request must not fail on a loaded CI machine because an argon2 hash took seconds.
+        limits=GraphQLLimits(deadline_seconds=3600),
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph.app import create_app
-from graph.config import AppConfig
+from graph.config import AppConfig, GraphQLLimits
 from movierec.commands.ingest import run_etl
 from movierec.settings import Settings
 
@@ -28,6 +28,9 @@ def real_app(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         models_dir=data_dir / "no-models",
         secret_key="real-data-secret-" + "r" * 32,
         aggregates_ttl_seconds=0,  # the rails see the ratings a test has just given
+        # No request here is about the deadline (a deliberate TIMEOUT, tested in test_limits); at
+        # high load an argon2 signUp took past the default 5 s and failed an unrelated assertion.
+        limits=GraphQLLimits(deadline_seconds=3600),
     )
     with TestClient(create_app(config)) as client:
         yield client
