@@ -19,7 +19,8 @@ model is the evaluated one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,11 +66,24 @@ class ServedConfig:
     # its rating terms; similar movies show 10).
     scale_neighbours: NeighbourParams = field(default_factory=NeighbourParams)
 
+    def at_scale(self, n_ratings: int) -> bool:
+        """Whether ``n_ratings`` are above the threshold, where ALS takes the rating role."""
+        return n_ratings > self.scale_threshold
+
 
 def scale_neighbours(config: ServedConfig) -> ItemNeighbours:
     """The neighbour lists served above the threshold, with the per-user cap."""
     cap = config.scale_neighbour_cap
     return ItemNeighbours(replace(config.scale_neighbours, max_user_ratings=cap))
+
+
+def rating_hyper_parameters(config: ServedConfig, n_ratings: int) -> dict[str, Any]:
+    """The rating role's parameters as fitted on ``n_ratings``, for ``meta.json``: the blend's
+    below the size threshold, ALS's and its neighbour lists' above it (where the blend's would
+    describe a model that was never fitted)."""
+    if config.at_scale(n_ratings):
+        return {"als": asdict(config.als), "neighbours": asdict(scale_neighbours(config).params)}
+    return asdict(config.rating)
 
 
 def rating_model(config: ServedConfig, *, seed: int) -> TemporalBlend | BlendedRating:
@@ -96,7 +110,7 @@ def fit_recommender(
     if catalog_movie_ids is not None:
         movies = np.concatenate([movies, np.asarray(catalog_movie_ids, dtype=np.int64)])
     data = TrainingData.from_frame(frame, movie_ids=np.unique(movies))
-    at_scale = len(frame) > config.scale_threshold
+    at_scale = config.at_scale(len(frame))
     rating: ALSWithNeighbourLists | TemporalBlend | BlendedRating = (
         ALSWithNeighbourLists(config.als, seed=seed, neighbours=scale_neighbours(config))
         if at_scale

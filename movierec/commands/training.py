@@ -28,7 +28,7 @@ from recommender.artifact import catalog_fingerprint, prune
 from recommender.comparison import run_comparison
 from recommender.report import to_markdown
 from recommender.serving import Recommender
-from recommender.training import ServedConfig, fit_recommender
+from recommender.training import ServedConfig, fit_recommender, rating_hyper_parameters
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def train(settings: Settings, *, seed: int, fit: Fit = fit_recommender) -> Train
         "engine": {"name": "numpy"},
         "hyper_parameters": {
             "ranker": asdict(config.ranker),
-            "rating": asdict(config.rating),
+            "rating": rating_hyper_parameters(config, n_ratings),
             "popularity": config.popularity,
             "seed": seed,
         },

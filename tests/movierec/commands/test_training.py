@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from movierec.commands.training import run_evaluate, run_train
 from movierec.settings import Settings
 from recommender.models.puresvd import PureSVDParams
 from recommender.serving import Recommender, UserRatings
-from recommender.training import ServedConfig, fit_recommender
+from recommender.training import ServedConfig, fit_recommender, rating_hyper_parameters
 from tests.recommender.synthetic import synthetic_ratings
 
 FRAME = synthetic_ratings(n_users=30, n_movies=40, per_user=15, seed=4)
@@ -76,6 +77,8 @@ def test_train_then_serve_gives_the_evaluated_models_top_10(
     meta = served.meta
     assert meta["data"]["ratings"] == len(FRAME)
     assert meta["hyper_parameters"]["ranker"] == vars(PureSVDParams())
+    fitted_with = rating_hyper_parameters(ServedConfig(), len(FRAME))
+    assert meta["hyper_parameters"]["rating"] == json.loads(json.dumps(fitted_with))
     assert meta["metrics"]["training_rmse"] > 0
 
 
@@ -119,3 +122,16 @@ def test_evaluate_into_a_file_fails_with_a_message_naming_it(
     out.write_text("not a folder")
     assert run_evaluate(settings, out=out, seed=3, quick=True) == 1
     assert str(out) in caplog.text
+
+
+def test_the_recorded_rating_parameters_are_those_of_the_model_fitted_at_that_size() -> None:
+    config = ServedConfig(scale_threshold=100)
+    below = rating_hyper_parameters(config, 100)
+    above = rating_hyper_parameters(config, 101)
+    assert below == asdict(config.rating)
+    assert above == {
+        "als": asdict(config.als),
+        "neighbours": {**asdict(config.scale_neighbours), "max_user_ratings": 500},
+    }
+    assert not config.at_scale(100)
+    assert config.at_scale(101)
