@@ -27,6 +27,7 @@ from graph.request_id import HEADER, RequestId, current_request_id
 from graph.router import JSONErrorsRouter, request_error
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
+from graph.services.tokens import SignedIn, TokenClaims
 from graph.side_loop import SideLoop
 from graph.threads import BlockingCalls
 
@@ -66,10 +67,18 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         title="movierec", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
 
+    async def viewer_of(token: str) -> SignedIn | None:
+        """Resolving a token reads the store (its user, the revocation list): on the loop when
+        the store answers at once (``data.db.LoopReads``), else in a thread."""
+        signer = services.accounts.signer
+        found = signer.signed_in_on_loop(token)
+        if isinstance(found, TokenClaims):
+            return await threads.run(signer.holder, found)
+        return found
+
     async def context(request: Request) -> Context:
         token = bearer_token(request)
-        # Resolving a token reads the revocation list: a store round trip, so off the loop.
-        viewer = await threads.run(services.accounts.signer.signed_in, token) if token else None
+        viewer = await viewer_of(token) if token else None
         return Context(
             services,
             threads,

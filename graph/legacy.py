@@ -12,8 +12,6 @@ a 4xx JSON error in the same envelope.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -77,7 +75,8 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
 def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRoute]:
     """Plain Starlette routes: FastAPI's parameter machinery would cost more than the work.
 
-    The two reads run in ``threads`` (the app's blocking-call pool), one trip each.
+    Reads run in ``threads`` (the app's blocking-call pool), one trip per request, except a
+    recommendation whose ranking and movies are cached: its one read runs on the loop.
     """
     encoder = LegacyJSON()
 
@@ -110,29 +109,38 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
             )
         return error(400, "Username or Password Not Found")
 
-    def user_movies(
-        movie_ids: Callable[[int], list[int]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        """A GET handler listing, in order, the movies ``movie_ids`` names for the path's user."""
+    def answer(user_id: int, movie_ids: list[int]) -> Response:
+        return encoder.movies(user_id, services.catalog.ordered(movie_ids))
 
-        def answer(user_id: int) -> Response:
-            return encoder.movies(user_id, services.catalog.ordered(movie_ids(user_id)))
+    async def rated(request: Request) -> Response:
+        """The movies the path's user rated, in the order they rated them."""
+        parsed = _user_id(request.path_params["user_id"])
+        if isinstance(parsed, Response):
+            return parsed
+        read = services.ratings.rated_movie_ids
+        return await threads.run(lambda: answer(parsed, read(parsed)))
 
-        async def handler(request: Request) -> Response:
-            parsed = _user_id(request.path_params["user_id"])
-            if isinstance(parsed, Response):
-                return parsed
-            return await threads.run(answer, parsed)
+    async def recommended(request: Request) -> Response:
+        """The path's user's top ten. A cached ranking whose movies are cached too is answered
+        on the loop, its check a read there (``Recommendations.check_on_loop``); anything
+        else, in a thread."""
+        parsed = _user_id(request.path_params["user_id"])
+        if isinstance(parsed, Response):
+            return parsed
+        service = services.recommendations
+        checked = service.check_on_loop(parsed)
+        head = None if checked is None else checked.head(RECOMMENDATIONS)
+        rows = None if head is None else services.catalog.cached(head)
+        if head is not None and rows is not None:
+            return encoder.movies(parsed, [rows[movie_id] for movie_id in head])
+        return await threads.run(
+            lambda: answer(parsed, service.for_user(parsed, RECOMMENDATIONS, checked=checked))
+        )
 
-        return handler
-
-    recommended = partial(services.recommendations.for_user, first=RECOMMENDATIONS)
     return [
         LabelledRoute("/login", login, methods=["POST"]),
-        LabelledRoute(
-            "/user/{user_id}/movies", user_movies(services.ratings.rated_movie_ids), methods=["GET"]
-        ),
-        LabelledRoute("/user/{user_id}/recommendations", user_movies(recommended), methods=["GET"]),
+        LabelledRoute("/user/{user_id}/movies", rated, methods=["GET"]),
+        LabelledRoute("/user/{user_id}/recommendations", recommended, methods=["GET"]),
     ]
 
 

@@ -17,11 +17,13 @@ import itertools
 import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection, Engine
 
+from data.db import UNANSWERED, LoopReads
 from data.movies import catalog_movie_ids
 from data.ratings import ranking_inputs, ranking_version, ratings_frame, user_rating_arrays
 from graph.services.catalog import RAIL_DEPTH, Catalog, check_page_size
@@ -37,6 +39,21 @@ REASONS = 3
 # How deep "See all" pages through the recommendations: as deep as a rail (catalog.RAIL_DEPTH);
 # past that, a ranking of everything unseen says little, and search lists the rest.
 RECOMMENDATION_DEPTH = RAIL_DEPTH
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What the check of a user's cached ranking found on the event loop
+    (``Recommendations.check_on_loop``): the ranking when cached, else the version it read,
+    which the ranking in a thread then uses instead of reading it again."""
+
+    version: int | None
+    ranked: np.ndarray | None = None
+
+    def head(self, first: int) -> list[int] | None:
+        """The ``first`` ids of the cached ranking, None on a miss."""
+        check_page_size(first)
+        return None if self.ranked is None else self.ranked[:first].tolist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +100,7 @@ class Recommendations:
         self._models_dir = models_dir
         self._refused: str | None = None
         self._generations = itertools.count()
+        self._loop_reads = LoopReads(engine)
         self.rankings = RankingCache(cache_entries)
         self.recommender = recommender
 
@@ -125,11 +143,27 @@ class Recommendations:
         with self._engine.connect() as conn:
             return _user_ratings(conn, user_id)
 
-    def for_user(self, user_id: int, first: int, genre: str | None = None) -> list[int]:
+    def check_on_loop(self, user_id: int, genre: str | None = None) -> Checked | None:
+        """The cached ranking's check, made on the calling event loop (``data.db.LoopReads``):
+        the user's version and, when the cache holds it, the ranking; None when the store
+        could not answer at once (PostgreSQL, a lock, a slow read), for ``for_user`` in a
+        thread to check instead."""
+        version = self._loop_reads.read(partial(ranking_version, user_id=user_id))
+        if version is UNANSWERED:
+            return None
+        if version is None:
+            return Checked(None)
+        generation = self._served[1]
+        return Checked(version, self.rankings.get(ranking_key(generation, genre, user_id, version)))
+
+    def for_user(
+        self, user_id: int, first: int, genre: str | None = None, checked: Checked | None = None
+    ) -> list[int]:
         """The ``first`` movie ids to recommend, best first (a row, the legacy shim's list): the
-        head of ``page``'s ranking, so a row and its "See all" agree."""
+        head of ``page``'s ranking, so a row and its "See all" agree. ``checked``: what
+        ``check_on_loop`` found, so the version is not read twice."""
         check_page_size(first)
-        ranked: list[int] = self._ranked(user_id, genre)[:first].tolist()
+        ranked: list[int] = self._ranked(user_id, genre, checked)[:first].tolist()
         return ranked
 
     def page(
@@ -140,7 +174,9 @@ class Recommendations:
         ranked = self._ranked(user_id, genre)
         return ranked[offset : offset + first].tolist(), len(ranked)
 
-    def _ranked(self, user_id: int, genre: str | None) -> np.ndarray:
+    def _ranked(
+        self, user_id: int, genre: str | None, checked: Checked | None = None
+    ) -> np.ndarray:
         """The ``RECOMMENDATION_DEPTH`` movie ids to recommend, best first, among movies the user
         has neither rated nor saved to their watchlist (a saved movie is already chosen; it
         returns once unsaved); read-only, from the cache while model and inputs are unchanged.
@@ -156,12 +192,15 @@ class Recommendations:
         it came from the cache or not (ties at a shorter depth could pick other movies).
         """
         recommender, generation = self._served
+        if checked is not None and checked.ranked is not None:
+            return checked.ranked
         with self._engine.connect() as conn:
-            version = ranking_version(conn, user_id)
-            if version is not None:
-                cached = self.rankings.get(ranking_key(generation, genre, user_id, version))
-                if cached is not None:
-                    return cached
+            if checked is None:
+                version = ranking_version(conn, user_id)
+                if version is not None:
+                    cached = self.rankings.get(ranking_key(generation, genre, user_id, version))
+                    if cached is not None:
+                        return cached
             inputs = ranking_inputs(conn, user_id)
         cold = inputs.version is None and not (len(inputs.movie_ids) or len(inputs.saved))
         key = ranking_key(generation, genre, user_id, inputs.version)

@@ -17,12 +17,13 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import jwt
 from sqlalchemy import Engine
 
 from data import tokens as queries
-from data.db import reader
+from data.db import UNANSWERED, LoopReads, Unanswered, reader
 
 _ALGORITHM = "HS256"
 _AUDIENCE = "movierec"
@@ -57,11 +58,22 @@ class RevokedTokens:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reads = reader(engine)
+        self._loop_reads = LoopReads(engine)
 
     def holder(self, claims: TokenClaims) -> SignedIn | None:
         """The token's user when they exist and the token was not signed out, else None."""
         with self._reads.connect() as conn:
             username = queries.token_holder(conn, claims.user_id, claims.token_id)
+        return None if username is None else SignedIn(claims.user_id, username)
+
+    def holder_on_loop(self, claims: TokenClaims) -> SignedIn | Unanswered | None:
+        """``holder``, read on the calling event loop (``data.db.LoopReads``); ``UNANSWERED``
+        when the store could not answer at once: then ``holder`` in a thread."""
+        username = self._loop_reads.read(
+            partial(queries.token_holder, user_id=claims.user_id, jti=claims.token_id)
+        )
+        if username is UNANSWERED:
+            return UNANSWERED
         return None if username is None else SignedIn(claims.user_id, username)
 
     def add(self, claims: TokenClaims) -> None:
@@ -109,6 +121,21 @@ class TokenSigner:
         """The existing user a valid, unexpired token names, unless it was signed out; else None."""
         claims = self.claims(token)
         return None if claims is None else self._revoked.holder(claims)
+
+    def signed_in_on_loop(self, token: str) -> SignedIn | TokenClaims | None:
+        """``signed_in`` for a request on an event loop: the signature checked there (CPU
+        only), the store's look-up read there too when the store answers at once
+        (``RevokedTokens.holder_on_loop``); otherwise the token's claims, for ``holder`` in a
+        thread."""
+        claims = self.claims(token)
+        if claims is None:
+            return None
+        found = self._revoked.holder_on_loop(claims)
+        return claims if found is UNANSWERED else found
+
+    def holder(self, claims: TokenClaims) -> SignedIn | None:
+        """``signed_in``'s look-up in the store, for claims ``claims`` already checked."""
+        return self._revoked.holder(claims)
 
     def revoke(self, token: str) -> bool:
         """Sign a token out for good; False when it is not a valid token to begin with."""
