@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 
 from data import migrations
 from data.migrations import Found, StoreError
@@ -193,7 +193,8 @@ class LoopReads:
     long as it neither waits for a lock nor runs long, so ``read`` runs it right here with
     the connection's busy timeout at 0 and a bound of ``LOOP_READ_STEPS`` steps: a read that
     would wait (another connection holding the store exclusively) or run long fails at once,
-    and ``read`` answers ``UNANSWERED``, for the caller to read in a thread as before. The
+    and ``read`` answers ``UNANSWERED``, for the caller to read in a thread as before; so it
+    does when no pooled connection is idle (all in use by threads). The
     statement runs through the engine, so the metrics and statement counts see it as any other.
     PostgreSQL's reads are a round trip to another process: always ``UNANSWERED``.
     """
@@ -204,7 +205,10 @@ class LoopReads:
 
     def read(self, query: Callable[[Connection], T]) -> T | Literal[Unanswered.UNANSWERED]:
         """``query``'s answer, or ``UNANSWERED`` when it could not be had without waiting."""
-        if not self.enabled:
+        pool = self._engine.pool
+        # Only with a connection idle in the pool: checking one out must neither wait for one
+        # nor open one (a new connection's pragmas wait for locks like any statement).
+        if not self.enabled or not isinstance(pool, QueuePool) or pool.checkedin() == 0:
             return UNANSWERED
         with self._engine.connect() as conn:
             raw = conn.connection.dbapi_connection

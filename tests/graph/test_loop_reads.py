@@ -1,0 +1,95 @@
+"""The request path's reads on the event loop (``data.db.LoopReads``): on SQLite a warm
+recommendation (legacy and GraphQL) and the token check take no trip to a thread; when the
+store cannot answer at once, the same answers come through the threads, with the same
+statements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from data import db
+from graph.services.bundle import Services
+from graph.threads import BlockingCalls
+from tests.graph.conftest import GraphQL, error_codes
+from tests.graph.test_limits import counted
+from tests.graph.test_query_counts import RECOMMENDATIONS, tables
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions sent to a thread, in order."""
+    sent: list[str] = []
+    run = BlockingCalls.run
+
+    async def recorded(self: BlockingCalls, fn: Callable[..., Any], *args: object) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await run(self, fn, *args)
+
+    monkeypatch.setattr(BlockingCalls, "run", recorded)
+    return sent
+
+
+@pytest.fixture
+def refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read on the loop refused, as when the store is busy or not SQLite."""
+    monkeypatch.setattr(db.LoopReads, "read", lambda _self, _query: db.UNANSWERED)
+
+
+def test_warm_requests_take_no_trip_to_a_thread_on_sqlite(
+    http: TestClient, gql: GraphQL, services: Services, trips: list[str]
+) -> None:
+    token = gql.login("user1")
+    cold_legacy = http.get("/user/1/recommendations")
+    cold_graphql = gql(RECOMMENDATIONS, token=token)
+    trips.clear()
+    with counted(services.engine) as warm:
+        legacy = http.get("/user/1/recommendations")
+        graphql = gql(RECOMMENDATIONS, token=token)
+    assert legacy.content == cold_legacy.content
+    assert graphql == cold_graphql
+    # The same statements as through threads (test_query_counts), read where they are needed.
+    assert tables(warm) == ["user_versions", "users", "user_versions"]
+    if services.engine.dialect.name == "sqlite":
+        assert trips == []
+    else:  # PostgreSQL: every read is a round trip, made in a thread
+        assert trips == ["<lambda>", "holder", "for_user"]
+
+
+@pytest.mark.usefixtures("refused")
+def test_refused_reads_give_the_same_answers_and_statements(
+    http: TestClient, gql: GraphQL, services: Services, trips: list[str]
+) -> None:
+    token = gql.login("user1")
+    with counted(services.engine) as cold:
+        first = http.get("/user/1/recommendations")
+    with counted(services.engine) as warm:
+        again = http.get("/user/1/recommendations")
+    assert again.content == first.content
+    assert len(first.json()["movies"]) == 10
+    assert tables(warm) == ["user_versions"]
+    assert tables(cold) == ["user_versions", "user_versions", "movies", "movie_genres"]
+    with counted(services.engine) as graphql:
+        result = gql(RECOMMENDATIONS, token=token)
+    ids = [movie["id"] for movie in result["data"]["viewer"]["recommendations"]]
+    assert ids == [movie["movieId"] for movie in first.json()["movies"]]
+    assert tables(graphql) == ["users", "user_versions"]
+    assert "holder" in trips
+    assert "for_user" in trips
+
+
+@pytest.mark.parametrize("on_loop", [True, False])
+def test_a_signed_out_token_is_refused_either_way(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch, on_loop: bool
+) -> None:
+    token = gql.login("user1")
+    assert gql("{ viewer { username } }", token=token)["data"]["viewer"]["username"] == "user1"
+    assert gql("mutation { logout }", token=token) == {"data": {"logout": True}}
+    if not on_loop:
+        monkeypatch.setattr(db.LoopReads, "read", lambda _self, _query: db.UNANSWERED)
+    assert gql("{ viewer { username } }", token=token) == {"data": {"viewer": None}}
+    signed_in_only = "{ recommendations(first: 10) { id } }"
+    assert error_codes(gql(signed_in_only, token=token)) == ["UNAUTHENTICATED"]
