@@ -245,6 +245,14 @@ class TemporalFactors:
         # np.minimum/np.maximum, not np.clip: the same values without np.clip's Python layer.
         return np.minimum(np.maximum(bins, 0), self.params.bins - 1).astype(np.int64)
 
+    def bin_biases(self, items: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """``item_bin_bias[items, bins]``, as one ``take`` from the flat array: NumPy's indexing
+        by two arrays costs about twice as much for a heavy user's 2,698 ratings."""
+        flat = items * self.item_bin_bias.shape[1]
+        flat += bins
+        biases: np.ndarray = self.item_bin_bias.ravel().take(flat)
+        return biases
+
     # -- fitting ------------------------------------------------------------------------------
 
     def fit(self, data: TrainingData) -> TemporalFactors:
@@ -335,8 +343,9 @@ class TemporalFactors:
             return UserTime(
                 0.0, 0.0, np.zeros(k), 0.0, 0, 0, none.astype(np.int64), none, items, none
             )
+        # ``take``, not ``[]``: NumPy's fancy indexing of 1-D arrays costs more per call.
         order = day_order(days)
-        items, ratings, days = items[order], ratings[order], days[order]
+        items, ratings, days = items.take(order), ratings.take(order), days.take(order)
         starts = group_starts(days)
         counts = group_counts(starts, len(days))
         rated_days = days[starts]
@@ -348,8 +357,8 @@ class TemporalFactors:
         per_day[:, 1] = deviation(rated_days, mean_day, self.params.drift_exponent)
         target = ratings.astype(np.float64)
         target -= self.global_mean
-        target -= self.item_bias[items]
-        target -= self.item_bin_bias[items, np.repeat(self.bin_of(rated_days), counts)]
+        target -= self.item_bias.take(items)
+        target -= self.bin_biases(items, np.repeat(self.bin_of(rated_days), counts))
         penalty = np.full(k + 2, params.user_factor_reg)
         penalty[:2] = params.user_bias_reg, params.user_drift_reg
         # The movies' factors are the one ratings x factors array of a call: building a
@@ -392,7 +401,7 @@ class TemporalFactors:
         biases: np.ndarray = (
             self.global_mean
             + self.item_bias[targets]
-            + self.item_bin_bias[targets, self.bin_of(days)]
+            + self.bin_biases(targets, self.bin_of(days))
             + user.bias
             + user.drift * drift
             + same_day

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -13,12 +15,14 @@ import pandas as pd
 from recommender.dataset import TrainingData, per_user
 from recommender.models.contract import clip_to_scale
 from recommender.models.mllib_als import MLlibALSParams, MLlibALSRating
-from recommender.spark.frames import local_frame
+from recommender.spark.frames import local_frame, partition_frame
 from recommender.spark.session import SparkEngineError
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
     from pyspark.sql import DataFrame
+
+log = logging.getLogger(__name__)
 
 # Below this many carve ratings a choice is noise: the given penalties serve.
 MIN_VALIDATION_ROWS = 100
@@ -64,8 +68,18 @@ def fit_als(
     penalties = np.array(list(itertools.product(bias_regs, factor_regs)), dtype=np.float64)
 
     def score(reg_param: float) -> list[float]:
+        # Each is a whole ALS fit (minutes at ML-25M shape): one log line each, so a long
+        # search shows its progress and what it found.
+        started = time.perf_counter()
         item_side = fit_item_side(rest, n_movies, replace(params, reg_param=reg_param), seed=seed)
-        return carve_rmse(flagged, item_side, penalties)
+        errors = carve_rmse(flagged, item_side, penalties)
+        log.info(
+            "Spark ALS: regParam %g, validation RMSE %.4f (best fold-in penalties) in %.1f s",
+            reg_param,
+            min(errors),
+            time.perf_counter() - started,
+        )
+        return errors
 
     scores, extensions = search_reg_param(score, params.reg_params)
     trials = [
@@ -75,6 +89,7 @@ def fit_als(
     ]
     best = min(trials, key=lambda trial: trial["rmse"])
     chosen = replace(params, reg_param=best["reg_param"])
+    log.info("Spark ALS: regParam %g chosen; refitting on every rating", chosen.reg_param)
     item_side = fit_item_side(indexed, n_movies, chosen, seed=seed)
     validation = {
         "rows": rows,
@@ -167,10 +182,9 @@ def _partition_errors(
     """The function each partition runs: its carve's squared errors under each penalty row."""
 
     def errors(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        parts = [batch for batch in batches if not batch.empty]
-        if not parts:
+        frame = partition_frame(batches)
+        if frame is None:
             return
-        frame = pd.concat(parts, ignore_index=True)
         held = frame["held"].to_numpy(bool)
         if not held.any():
             return

@@ -91,6 +91,13 @@ def index_ratings(ratings: DataFrame, catalog_movie_ids: np.ndarray, *, partitio
     return Indexed(frame, movie_ids, counts, sums, n_users, int(counts.sum()))
 
 
+def partition_frame(batches: Iterable[pd.DataFrame]) -> pd.DataFrame | None:
+    """One partition's Arrow batches (what ``mapInPandas`` hands a function) as one frame, or
+    None when the partition holds no rows: with more partitions than users some are empty."""
+    parts = [batch for batch in batches if not batch.empty]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
 def local_frame(spark: SparkSession, data: TrainingData, *, partitions: int) -> DataFrame:
     """``data``'s ratings as the engine's (user_id, movie, rating) DataFrame, hash-partitioned
     by user as :func:`index_ratings`'s (what the MLlib fit's carve needs) and cached: the

@@ -27,7 +27,7 @@ from recommender.models.puresvd import (
     randomized_svd,
     svd_factors,
 )
-from recommender.spark.frames import Indexed
+from recommender.spark.frames import Indexed, partition_frame
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
@@ -71,11 +71,9 @@ def _partition_shares(
     """The function each partition runs: its rows of X, and their share of both sums."""
 
     def shares(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        # A partition may hold no users at all (more partitions than users): no share.
-        parts = [batch for batch in batches if not batch.empty]
-        if not parts:
+        frame = partition_frame(batches)
+        if frame is None:  # a partition with no users has no share
             return
-        frame = pd.concat(parts, ignore_index=True)
         rows, _ = pd.factorize(frame["user_id"])
         movies = frame["movie"].to_numpy(np.int64)
         values = (frame["rating"].to_numpy(np.float64) - shift) * scale.value[movies]

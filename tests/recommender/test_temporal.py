@@ -225,6 +225,10 @@ def test_the_item_bin_biases_are_stored_per_movie_and_bin(model: TemporalFactors
     assert model.item_bin_bias.shape == (model.n_movies, PARAMS.bins)
     assert np.abs(model.item_bin_bias).sum() > 0
     assert model.bin_days * PARAMS.bins >= 1000
+    rng = np.random.default_rng(3)
+    items = rng.integers(0, model.n_movies, 50)
+    bins = rng.integers(0, PARAMS.bins, 50)
+    np.testing.assert_array_equal(model.bin_biases(items, bins), model.item_bin_bias[items, bins])
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +28,7 @@ from recommender.spark.als import (
     search_reg_param,
     squared_errors,
 )
-from recommender.spark.frames import frame_from_arrays, index_ratings
+from recommender.spark.frames import frame_from_arrays, index_ratings, partition_frame
 from recommender.spark.session import SparkEngineError
 from recommender.spark.source import read_parquet, write_parquet
 from recommender.spark.training import SparkConfig, fit_on_spark
@@ -54,8 +56,31 @@ def catalog(ratings: pd.DataFrame) -> np.ndarray:
     return np.union1d(ratings["movie_id"].unique(), [2, 4])
 
 
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 @pytest.fixture(scope="module")
-def fitted(spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray) -> Recommender:
+def als_log() -> Iterator[list[str]]:
+    """What the ALS search logs while ``fitted`` fits (caplog is per test; this fit is not)."""
+    logger, handler = logging.getLogger("recommender.spark.als"), _Lines()
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def fitted(
+    spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, als_log: list[str]
+) -> Recommender:
     frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
     return fit_on_spark(frame, catalog, CONFIG, seed=SEED)
 
@@ -180,6 +205,22 @@ def test_the_validation_carve_chooses_the_penalties_it_serves(fitted: Recommende
     assert search["reg_param_at_edge"] is not interior
     assert interior or extensions == MAX_GRID_EXTENSIONS
     assert 0 < search["rows"] < 0.3 * 1000
+
+
+def test_the_search_logs_each_fit_and_the_choice(fitted: Recommender, als_log: list[str]) -> None:
+    """Each regParam is a whole ALS fit, minutes at scale: one line each says what it scored."""
+    rating = fitted.rating
+    assert isinstance(rating, MLlibALSRating)
+    best: dict[float, float] = {}
+    for trial in rating.validation["grid"]:
+        reg = trial["reg_param"]
+        best[reg] = min(best.get(reg, np.inf), trial["rmse"])
+    assert [line.split(" in ")[0] for line in als_log[:-1]] == [
+        f"Spark ALS: regParam {reg:g}, validation RMSE {rmse:.4f} (best fold-in penalties)"
+        for reg, rmse in best.items()
+    ]
+    chosen = rating.validation["chosen"]["reg_param"]
+    assert als_log[-1] == f"Spark ALS: regParam {chosen:g} chosen; refitting on every rating"
 
 
 @pytest.mark.parametrize(
@@ -364,3 +405,15 @@ def test_partitions_without_users_add_nothing(spark: SparkSession) -> None:
         reference.item_factors @ reference.item_factors.T,
         atol=1e-5,
     )
+
+
+def test_a_partition_frame_is_its_nonempty_batches_in_order() -> None:
+    empty = pd.DataFrame({"user_id": pd.Series([], dtype=np.int64)})
+    assert partition_frame([]) is None
+    assert partition_frame([empty, empty]) is None
+    frame = partition_frame(
+        [pd.DataFrame({"user_id": [3, 1]}), empty, pd.DataFrame({"user_id": [2]})]
+    )
+    assert frame is not None
+    assert frame["user_id"].tolist() == [3, 1, 2]
+    assert frame.index.tolist() == [0, 1, 2]
