@@ -6,6 +6,9 @@ loop and lets a thread go after 10 s idle; under load a call often found no idle
 last one had handed its result back but not yet queued itself as idle) and started a new one:
 4 % of a worker's interpreter time went to starting threads (py-spy, ``--gil``, under wrk).
 
+On SQLite the request path's hottest reads (a cached ranking's check, the token's look-up)
+skip the trip when the store answers at once: ``data.db.LoopReads``.
+
 Argon2 takes tens of milliseconds and 19 MiB per call by design; giving it its own two threads
 means a burst of logins queues behind itself instead of taking every thread the reads need. The
 two threads are a plain executor, not a limiter bound to one event loop: GraphQL's ``login`` and
