@@ -44,7 +44,10 @@ bit-identical), --heavy-only, each run started beside a run of main's code: serv
 0.748 against 0.777 and 0.916. Wall p50 was queueing (4.74 and 5.71 ms against 1.92 and
 7.85 ms). A third run, the merged branch alone at load 4.7-4.9: served p50 1.745 ms (rounds
 1.380-2.010), CPU 1.685 ms; previous 2.134 ms; served / previous 0.809 (0.594-0.999).
-No quiet run yet.
+Quiet runs (load 1.4-2.2), merged main: served p50 1.64, 2.22 and 2.06 ms, served / previous
+0.66-0.80. Then the gathers by take and the bin biases by one flat take (2026-12-01, load
+1.2-1.4, three runs): served p50 1.879, 1.740 and 1.834 ms (rounds 1.279-2.348), previous
+2.750, 2.825 and 2.602 ms, served / previous 0.731, 0.681 and 0.728.
 Without OPENBLAS_NUM_THREADS=1 on a loaded machine, OpenBLAS threads make the 101 x 101 ridge
 solve of the fold-in 50x slower (measured 0.3 ms -> 50 ms per solve): run workers single-threaded.
 """
