@@ -55,8 +55,12 @@ _PACKED_RATING = cast(
 )
 # Built once, like ``data.tokens``' statement: every recommendation runs it, and building it
 # anew cost four times its execution (about 260 of 330 microseconds of CPU on SQLite).
+# The times are a second aggregate over the same rows, not a second number in each row's text:
+# one scan hands each row to both aggregates in turn, so the i-th time is the i-th rating's,
+# and the database skips a concatenation per row (SQLite, 30,000 ratings: 14.0 against 28.8 ms).
 _PACKED_RATINGS = select(
-    func.aggregate_strings(_PACKED_RATING + "," + cast(ratings.c.rated_at, String), ",")
+    func.aggregate_strings(_PACKED_RATING, ","),
+    func.aggregate_strings(cast(ratings.c.rated_at, String), ","),
 ).where(ratings.c.user_id == bindparam("user_id"))
 
 
@@ -64,19 +68,14 @@ def user_rating_arrays(conn: Connection, user_id: int) -> tuple[np.ndarray, np.n
     """A user's current ratings as (movie ids int64, ratings float32, rated_at int64 Unix
     seconds): the recommender's input (its rating model uses when each rating was given).
 
-    The database packs every rating into one integer, follows it with its time, and joins all
-    of them into one comma-separated string (``group_concat`` / ``string_agg``), which NumPy
-    parses in C: one row crosses the driver, and no Python object is made per rating. Reading
+    The database packs every rating into one integer and joins them into one comma-separated
+    string (``group_concat`` / ``string_agg``), their times into another, which NumPy parses
+    in C: one row crosses the driver, and no Python object is made per rating. Reading
     SQLAlchemy rows cost 5.3 ms for a user with 2,698 ratings, and grows with the count (see
     the README's "Scale" section).
     """
-    return _unpacked(conn.execute(_PACKED_RATINGS, {"user_id": user_id}).scalar_one())
-
-
-def _unpacked(text: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``_PACKED_RATINGS``' string as (movie ids, ratings, rated_at) arrays."""
-    values = _integers(text).reshape(-1, 2)
-    return (*_split(values[:, 0]), values[:, 1])
+    packed, rated_at = conn.execute(_PACKED_RATINGS, {"user_id": user_id}).one()
+    return (*_split(_integers(packed)), _integers(rated_at))
 
 
 def _split(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
