@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,23 +65,27 @@ class _Lines(logging.Handler):
 
 
 @pytest.fixture(scope="module")
-def als_log() -> Iterator[list[str]]:
-    """What the ALS search logs while ``fitted`` fits (caplog is per test; this fit is not)."""
+def fit_and_log(
+    spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray
+) -> tuple[Recommender, list[str]]:
+    """The module's fit, and what the ALS search logged during it alone (caplog is per test;
+    this fit is not, and other tests' fits log the same lines)."""
     logger, handler = logging.getLogger("recommender.spark.als"), _Lines()
     level = logger.level
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
-    yield handler.lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+    try:
+        frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
+        fitted = fit_on_spark(frame, catalog, CONFIG, seed=SEED)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return fitted, handler.lines
 
 
 @pytest.fixture(scope="module")
-def fitted(
-    spark: SparkSession, ratings: pd.DataFrame, catalog: np.ndarray, als_log: list[str]
-) -> Recommender:
-    frame = spark.createDataFrame(ratings[["user_id", "movie_id", "rating"]])
-    return fit_on_spark(frame, catalog, CONFIG, seed=SEED)
+def fitted(fit_and_log: tuple[Recommender, list[str]]) -> Recommender:
+    return fit_and_log[0]
 
 
 def users(ratings: pd.DataFrame) -> list[UserRatings]:
@@ -207,8 +210,11 @@ def test_the_validation_carve_chooses_the_penalties_it_serves(fitted: Recommende
     assert 0 < search["rows"] < 0.3 * 1000
 
 
-def test_the_search_logs_each_fit_and_the_choice(fitted: Recommender, als_log: list[str]) -> None:
+def test_the_search_logs_each_fit_and_the_choice(
+    fit_and_log: tuple[Recommender, list[str]],
+) -> None:
     """Each regParam is a whole ALS fit, minutes at scale: one line each says what it scored."""
+    fitted, als_log = fit_and_log
     rating = fitted.rating
     assert isinstance(rating, MLlibALSRating)
     best: dict[float, float] = {}
