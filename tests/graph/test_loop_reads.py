@@ -16,7 +16,7 @@ from graph.services.bundle import Services
 from graph.threads import BlockingCalls
 from tests.graph.conftest import GraphQL, error_codes
 from tests.graph.test_limits import counted
-from tests.graph.test_query_counts import RECOMMENDATIONS, tables
+from tests.graph.test_query_counts import RECOMMENDATIONS, cold_then_warm, tables
 
 
 @pytest.fixture
@@ -64,11 +64,7 @@ def test_refused_reads_give_the_same_answers_and_statements(
     http: TestClient, gql: GraphQL, services: Services, trips: list[str]
 ) -> None:
     token = gql.login("user1")
-    with counted(services.engine) as cold:
-        first = http.get("/user/1/recommendations")
-    with counted(services.engine) as warm:
-        again = http.get("/user/1/recommendations")
-    assert again.content == first.content
+    cold, warm, first = cold_then_warm(http, services, "/user/1/recommendations")
     assert len(first.json()["movies"]) == 10
     assert tables(warm) == ["user_versions"]
     assert tables(cold) == ["user_versions", "user_versions", "movies", "movie_genres"]

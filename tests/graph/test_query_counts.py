@@ -12,6 +12,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from graph.services.bundle import Services
 from tests.graph.conftest import GraphQL
@@ -30,15 +31,24 @@ def _first_table(statement: str) -> str:
     return match.group(1) if match else statement
 
 
+def cold_then_warm(
+    http: TestClient, services: Services, path: str
+) -> tuple[list[str], list[str], Response]:
+    """``path`` asked twice: the statements of the first (cold) and second (warm) request, and
+    the answer, which must be the same both times."""
+    with counted(services.engine) as cold:
+        first = http.get(path)
+    with counted(services.engine) as warm:
+        again = http.get(path)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    return cold, warm, first
+
+
 def test_legacy_recommendations_cost_one_statement_warm(
     http: TestClient, services: Services
 ) -> None:
-    with counted(services.engine) as cold:
-        first = http.get("/user/1/recommendations")
-    with counted(services.engine) as warm:
-        again = http.get("/user/1/recommendations")
-    assert first.status_code == again.status_code == 200
-    assert again.content == first.content
+    cold, warm, first = cold_then_warm(http, services, "/user/1/recommendations")
     assert len(first.json()["movies"]) == 10
     # Warm, the cached list's check: the user's version of their ratings and watchlist, one
     # row by key, and no rating read. Cold, the version; then the version, the ratings (packed
@@ -52,11 +62,7 @@ def test_legacy_recommendations_cost_one_statement_warm(
 
 
 def test_legacy_movies_cost_one_statement_warm(http: TestClient, services: Services) -> None:
-    with counted(services.engine) as cold:
-        first = http.get("/user/1/movies")
-    with counted(services.engine) as warm:
-        again = http.get("/user/1/movies")
-    assert again.content == first.content
+    cold, warm, first = cold_then_warm(http, services, "/user/1/movies")
     assert len(first.json()["movies"]) == 12
     assert tables(warm) == ["ratings"]
     assert tables(cold) == ["ratings", "movies", "movie_genres"]
