@@ -63,8 +63,13 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
             parquet=args.parquet,
             conf=dict(args.spark_conf),
             sizes={name: getattr(args, name) for name in SPARK_SIZES},
+            als_reg_param=args.als_reg_param,
         )
-    given = [f"--{name.replace('_', '-')}" for name in SPARK_SIZES if getattr(args, name)]
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in (*SPARK_SIZES, "als_reg_param")
+        if getattr(args, name)
+    ]
     if given:
         log.error("%s apply to --engine spark only", ", ".join(given))
         return 2
@@ -93,6 +98,16 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
     return value
 
 
@@ -200,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument(
             f"--{name.replace('_', '-')}", type=_positive, metavar="N", help=help_text
         )
+    train.add_argument(
+        "--als-reg-param",
+        type=_positive_number,
+        metavar="X",
+        help="spark engine: MLlib ALS's regParam, not searched for: two ALS fits instead "
+        "of at least four (default: chosen on a validation carve, one fit per value tried)",
+    )
     train.set_defaults(handler=_train)
 
     export = sub.add_parser("export", help="write the store's ratings for other engines")

@@ -29,6 +29,8 @@ from recommender.spark.source import POSTGRES_JDBC_JAR, Ratings, read_jdbc, read
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from recommender.spark.training import SparkConfig
+
 log = logging.getLogger(__name__)
 
 
@@ -58,15 +60,24 @@ def run_spark_train(
     parquet: str | None,
     conf: dict[str, str],
     sizes: dict[str, int | None] | None = None,
+    als_reg_param: float | None = None,
 ) -> int:
     """Fit on Spark from ``parquet`` (or the PostgreSQL store over JDBC) and write an
-    artifact like ``movierec train``'s, its engine recorded in ``meta.json``; ``sizes`` are
-    :meth:`SparkConfig.sized`'s arguments (the served configuration where absent)."""
+    artifact like ``movierec train``'s, its engine recorded in ``meta.json``; ``sizes`` and
+    ``als_reg_param`` are :meth:`SparkConfig.sized`'s arguments (the served configuration
+    where absent)."""
 
     def work() -> int:
+        from recommender.spark.training import SparkConfig
+
         try:
             return _train(
-                settings, seed=seed, master=master, parquet=parquet, conf=conf, sizes=sizes or {}
+                settings,
+                seed=seed,
+                master=master,
+                parquet=parquet,
+                conf=conf,
+                config=SparkConfig().sized(**(sizes or {}), als_reg_param=als_reg_param),
             )
         except SparkEngineError as exc:
             raise CommandError(str(exc)) from exc
@@ -83,9 +94,9 @@ def _train(
     master: str,
     parquet: str | None,
     conf: dict[str, str],
-    sizes: dict[str, int | None],
+    config: SparkConfig,
 ) -> int:
-    from recommender.spark.training import SparkConfig, fit_on_spark
+    from recommender.spark.training import fit_on_spark
 
     check_master(master)
     read: Callable[[SparkSession], Ratings]
@@ -96,7 +107,6 @@ def _train(
         url, properties = _jdbc_source(settings.resolved_database_url)
         conf = {"spark.jars": POSTGRES_JDBC_JAR, **conf}
         read = lambda spark: read_jdbc(spark, url, properties)  # noqa: E731
-    config = SparkConfig().sized(**sizes)
     with spark_session(master, config=conf) as spark:
         started = time.perf_counter()
         ratings = read(spark)

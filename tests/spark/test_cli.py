@@ -111,6 +111,15 @@ def test_an_export_without_ratings_is_one_line_and_exit_1(
     [
         (["--als-rank", "0"], "argument --als-rank: expected a whole number above 0, got '0'"),
         (["--partitions", "x"], "argument --partitions: expected a whole number above 0, got 'x'"),
+        (["--als-reg-param", "0"], "argument --als-reg-param: expected a number above 0, got '0'"),
+        (
+            ["--als-reg-param", "nan"],
+            "argument --als-reg-param: expected a number above 0, got 'nan'",
+        ),
+        (
+            ["--als-reg-param", "inf"],
+            "argument --als-reg-param: expected a number above 0, got 'inf'",
+        ),
     ],
 )
 def test_model_sizes_below_one_are_refused_by_the_parser(
@@ -128,8 +137,10 @@ def test_model_sizes_without_the_spark_engine_are_refused(
     """The NumPy engine's sizes are the served configuration: a Spark knob there would be
     silently ignored, so it is refused before the store is read."""
     monkeypatch.setenv("MOVIEREC_DATA_DIR", str(tmp_path))
-    assert main(["train", "--als-rank", "4", "--partitions", "2"]) == 2
-    assert errors(caplog) == ["--als-rank, --partitions apply to --engine spark only"]
+    assert main(["train", "--als-rank", "4", "--partitions", "2", "--als-reg-param", "0.2"]) == 2
+    assert errors(caplog) == [
+        "--als-rank, --partitions, --als-reg-param apply to --engine spark only"
+    ]
 
 
 # Spark tests that start a JVM or fit real data keep their own bound, not the suite's 300 s
@@ -151,6 +162,7 @@ def test_the_console_command_starts_and_stops_its_own_spark(tmp_path: Path) -> N
     command = [sys.executable, "-m", "movierec", "train", "--engine", "spark"]
     source = ["--spark-master", "local[1]", "--parquet", str(tmp_path / "export")]
     sizes = ["--ranker-factors", "4", "--als-rank", "2", "--als-iterations", "2"]
+    sizes += ["--als-reg-param", "0.3"]
     jvm = ["--spark-conf", f"spark.driver.extraJavaOptions={TINY_JVM}"]
     environment = {**os.environ, "MOVIEREC_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
@@ -167,6 +179,9 @@ def test_the_console_command_starts_and_stops_its_own_spark(tmp_path: Path) -> N
     assert model.meta["engine"]["master"] == "local[1]"
     assert model.meta["hyper_parameters"]["partitions"] == 1
     assert model.meta["hyper_parameters"]["als"]["rank"] == 2
+    # The regParam given is the only one there is to try.
+    assert model.meta["hyper_parameters"]["als"]["reg_param"] == 0.3
+    assert model.meta["hyper_parameters"]["als"]["reg_param_alternatives"] == []
     user = UserRatings.from_frame(ratings[ratings["user_id"] == ratings["user_id"].iloc[0]])
     assert len(model.top_n(user, 5)) == 5
 

@@ -381,6 +381,9 @@ def test_sized_changes_only_the_sizes_given() -> None:
     assert sized.als == replace(MLlibALSParams(), max_iter=3)
     assert sized.partitions == SparkConfig().partitions
     assert SparkConfig().sized(als_rank=5, partitions=2).als.rank == 5
+    fixed = SparkConfig().sized(als_reg_param=0.3).als
+    assert fixed == replace(MLlibALSParams(), reg_param=0.3, reg_param_alternatives=())
+    assert fixed.reg_params == (0.3,)
 
 
 def test_search_params_are_checked() -> None:
