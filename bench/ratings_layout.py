@@ -65,9 +65,10 @@ def load(
         with engine.begin() as conn:
             conn.exec_driver_sql("BEGIN")
             command.upgrade(migrations.config(conn), revision)
-            catalog.upsert_movies(conn, [_movie(n) for n in range(1, movies + 1)])
-            catalog.add_demo_users(
+            catalog.merge_rows(conn, catalog.MOVIES, [_movie(n) for n in range(1, movies + 1)])
+            catalog.merge_rows(
                 conn,
+                catalog.DEMO_USERS,
                 [
                     {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
                     for n in range(1, users + 1)

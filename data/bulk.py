@@ -130,6 +130,16 @@ class BulkMerge:
                 list(self._columns), select(*columns)
             )
             self._conn.execute(self._merge.on_conflict(insert))
+            # Dropped now, not at the commit: the same table may be merged again in this
+            # transaction (the ETL's demo accounts: once for the ratings, once for the tags).
+            self._staging.drop(self._conn)
+            self._staging = None
+        if self._empty and self._dialect == "postgresql":
+            # A table filled in this transaction has no statistics yet (autovacuum sees it only
+            # after the commit), and without them the planner takes a user's ratings for a
+            # crowd: the rebuild below would scan every rating instead of probing the key once
+            # per user (7.4 against 3 s at 25 M). A sample: about 1 s at 25 M.
+            self._conn.exec_driver_sql(f"ANALYZE {self._quote(self._merge.table.name)}")
         if self._triggers and self._merge.rebuild_derived is not None:
             # Before the indexes: it then reads a table with no secondary index to maintain.
             self._merge.rebuild_derived(self._conn)
@@ -241,6 +251,17 @@ class BulkMerge:
             copy.set_types(self._types)
             for row in rows:
                 copy.write_row(row)
+
+
+def merge_all(conn: Connection, merge: Merge, columns: Sequence[str], rows: Rows) -> None:
+    """Merge ``rows`` in one go: the bulk path for a load's smaller tables (the movies and
+    their genre links). Row by row, psycopg sent one statement per row: at 25 M ratings the
+    62,423 movies and their 187,000 genre links took 17-26 s of the PostgreSQL load."""
+    if not rows:
+        return
+    writer = BulkMerge(conn, merge, columns)
+    writer.write(rows)
+    writer.finish()
 
 
 def _pairs(conn: Connection, query: TextClause, table: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -141,6 +142,21 @@ user_versions = Table(
     metadata,
     Column("user_id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
+)
+
+# Per user with many ratings, those ratings packed into one value (``data.ratings``' layout:
+# rated_at int64, then movie_id int32, then twice the rating uint8, each little-endian and
+# ordered by movie id), so a request reads one row instead of aggregating every rating.
+# ``stale_writes`` counts the writes to the user's ratings the vector does not hold: triggers on
+# ``ratings`` add one per writing statement (migration 0008), whoever writes, and the writers in
+# ``data.ratings`` fold their own write in and set it back to 0; a reader trusts the vector only
+# at 0 and otherwise aggregates the ratings. No foreign key, like ``user_versions``.
+user_rating_vectors = Table(
+    "user_rating_vectors",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=False),
+    Column("stale_writes", Integer, nullable=False),
+    Column("ratings", LargeBinary, nullable=False, doc="See data.ratings.pack_ratings."),
 )
 
 # Movies a user saved to watch later, newest first on their Watchlist page. A saved movie is left

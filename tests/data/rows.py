@@ -31,9 +31,10 @@ def seeded_store(url: str, movie_ids: Iterable[int], user_ids: Iterable[int]) ->
     """A store at head at ``url`` with bare movies and demo users of those ids, nothing rated."""
     engine = open_store(url, create=True)
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(n) for n in movie_ids])
-        catalog.add_demo_users(
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(n) for n in movie_ids])
+        catalog.merge_rows(
             conn,
+            catalog.DEMO_USERS,
             [
                 {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
                 for n in user_ids

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Connection, Engine, select, text
 
 from data import catalog
-from data.bulk import BulkMerge
+from data.bulk import BulkMerge, merge_all
 from data.db import open_store
-from data.schema import ratings, tags
+from data.schema import ratings, tags, users
 from tests.data.rows import bare_movie
 
 RATING_COLUMNS = ("user_id", "movie_id", "rating", "rated_at")
@@ -28,9 +28,10 @@ def store(request: pytest.FixtureRequest, store_url: str) -> Iterator[Engine]:
     url = store_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     engine = open_store(url, create=True)
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(1), bare_movie(2)])
-        catalog.add_demo_users(
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(1), bare_movie(2)])
+        catalog.merge_rows(
             conn,
+            catalog.DEMO_USERS,
             [
                 {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
                 for n in (1, 2, 3)
@@ -106,7 +107,7 @@ def test_chunks_longer_than_one_statement_merge_like_row_by_row(
     merge stores. Keys are unique within a load, as the ETL guarantees (a second rating of the
     same pair is refused before anything is written)."""
     with store.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(n) for n in range(3, 335)])
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(n) for n in range(3, 335)])
     rows = [(1 + n % 3, 1 + n // 3, 0.5 + n % 10 / 2, 4 * (n % 5)) for n in range(1_001)]
     by_rows = _both_ways(store, stored, rows)
     assert len(by_rows) == len({row[:2] for row in [*stored, *rows]})
@@ -156,3 +157,20 @@ def test_sqlite_columns_out_of_the_tables_order_are_refused(engine: Engine) -> N
     """SQLite's statement takes its values by position (PostgreSQL's COPY names them)."""
     with engine.begin() as conn, pytest.raises(ValueError, match="not in ratings's order"):
         BulkMerge(conn, catalog.RATINGS, ("movie_id", "user_id", "rating", "rated_at"))
+
+
+def test_a_table_merges_again_in_the_same_transaction(store: Engine) -> None:
+    """The ETL merges demo accounts twice in one transaction (for the ratings, then for the
+    tags): each merge into a table that has rows stages them (on PostgreSQL in a temporary
+    table), and a second merge must not meet the first one's staging table."""
+    columns = ("id", "username", "password_hash", "is_demo")
+    with store.begin() as conn:
+        for first in (4, 6):
+            merge_all(
+                conn,
+                catalog.DEMO_USERS,
+                columns,
+                [(n, f"user{n}", "h", True) for n in (first, first + 1, 1)],
+            )
+        found = conn.execute(select(users.c.id, users.c.password_hash)).all()
+    assert sorted(found) == [(n, "h") for n in range(1, 8)]

@@ -5,25 +5,30 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from data import catalog
+from data.bulk import merge_all
 from data.schema import genres, movie_genres, movies, ratings, users
 from tests.data.rows import bare_movie
 
 
-def test_upsert_movies_updates_in_place(engine: Engine) -> None:
+def test_movies_merge_updates_in_place(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(1, "Old"), bare_movie(2, "Other")])
-        catalog.upsert_movies(conn, [bare_movie(1, "New")])
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(1, "Old"), bare_movie(2, "Other")])
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(1, "New")])
         rows = conn.execute(select(movies.c.id, movies.c.title).order_by(movies.c.id)).all()
     assert rows == [(1, "New"), (2, "Other")]
 
 
 def test_upsert_without_update_columns_keeps_existing_rows(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.add_demo_users(
-            conn, [{"id": 1, "username": "user1", "password_hash": "a", "is_demo": True}]
+        catalog.merge_rows(
+            conn,
+            catalog.DEMO_USERS,
+            [{"id": 1, "username": "user1", "password_hash": "a", "is_demo": True}],
         )
-        catalog.add_demo_users(
-            conn, [{"id": 1, "username": "user1", "password_hash": "b", "is_demo": True}]
+        catalog.merge_rows(
+            conn,
+            catalog.DEMO_USERS,
+            [{"id": 1, "username": "user1", "password_hash": "b", "is_demo": True}],
         )
         rows = conn.execute(select(users.c.id, users.c.password_hash)).all()
     assert rows == [(1, "a")]
@@ -31,9 +36,11 @@ def test_upsert_without_update_columns_keeps_existing_rows(engine: Engine) -> No
 
 def test_ratings_latest_write_wins(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(1, "M")])
-        catalog.add_demo_users(
-            conn, [{"id": 1, "username": "user1", "password_hash": "h", "is_demo": True}]
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(1, "M")])
+        catalog.merge_rows(
+            conn,
+            catalog.DEMO_USERS,
+            [{"id": 1, "username": "user1", "password_hash": "h", "is_demo": True}],
         )
         catalog.merge_rows(
             conn, catalog.RATINGS, [{"user_id": 1, "movie_id": 1, "rating": 3.0, "rated_at": 10}]
@@ -52,15 +59,14 @@ def test_ratings_latest_write_wins(engine: Engine) -> None:
 
 def test_genre_ids_are_stable_and_movie_genres_replaced(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(1, "M")])
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(1, "M")])
         first = catalog.genre_ids(conn, ["Drama", "Comedy"])
         second = catalog.genre_ids(conn, ["Comedy", "Horror"])
-        catalog.replace_movie_genres(
-            conn, [1], [{"movie_id": 1, "genre_id": first["Drama"], "position": 0}]
-        )
-        catalog.replace_movie_genres(
-            conn, [1], [{"movie_id": 1, "genre_id": second["Horror"], "position": 0}]
-        )
+        for genre_id in (first["Drama"], second["Horror"]):
+            catalog.delete_movie_genres(conn, [1])
+            merge_all(
+                conn, catalog.MOVIE_GENRES, ("movie_id", "genre_id", "position"), [(1, genre_id, 0)]
+            )
         linked = conn.execute(
             select(genres.c.name).join(movie_genres).where(movie_genres.c.movie_id == 1)
         ).scalars()
@@ -70,7 +76,7 @@ def test_genre_ids_are_stable_and_movie_genres_replaced(engine: Engine) -> None:
 
 def test_update_movie_metadata_touches_only_metadata(engine: Engine) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(1, "M"), bare_movie(2, "N")])
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(1, "M"), bare_movie(2, "N")])
         catalog.update_movie_metadata(
             conn,
             [

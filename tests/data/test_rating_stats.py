@@ -261,9 +261,10 @@ def test_the_rails_rank_as_the_queries_they_replaced(store: Engine) -> None:
     bench = _bench()
     rng = random.Random(9)
     with store.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(n) for n in range(13, 61)])
-        catalog.add_demo_users(
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(n) for n in range(13, 61)])
+        catalog.merge_rows(
             conn,
+            catalog.DEMO_USERS,
             [
                 {"id": n, "username": f"user{n}", "password_hash": "h", "is_demo": True}
                 for n in range(16, 241)

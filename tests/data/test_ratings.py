@@ -28,9 +28,12 @@ BIG_ID = 200_000_000
 
 def _store(engine: Engine, rows: list[tuple[int, int, float]], *, rated_at: int = 1) -> None:
     with engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted({m for _, m, _ in rows})])
-        catalog.add_demo_users(
+        catalog.merge_rows(
+            conn, catalog.MOVIES, [bare_movie(m) for m in sorted({m for _, m, _ in rows})]
+        )
+        catalog.merge_rows(
             conn,
+            catalog.DEMO_USERS,
             [
                 {"id": u, "username": f"user{u}", "password_hash": "h", "is_demo": True}
                 for u in sorted({u for u, _, _ in rows} | {3})
@@ -131,9 +134,10 @@ def test_rated_movies_come_in_the_order_they_were_rated_ties_by_movie(any_engine
     """The legacy /user/<id>/movies list: one aggregated string on PostgreSQL, rows on SQLite."""
     times = {BIG_ID: 30, 5: 10, 9: 20, 2: 20, 7: 5}
     with any_engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted(times)])
-        catalog.add_demo_users(
+        catalog.merge_rows(conn, catalog.MOVIES, [bare_movie(m) for m in sorted(times)])
+        catalog.merge_rows(
             conn,
+            catalog.DEMO_USERS,
             [
                 {"id": u, "username": f"user{u}", "password_hash": "h", "is_demo": True}
                 for u in (1, 2)
@@ -175,9 +179,12 @@ def test_the_training_frame_is_every_rating_by_user_then_time_then_movie(
         (1, 9, 2.0, 7),
     ]
     with any_engine.begin() as conn:
-        catalog.upsert_movies(conn, [bare_movie(m) for m in sorted({r[1] for r in rows})])
-        catalog.add_demo_users(
+        catalog.merge_rows(
+            conn, catalog.MOVIES, [bare_movie(m) for m in sorted({r[1] for r in rows})]
+        )
+        catalog.merge_rows(
             conn,
+            catalog.DEMO_USERS,
             [
                 {"id": u, "username": f"user{u}", "password_hash": "h", "is_demo": True}
                 for u in (1, 2)

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
+import data.ratings
 from data.db import make_engine, open_store, store_for_load
 from data.migrations import StoreError
 from data.passwords import verify_password
-from data.schema import genres, movie_genres, movies, ratings, tags, users
+from data.ratings import aggregated_rating_arrays, unpack_ratings
+from data.schema import genres, movie_genres, movies, ratings, tags, user_rating_vectors, users
 from etl import movielens
 from etl.errors import EtlError
-from etl.load import apply_cached_metadata, load_movielens, movie_columns
+from etl.load import _HeavyRaters, apply_cached_metadata, load_movielens, movie_columns
 from etl.metadata import Metadata
 from etl.movielens import Link, Movie
 from tests.conftest import drop_every_table
@@ -113,6 +115,51 @@ def test_rerun_keeps_newer_ratings_and_changed_passwords(
         password = conn.execute(select(users.c.password_hash).where(users.c.id == 1)).scalar()
     assert rows == {1: 1.0, 2: 5.0}
     assert password == "changed"
+
+
+def test_load_packs_the_heavy_users_ratings_and_a_rerun_repacks_stale_ones(
+    engine: Engine, movielens_small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data.ratings, "VECTOR_MIN_RATINGS", 2)
+
+    def packed_equal_aggregate() -> set[int]:
+        with engine.connect() as conn:
+            counts = conn.execute(
+                select(ratings.c.user_id, func.count()).group_by(ratings.c.user_id)
+            ).all()
+            stored = conn.execute(select(user_rating_vectors)).all()
+            for user_id, stale_writes, packed in stored:
+                assert stale_writes == 0
+                assert _sorted(unpack_ratings(packed)) == _sorted(
+                    aggregated_rating_arrays(conn, user_id)
+                )
+        assert {user for user, _, _ in stored} == {user for user, n in counts if n >= 2}
+        return {user for user, _, _ in stored}
+
+    load_movielens(engine, movielens_small, cached=_no_cache)
+    heavy = packed_equal_aggregate()
+    assert heavy, "the fixture has users with two ratings or more"
+    with engine.begin() as conn:  # a write that bypasses the packed row: it goes stale
+        conn.execute(
+            update(ratings).where(ratings.c.user_id == min(heavy)).values(rated_at=2_000_000_000)
+        )
+    load_movielens(engine, movielens_small, cached=_no_cache)
+    assert packed_equal_aggregate() == heavy
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 7, 100])
+def test_heavy_raters_are_counted_exactly_however_the_chunks_split_them(chunk_rows: int) -> None:
+    # Users 1-6 with 1, 4, 5, 9, 3 and 12 ratings, sorted by user as read_ratings yields them.
+    counts = {1: 1, 2: 4, 3: 5, 4: 9, 5: 3, 6: 12}
+    rows = [(user, movie, 3.0, 1) for user, n in counts.items() for movie in range(n)]
+    chunks = [rows[start : start + chunk_rows] for start in range(0, len(rows), chunk_rows)]
+    heavy = _HeavyRaters(5)
+    assert [row for chunk in heavy.watch([[], *chunks]) for row in chunk] == rows
+    assert sorted(heavy.found) == [3, 4, 6]
+
+
+def _sorted(arrays: tuple[Any, ...]) -> list[tuple[int, float, int]]:
+    return sorted(zip(*(a.tolist() for a in arrays), strict=True))
 
 
 @pytest.mark.parametrize(
@@ -363,6 +410,58 @@ def test_postgresql_bulk_load_stores_what_sqlite_stores(
         assert _comparable(postgres) == _comparable(engine)
     finally:
         postgres.dispose()
+
+
+def _genre_links(engine: Engine) -> dict[int, list[str]]:
+    """Each movie's genre names in their MovieLens order."""
+    query = (
+        select(movie_genres.c.movie_id, genres.c.name)
+        .join(genres)
+        .order_by(movie_genres.c.movie_id, movie_genres.c.position)
+    )
+    links: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        for movie_id, name in conn.execute(query):
+            links.setdefault(movie_id, []).append(name)
+    return links
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_rerun_with_new_users_movies_and_genres_stores_what_a_first_load_stores(
+    request: pytest.FixtureRequest, database: str, tmp_path: Path, many: Path
+) -> None:
+    """A rerun merges the movies, their genre links and the new demo accounts into tables
+    that have rows (on PostgreSQL through staging tables): a movie's changed genres replace
+    its old ones, a new user's account exists before their ratings land."""
+    grown = write_movielens(
+        tmp_path / "grown",
+        movies=[
+            *(line.replace("Drama|Comedy", "Horror") for line in _many_movies()),
+            "101,Film 101 (2002),Western|Drama",
+        ],
+        ratings=[*_many_ratings(), "41,101,4.0,7", "42,1,2.5,8"],
+    )
+    if database == "sqlite":
+        rerun, fresh = (open_store(f"sqlite:///{tmp_path / n}.db", create=True) for n in "ab")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        rerun = open_store(url, create=True)
+        fresh = open_store(f"sqlite:///{tmp_path / 'b'}.db", create=True)
+    try:
+        load_movielens(rerun, many, cached=_no_cache)
+        summary = load_movielens(rerun, grown, cached=_no_cache)
+        load_movielens(fresh, grown, cached=_no_cache)
+        # Genre ids are given in the order genres first appear, which differs between the two.
+        rerun_tables, fresh_tables = _comparable(rerun), _comparable(fresh)
+        for tables in (rerun_tables, fresh_tables):
+            del tables["genres"], tables["movie_genres"]
+        assert rerun_tables == fresh_tables
+        assert _genre_links(rerun) == _genre_links(fresh)
+        assert _genre_links(rerun)[50] == ["Horror"]
+        assert summary.users_created == 2
+    finally:
+        rerun.dispose()
+        fresh.dispose()
 
 
 class _Terminal(io.StringIO):
