@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.staticfiles import StaticFiles
 
 from data.health import StoreHealth, store_health
@@ -24,7 +24,7 @@ from graph.ide import FAVICON
 from graph.legacy import error as legacy_error
 from graph.legacy import legacy_routes
 from graph.request_id import HEADER, RequestId, current_request_id
-from graph.router import JSONErrorsRouter, request_error
+from graph.router import graphql_routes, request_error
 from graph.schema import build_schema
 from graph.services.bundle import Services, build_services
 from graph.services.tokens import SignedIn, TokenClaims
@@ -76,7 +76,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             return await threads.run(signer.holder, found)
         return found
 
-    async def context(request: Request) -> Context:
+    async def context(request: HTTPConnection) -> Context:
         token = bearer_token(request)
         viewer = await viewer_of(token) if token else None
         return Context(
@@ -88,17 +88,14 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
             bearer_token=token,
         )
 
-    # The prefix set on the router, not on include_router: each route then carries its full
-    # path, which the metrics label requests with (graph.metrics.route_template).
-    graphql = JSONErrorsRouter(
-        build_schema(config.limits),
-        prefix="/graphql",
-        context_getter=context,
-        graphql_ide="graphiql",
-        deadline_seconds=config.limits.deadline_seconds,
-        executor=executor,
+    app.router.routes.extend(
+        graphql_routes(
+            build_schema(config.limits),
+            context,
+            deadline_seconds=config.limits.deadline_seconds,
+            executor=executor,
+        )
     )
-    app.include_router(graphql)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> FileResponse:

@@ -39,6 +39,7 @@ from functools import cache
 
 from graphql import (
     DefinitionNode,
+    DocumentNode,
     FieldNode,
     GraphQLEnumType,
     GraphQLError,
@@ -360,25 +361,64 @@ class RequestBudget:
         )
 
 
+# Operations whose price ``Prices`` keeps: clients send a handful of fixed queries.
+PRICES_KEPT = 256
+
+
+class Prices:
+    """The price of each operation without variables, per parsed document.
+
+    Used by both event loops' threads (``graph.router``), each access one dict operation.
+
+    Such a price depends only on the document and the operation's name, and the schema's
+    document cache (``graph.validation``) hands out the same parsed document for the same
+    text, so walking it again for every request would find the same price. Keyed by the
+    document's identity (graphql-core hashes and compares documents node by node): each entry
+    holds its document, so the identity cannot pass to another document while it is kept.
+    """
+
+    def __init__(self, size: int = PRICES_KEPT) -> None:
+        self._size = size
+        self._entries: dict[tuple[int, str | None], tuple[DocumentNode, Price]] = {}
+
+    def get(self, document: DocumentNode, operation_name: str | None) -> Price | None:
+        entry = self._entries.get((id(document), operation_name))
+        return entry[1] if entry is not None and entry[0] is document else None
+
+    def put(self, document: DocumentNode, operation_name: str | None, price: Price) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.clear()  # a stream of new texts: their prices are walked again
+        self._entries[(id(document), operation_name)] = (document, price)
+
+
 class CostLimiter(SchemaExtension):
     """Refuses, before it runs, an operation that would overdraw its request's budget.
 
     The budget is the context's (``graph.context.Context.budget``): one per HTTP request.
     """
 
+    def __init__(self, prices: Prices) -> None:
+        super().__init__()
+        self.prices = prices
+
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            try:
-                price = operation_price(
-                    context.schema._schema,
-                    document.definitions,
-                    context.operation_name,
-                    context.variables or {},
-                )
-            except InvalidInputError as exc:
-                raise bad_user_input(str(exc)) from exc
+            variables = context.variables or {}
+            price = None if variables else self.prices.get(document, context.operation_name)
+            if price is None:
+                try:
+                    price = operation_price(
+                        context.schema._schema,
+                        document.definitions,
+                        context.operation_name,
+                        variables,
+                    )
+                except InvalidInputError as exc:
+                    raise bad_user_input(str(exc)) from exc
+                if not variables:
+                    self.prices.put(document, context.operation_name, price)
             budget: RequestBudget = context.context.budget
             refusal = budget.refusal(price)
             if refusal is not None:

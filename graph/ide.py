@@ -6,6 +6,9 @@ project's machines) it is a blank page. This router renders the same IDE from th
 and serves those files next to the endpoint, at ``<endpoint>/graphiql/<file>``: the IDE works
 whether or not the web app is served at /.
 
+The page is rendered by ``LocalGraphiQL.render_graphql_ide`` (a Strawberry view's hook, see
+``graph.router``) and its files served by the route ``asset_route`` makes.
+
 The page's Content-Security-Policy lets it load scripts only from this server (plus its one
 inline script, by hash) and talk only to this server, so the browser itself enforces "no CDN".
 Each file's URL carries a hash of its content, so browsers may cache it for good and a refresh
@@ -17,11 +20,10 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
-from typing import Any
 
-from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from strawberry.fastapi import GraphQLRouter
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from graph.assets import graphiql_dir, web_app_dir
 
@@ -105,24 +107,17 @@ def content_version(name: str) -> str:
     return hashlib.sha256((ASSETS_DIR / name).read_bytes()).hexdigest()[:16]
 
 
-class LocalGraphiQLRouter(GraphQLRouter):
-    """A GraphQLRouter whose IDE page and files come from this server."""
+VERSIONS = {name: content_version(name) for name in (*SCRIPTS, *STYLES)}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.versions = {name: content_version(name) for name in (*SCRIPTS, *STYLES)}
-        self.add_api_route(
-            "/graphiql/{name}",
-            self.graphiql_asset,
-            methods=["GET"],
-            name=ASSET_ROUTE,
-            include_in_schema=False,
-        )
+
+class LocalGraphiQL:
+    """The IDE page of a Strawberry view (its ``render_graphql_ide`` hook), naming the files
+    that ``asset_route`` serves."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         def url(name: str) -> str:
             path = request.url_for(ASSET_ROUTE, name=name).path
-            return f"{path}?v={self.versions[name]}"
+            return f"{path}?v={VERSIONS[name]}"
 
         page = PAGE.format(
             styles="\n".join(f'<link rel="stylesheet" href="{url(name)}">' for name in STYLES),
@@ -131,11 +126,18 @@ class LocalGraphiQLRouter(GraphQLRouter):
         )
         return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
-    async def graphiql_asset(self, name: str) -> Response:
-        if name not in self.versions:
-            return JSONResponse({"message": f"GraphiQL has no file {name!r}"}, status_code=404)
-        return FileResponse(
-            ASSETS_DIR / name,
-            media_type=CONTENT_TYPES[Path(name).suffix],
-            headers={"Cache-Control": IMMUTABLE},
-        )
+
+def asset_route(endpoint: str) -> Route:
+    """GET ``<endpoint>/graphiql/<file>``: the page's scripts and styles."""
+    return Route(f"{endpoint}/graphiql/{{name}}", _asset, methods=["GET"], name=ASSET_ROUTE)
+
+
+async def _asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in VERSIONS:
+        return JSONResponse({"message": f"GraphiQL has no file {name!r}"}, status_code=404)
+    return FileResponse(
+        ASSETS_DIR / name,
+        media_type=CONTENT_TYPES[Path(name).suffix],
+        headers={"Cache-Control": IMMUTABLE},
+    )

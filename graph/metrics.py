@@ -111,7 +111,8 @@ MAX_OPERATION_NAMES = 100
 _GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
-# Names admitted as labels in this worker. Only the event loop's thread adds to it.
+# Names admitted as labels in this worker, added to by both event loops' threads (a set's add
+# is atomic; two threads at the cap at once may pass it by one).
 _operation_names: set[str] = set()
 _QUERY_STARTED = "_movierec_query_started"
 

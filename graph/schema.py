@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -18,7 +17,7 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.accounts.queries import AccountQueries
 from graph.config import GraphQLLimits
-from graph.cost import CostLimiter
+from graph.cost import CostLimiter, Prices
 from graph.limits import shape_rule
 from graph.metrics import OperationMetrics
 from graph.movies.queries import BrowseQueries, MovieQueries
@@ -39,7 +38,7 @@ class _Schema(strawberry.Schema):
 
 
 def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
-    """The schema with its limits; parsing and validation are cached per query text.
+    """The schema with its limits; parsing, validation and cost are cached per query text.
 
     The limit rules are built once here, so they are the same objects in every request and the
     schema's one document cache (keyed by query text) holds outcomes of the same rules.
@@ -49,6 +48,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
     ]
     documents = DocumentCache()
     fields = FieldLimits(limits.max_same_name_fields, limits.max_expanded_fields)
+    prices = Prices()
     return _Schema(
         query=Query,
         mutation=Mutation,
@@ -56,9 +56,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         # Factories, not instances: an extension holds per-request state.
         extensions=[
             OperationMetrics,
-            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            CostLimiter,  # against the request's budget: see Context.budget
-            lambda: AddValidationRules(rules),
-            lambda: CheckedDocuments(documents, fields),
+            lambda: CostLimiter(prices),  # against the request's budget: see Context.budget
+            lambda: CheckedDocuments(documents, fields, rules, limits.max_tokens),
         ],
     )

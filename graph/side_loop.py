@@ -8,7 +8,8 @@ stretch was a stretch those waited (``bench/attack.py``: ``/healthz`` p99 0.8 s 
 a loaded machine, against about 20 ms with no attack). Here the main loop only reads the request
 body and hands the rest of the request (JSON decoding, parse, validation, execution, encoding)
 to this loop's thread: a probe then waits at most for the interpreter's switch interval
-(``SWITCH_INTERVAL``), not for a whole stretch.
+(``SWITCH_INTERVAL``), not for a whole stretch. A cheap request seen before (a body whose
+request cost little: ``graph.router``) stays on the main loop, as a legacy request does.
 
 Everything the request creates lives on this loop: its DataLoaders (bound to the loop of their
 first ``load``); its trips to threads go to ``graph.threads``' pools, shared by both loops. The

@@ -18,6 +18,7 @@ is a few kilobytes, and a stream of distinct 1 MB documents would otherwise pin 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -48,25 +49,33 @@ class Checked:
 
 
 class DocumentCache:
-    """The most recently used query texts, parsed and validated; used on the event loop only."""
+    """The most recently used query texts, parsed and validated.
+
+    Used by both event loops' threads (a cheap request seen before runs on the main loop:
+    ``graph.router``), so each look-up and store holds a lock: a look-up's move to the end must
+    not meet another thread's eviction of the same text.
+    """
 
     def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
         self._size = size
         self._entries: OrderedDict[str, Checked] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, text: str) -> Checked | None:
-        entry = self._entries.get(text)
-        if entry is not None:
-            self._entries.move_to_end(text)
-        return entry
+        with self._lock:
+            entry = self._entries.get(text)
+            if entry is not None:
+                self._entries.move_to_end(text)
+            return entry
 
     def put(self, text: str, entry: Checked) -> None:
         if len(text) > CACHED_TEXT_CHARS:
             return
-        self._entries[text] = entry
-        self._entries.move_to_end(text)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[text] = entry
+            self._entries.move_to_end(text)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -95,24 +104,35 @@ def check(
 class CheckedDocuments(SchemaExtension):
     """Strawberry's parse and validate steps, through one cache, off the event loop.
 
-    Replaces Strawberry's ``ParserCache`` and ``ValidationCache``, which run on the loop. The
+    Replaces Strawberry's ``ParserCache`` and ``ValidationCache``, which run on the loop, and
+    its ``MaxTokensLimiter`` and ``AddValidationRules``, whose per-request hooks only set what
+    is fixed here (each extension's hooks are wrapped and entered anew for every request). The
     cache is the schema's (``build_schema`` makes one per schema), so its validation rules are
     the same for every text it holds.
     """
 
-    def __init__(self, cache: DocumentCache, limits: FieldLimits) -> None:
+    def __init__(
+        self,
+        cache: DocumentCache,
+        limits: FieldLimits,
+        rules: Sequence[type[ASTValidationRule]],
+        max_tokens: int,
+    ) -> None:
         super().__init__()
         self.cache = cache
         self.limits = limits
+        self.rules = tuple(rules)
+        self.max_tokens = max_tokens
 
     async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
         text = context.query or ""
         entry = self.cache.get(text)
         if entry is None:
-            options = context.parse_options
             run = context.context.run
-            document = await _off_loop_if_long(run, text, lambda: parse(text, **options))
+            document = await _off_loop_if_long(
+                run, text, lambda: parse(text, max_tokens=self.max_tokens)
+            )
             entry = Checked(document)
             self.cache.put(text, entry)
         context.graphql_document = entry.document
@@ -127,7 +147,8 @@ class CheckedDocuments(SchemaExtension):
             if entry is None or entry.document is not document:
                 entry = Checked(document)
             if entry.errors is None:
-                schema, rules = context.schema._schema, context.validation_rules
+                schema = context.schema._schema
+                rules = (*context.validation_rules, *self.rules)
                 entry.errors = await _off_loop_if_long(
                     context.context.run, text, lambda: check(schema, document, rules, self.limits)
                 )

@@ -18,7 +18,7 @@ async def recommended_movies(
 ) -> list[Movie]:
     """The user's recommendations, for ``recommendations`` and ``viewer { recommendations }``."""
     service = info.context.services.recommendations
-    # A cached ranking is checked with one read on GraphQL's loop; a miss ranks in a thread.
+    # A cached ranking is checked with one read on the request's loop; a miss ranks in a thread.
     checked = service.check_on_loop(user_id, genre)
     ids = None if checked is None else checked.head(first)
     if ids is None:

@@ -238,3 +238,54 @@ def test_the_signer_refuses_a_token_of_a_user_that_never_existed(
     signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
     assert signer.signed_in(signer.issue(8).token) == SignedIn(8, "user8")
     assert signer.signed_in(signer.issue(999).token) is None
+
+
+def test_verified_claims_are_kept_until_the_token_expires(
+    config: AppConfig, store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [time.time()]
+    signer = TokenSigner(config.secret_key, 60, RevokedTokens(store), clock=lambda: now[0])
+    issued = signer.issue(7)
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counted(token: str, *args: object, **kwargs: object) -> object:
+        decoded.append(token)
+        return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    assert signer.signed_in(issued.token) == SignedIn(7, "user7")
+    assert signer.signed_in(issued.token) == SignedIn(7, "user7")
+    assert decoded == [issued.token]  # the second request took the kept claims
+    # Kept claims never outlive the token: refused from the second its `exp` names.
+    now[0] = issued.expires_at.timestamp() - 1
+    assert signer.signed_in(issued.token) == SignedIn(7, "user7")
+    now[0] = issued.expires_at.timestamp()
+    assert signer.signed_in(issued.token) is None
+    assert decoded == [issued.token]
+
+
+def test_kept_claims_still_meet_revocation_and_refusals(config: AppConfig, store: Engine) -> None:
+    signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
+    issued = signer.issue(7)
+    assert signer.signed_in(issued.token) == SignedIn(7, "user7")
+    assert signer.revoke(issued.token)
+    assert signer.signed_in(issued.token) is None  # the store's look-up runs every time
+    head, body, signature = issued.token.split(".")
+    forged = f"{head}.{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    assert signer.signed_in(forged) is None
+    assert signer.signed_in(forged) is None  # refusals are not kept: checked again, refused
+    early = sign(config.secret_key, nbf=datetime.now(UTC) + timedelta(hours=1))
+    assert signer.signed_in(early) is None  # not yet valid: not kept either
+
+
+def test_the_verified_tokens_kept_are_bounded(
+    config: AppConfig, store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("graph.services.tokens.VERIFIED_TOKENS", 3)
+    signer = TokenSigner(config.secret_key, 60, RevokedTokens(store))
+    tokens = [signer.issue(7).token for _ in range(7)]
+    for token in tokens:
+        assert signer.signed_in(token) == SignedIn(7, "user7")
+        assert len(signer._verified) <= 3
+    assert signer.signed_in(tokens[0]) == SignedIn(7, "user7")  # verified again when dropped

@@ -25,6 +25,8 @@ from graph.cost import (
     CALL_COSTS,
     LOADED_FIELDS,
     OBJECT_COSTS,
+    Price,
+    Prices,
     operation_cost,
     operation_price,
 )
@@ -402,3 +404,47 @@ def test_every_web_app_query_resolves_fewer_loaded_fields_than_allowed(
 ) -> None:
     """The costliest, a "See all" page of 100 recommendations with their reasons, 600."""
     assert loads(document, sample_variables(document)) <= GraphQLLimits().max_loaded_fields, where
+
+
+def test_a_price_without_variables_is_walked_once_per_document(
+    gql: GraphQL, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked: list[str | None] = []
+    price = graph.cost.operation_price
+
+    def counted(*args: object) -> object:
+        walked.append(args[2])  # type: ignore[arg-type]
+        return price(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph.cost, "operation_price", counted)
+    fixed = "query A { movie(id: 1) { similar(first: 3) { id } } } query B { genres }"
+    for _ in range(3):
+        http_result = gql.http.post("/graphql", json={"query": fixed, "operationName": "A"})
+        assert "errors" not in http_result.json()
+    assert walked == ["A"]  # kept for the document's operation A
+    gql.http.post("/graphql", json={"query": fixed, "operationName": "B"})
+    assert walked == ["A", "B"]  # each operation of a document its own price
+    # With variables the price is walked every time: they decide `first`.
+    query = "query($n: Int!) { movie(id: 1) { similar(first: $n) { similar(first: $n) { id } } } }"
+    assert "errors" not in gql(query, {"n": 3})
+    assert error_codes(gql(query, {"n": 100})) == ["COST_LIMIT_EXCEEDED"]
+    assert "errors" not in gql(query, {"n": 3})
+    assert walked == ["A", "B", None, None, None]
+    # A kept price still meets each request's budget, and a refused one is refused every time.
+    over = "{ movie(id: 1) { similar(first: 100) { similar(first: 100) { title } } } }"
+    assert error_codes(gql(over)) == ["COST_LIMIT_EXCEEDED"]
+    assert error_codes(gql(over)) == ["COST_LIMIT_EXCEEDED"]
+    bad = "{ movie(id: 1) { similar(first: 100000) { id } } }"
+    assert error_codes(gql(bad)) == ["BAD_USER_INPUT"]
+    assert error_codes(gql(bad)) == ["BAD_USER_INPUT"]
+
+
+def test_the_kept_prices_are_bounded() -> None:
+    prices = Prices(size=2)
+    documents = [parse(f"{{ movie(id: {n}) {{ id }} }}") for n in range(3)]
+    for document in documents:
+        prices.put(document, None, Price(1, 0))
+    assert prices.get(documents[2], None) == Price(1, 0)
+    assert prices.get(documents[0], None) is None  # dropped to keep the bound
+    # Found by identity: an equal document parsed anew is not the one kept.
+    assert prices.get(parse("{ movie(id: 2) { id } }"), None) is None

@@ -1,4 +1,5 @@
-"""GraphQL on its own loop: probes answer while it executes; the request follows it there."""
+"""GraphQL on its own loop: probes answer while it executes; the request follows it there; a
+cheap request seen before stays on the main loop."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from contextvars import ContextVar
 
 import pytest
 from fastapi.testclient import TestClient
+from graphql import parse
 
-from graph import cost
+from graph import cost, metrics
+from graph.config import GraphQLLimits
 from graph.request_id import current_request_id
+from graph.router import INLINE_BODY_BYTES, INLINE_COST, CheapBodies
+from graph.schema import build_schema
 from graph.services.bundle import Services
 from graph.side_loop import SideLoop
+from tests.graph.conftest import GraphQL
+
+SCHEMA = build_schema(GraphQLLimits())._schema
 
 WHO: ContextVar[str] = ContextVar("who", default="nobody")
 
@@ -122,3 +130,60 @@ def test_the_request_id_follows_the_query_to_its_loop_and_threads(
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "trace-42"
     assert seen == ["trace-42"]
+
+
+def _loops_seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The thread each GraphQL operation is timed on from now on (graph.metrics)."""
+    seen: list[str] = []
+    label = metrics.operation_label
+
+    def spied(name: str | None) -> str:
+        seen.append(threading.current_thread().name)
+        return label(name)
+
+    monkeypatch.setattr(metrics, "operation_label", spied)
+    return seen
+
+
+def test_a_cheap_request_seen_before_stays_on_the_main_loop(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _loops_seen(monkeypatch)
+    token = gql.login()
+    seen.clear()
+    query = "{ viewer { recommendations(first: 10) { id title posterUrl } } }"
+    first, again = gql(query, token=token), gql(query, token=token)
+    assert first == again
+    assert len(again["data"]["viewer"]["recommendations"]) == 10
+    assert seen[0] == "graphql-loop"  # not known yet: costed on GraphQL's loop
+    assert seen[1] != "graphql-loop"  # the same body, known cheap: run where it arrived
+    # Another body (other variables, another token's request alike) is costed anew.
+    assert "errors" not in gql("query($n: Int!) { featured(first: $n) { id } }", {"n": 2})
+    assert seen[2] == "graphql-loop"
+
+
+def test_costly_refused_and_long_requests_always_go_to_graphqls_loop(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _loops_seen(monkeypatch)
+    costly = "{ featured(first: 100) { id title year genres posterUrl } }"  # 31 + 100 x 5
+    assert cost.operation_cost(SCHEMA, parse(costly).definitions, None, {}) > INLINE_COST
+    refused = "{ movie(id: 1) { similar(first: 100) { similar(first: 100) { title } } } }"
+    invalid = "{ nope }"
+    long = "{ genres " + " " * INLINE_BODY_BYTES + "}"
+    for query in (costly, refused, invalid, long):
+        seen.clear()
+        for _ in range(2):
+            gql(query)
+        assert seen == ["graphql-loop", "graphql-loop"], query
+
+
+def test_the_cheap_bodies_kept_are_bounded() -> None:
+    bodies = CheapBodies(size=2)
+    digests = [CheapBodies.digest(f'{{"query": "{{ a{n} }}"}}'.encode()) for n in range(3)]
+    for digest in digests:
+        assert digest is not None
+        bodies.add(digest)
+    assert digests[2] in bodies
+    assert digests[0] not in bodies
+    assert CheapBodies.digest(b" " * (INLINE_BODY_BYTES + 1)) is None
