@@ -107,8 +107,25 @@ def _serve(loop: asyncio.AbstractEventLoop) -> None:
     try:
         loop.run_forever()
     finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+        try:
+            _cancel_left_tasks(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+def _cancel_left_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks the loop still holds and let them unwind, as ``asyncio.run`` does.
+
+    Requests still running when the app stops, and what graphql-core settles in the background
+    (a failed field's siblings): closing the loop over them would drop them, and a coroutine
+    dropped before its first step warns "never awaited" when the garbage collector reaches it,
+    inside whatever code runs then (a CI run failed on that warning in the fuzz test).
+    """
+    while tasks := asyncio.all_tasks(loop):  # unwinding may start more
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
 def _stop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:

@@ -4,6 +4,7 @@ cheap request seen before stays on the main loop."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from contextvars import ContextVar
 
@@ -79,6 +80,43 @@ def test_cancelling_the_caller_cancels_the_task_on_the_side_loop() -> None:
         assert cancelled.wait(10)
     finally:
         side.stop()
+
+
+def test_stopping_cancels_and_closes_every_task_left_on_the_side_loop() -> None:
+    """Tasks the loop holds when it stops (a failed field's siblings, which graphql-core
+    settles in the background; a DataLoader's batch) are cancelled there, started or not. A
+    coroutine dropped before its first step warns "never awaited" whenever the garbage
+    collector reaches it, inside whatever code runs then: that warning, raised in a frame
+    without builtins, failed the fuzz test of a CI run."""
+    side = SideLoop(name="graphql-loop-stopping")
+    loop = side._started()
+    (thread,) = [t for t in threading.enumerate() if t.name == "graphql-loop-stopping"]
+    entered, cancelled, gate = threading.Event(), threading.Event(), threading.Event()
+
+    async def waits() -> None:
+        entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def never_runs() -> None:
+        raise AssertionError("cancelled before its first step, it never runs")
+
+    unstarted = never_runs()
+    loop.call_soon_threadsafe(loop.create_task, waits())
+    assert entered.wait(10)
+    # The loop waits for the gate while the next two callbacks queue up: they then run in one
+    # pass, the task created by the first left for a pass that the stop never lets come.
+    loop.call_soon_threadsafe(gate.wait)
+    loop.call_soon_threadsafe(loop.create_task, unstarted)
+    side.stop()
+    gate.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert cancelled.is_set()
+    assert inspect.getcoroutinestate(unstarted) == inspect.CORO_CLOSED
 
 
 def test_healthz_and_legacy_answer_while_graphql_holds_its_loop(
