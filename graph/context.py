@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TypeVar
 
 import strawberry
 from starlette.requests import HTTPConnection
+from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext
+from strawberry.types.graphql import OperationType
 
 from graph.cost import RequestBudget
 from graph.loaders import Loaders
@@ -45,6 +47,11 @@ class Context(BaseContext):
         self._own_accounts: set[int] = set() if viewer is None else {viewer.user_id}
         # One per HTTP request, shared by a batch's operations (graph.cost).
         self.budget = budget
+        # The viewer's ranking version read with their token, until a mutation of this request
+        # starts (``Mutations``): its writes change it.
+        self._viewer_version: tuple[int | None] | None = (
+            None if viewer is None else (viewer.ranking_version,)
+        )
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -67,6 +74,15 @@ class Context(BaseContext):
     def authenticated_id(self) -> int:
         """The viewer's id, on the same terms as ``authenticated``."""
         return self.authenticated.user_id
+
+    def known_ranking_version(self, user_id: int) -> tuple[int | None] | None:
+        """``user_id``'s ranking version as read with the viewer's token, in a 1-tuple (the
+        version itself may be None: nothing rated or saved); None when not known here: another
+        user, or a mutation of this request has started since."""
+        return self._viewer_version if user_id == self.viewer_id else None
+
+    def forget_known_versions(self) -> None:
+        self._viewer_version = None
 
     def add_own_account(self, user_id: int) -> None:
         """This request just proved it is ``user_id`` (a login or sign-up): its answer may show
@@ -100,3 +116,17 @@ def client_address(connection: HTTPConnection) -> str:
     """
     host = connection.client.host if connection.client else "unknown"
     return host[:MAX_VALUE_LENGTH]
+
+
+class Mutations(SchemaExtension):
+    """Drops what the context read at the request's start (the viewer's ranking version) when
+    a mutation starts: its resolvers, and those of operations batched with it that run after,
+    read the store again. A batch's operations run concurrently, so one that ran before may
+    have used the old value, as it would have in a request of its own sent at the same time."""
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        if execution.operation_type is OperationType.MUTATION:
+            context: Context = execution.context
+            context.forget_known_versions()
+        yield

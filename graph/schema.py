@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.accounts.queries import AccountQueries
 from graph.config import GraphQLLimits
+from graph.context import Mutations
 from graph.cost import CostLimiter, Prices
 from graph.limits import shape_rule
 from graph.metrics import OperationMetrics
@@ -56,6 +57,7 @@ def build_schema(limits: GraphQLLimits) -> strawberry.Schema:
         # Factories, not instances: an extension holds per-request state.
         extensions=[
             OperationMetrics,
+            Mutations,  # before a mutation's resolvers run: see Context.known_ranking_version
             lambda: CostLimiter(prices),  # against the request's budget: see Context.budget
             lambda: CheckedDocuments(documents, fields, rules, limits.max_tokens),
         ],

@@ -18,8 +18,14 @@ async def recommended_movies(
 ) -> list[Movie]:
     """The user's recommendations, for ``recommendations`` and ``viewer { recommendations }``."""
     service = info.context.services.recommendations
-    # A cached ranking is checked with one read on the request's loop; a miss ranks in a thread.
-    checked = service.check_on_loop(user_id, genre)
+    # A cached ranking is checked against the version read with the viewer's token, else with
+    # one read on the request's loop; a miss ranks in a thread.
+    known = info.context.known_ranking_version(user_id)
+    checked = (
+        service.check_on_loop(user_id, genre)
+        if known is None
+        else service.check(user_id, known[0], genre)
+    )
     ids = None if checked is None else checked.head(first)
     if ids is None:
         ids = await info.context.run(service.for_user, user_id, first, genre, checked)

@@ -149,8 +149,11 @@ class Recommendations:
         could not answer at once (PostgreSQL, a lock, a slow read), for ``for_user`` in a
         thread to check instead."""
         version = self._loop_reads.read(partial(ranking_version, user_id=user_id))
-        if version is UNANSWERED:
-            return None
+        return None if version is UNANSWERED else self.check(user_id, version, genre)
+
+    def check(self, user_id: int, version: int | None, genre: str | None = None) -> Checked:
+        """The cached ranking's check for a version read already (by ``check_on_loop``, or
+        with the viewer's token: ``data.tokens.Holder``); no SQL."""
         if version is None:
             return Checked(None)
         generation = self._served[1]

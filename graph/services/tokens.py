@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -54,6 +54,9 @@ class SignedIn:
 
     user_id: int
     username: str
+    # The version of their ranking inputs read with the token (``data.tokens.Holder``): as of
+    # the request's start. Not part of who they are, so not compared.
+    ranking_version: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +77,27 @@ class RevokedTokens:
     def holder(self, claims: TokenClaims) -> SignedIn | None:
         """The token's user when they exist and the token was not signed out, else None."""
         with self._reads.connect() as conn:
-            username = queries.token_holder(conn, claims.user_id, claims.token_id)
-        return None if username is None else SignedIn(claims.user_id, username)
+            return _signed_in(claims, queries.token_holder(conn, claims.user_id, claims.token_id))
 
     def holder_on_loop(self, claims: TokenClaims) -> SignedIn | Unanswered | None:
         """``holder``, read on the calling event loop (``data.db.LoopReads``); ``UNANSWERED``
         when the store could not answer at once: then ``holder`` in a thread."""
-        username = self._loop_reads.read(
+        holder = self._loop_reads.read(
             partial(queries.token_holder, user_id=claims.user_id, jti=claims.token_id)
         )
-        if username is UNANSWERED:
-            return UNANSWERED
-        return None if username is None else SignedIn(claims.user_id, username)
+        return UNANSWERED if holder is UNANSWERED else _signed_in(claims, holder)
 
     def add(self, claims: TokenClaims) -> None:
         """Revoke a token, and forget the ones that have expired meanwhile."""
         with self._engine.begin() as conn:
             queries.revoke_token(conn, claims.token_id, claims.expires_at)
             queries.purge_expired(conn, int(time.time()))
+
+
+def _signed_in(claims: TokenClaims, holder: queries.Holder | None) -> SignedIn | None:
+    if holder is None:
+        return None
+    return SignedIn(claims.user_id, holder.username, holder.ranking_version)
 
 
 class TokenSigner:

@@ -86,6 +86,29 @@ def test_saving_a_movie_to_the_watchlist_changes_the_next_answer(
     assert after == uncached.for_user(2, 10)
 
 
+VIEWER_IDS = "{ viewer { recommendations(first: 10) { id } } }"
+SAVE_THEN_LIST = """mutation($m: Int!) { addToWatchlist(movieId: $m) {
+  ... on WatchlistPayload { saved viewer { recommendations(first: 10) { id } } } } }"""
+
+
+def test_a_mutation_lists_the_viewers_recommendations_after_its_own_write(
+    gql: GraphQL, uncached: Recommendations
+) -> None:
+    """The viewer's ranking version comes with their token, read as the request starts; a
+    mutation's payload must not rank against that version, which its own write outdated."""
+    token = gql.login("user4")
+    before = [m["id"] for m in gql(VIEWER_IDS, token=token)["data"]["viewer"]["recommendations"]]
+    assert before == uncached.for_user(4, 10)  # and now cached under the version before
+    payload = gql(SAVE_THEN_LIST, {"m": before[0]}, token=token)["data"]["addToWatchlist"]
+    assert payload["saved"] is True
+    after = [m["id"] for m in payload["viewer"]["recommendations"]]
+    assert before[0] not in after
+    assert after == uncached.for_user(4, 10)
+    # And the next query, whose token read brings the new version, agrees.
+    again = gql(VIEWER_IDS, token=token)["data"]["viewer"]["recommendations"]
+    assert [m["id"] for m in again] == after
+
+
 def test_every_worker_sees_a_rating_made_through_another(
     config: AppConfig, store: Engine, recommender: Recommender, http: TestClient, gql: GraphQL
 ) -> None:
