@@ -30,7 +30,7 @@ from typing import Any
 
 import floor_app
 import uvloop
-from api_load import GRAPHQL_QUERY
+from api_load import GRAPHQL_QUERY, load_average
 
 Scope = MutableMapping[str, Any]
 App = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -161,9 +161,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="requests per block")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(f"load average at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
+    print(f"load average at start: {load_average()}", flush=True)
     uvloop.run(measure(args))
-    print(f"load average at end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print(f"load average at end: {load_average()}")
     return 0
 
 
