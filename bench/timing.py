@@ -11,12 +11,17 @@ import numpy as np
 T = TypeVar("T")
 
 
-def timed(call: Callable[[T], object], inputs: Iterable[T]) -> str:
-    """p50 and p99 wall time of ``call`` over ``inputs``, one timing per input."""
+def wall_ms(call: Callable[[T], object], inputs: Iterable[T]) -> np.ndarray:
+    """Wall time of ``call`` for each of ``inputs``, in milliseconds, one timing per input."""
     seconds = []
     for value in inputs:
         started = time.perf_counter()
         call(value)
         seconds.append(time.perf_counter() - started)
-    ms = np.array(seconds) * 1e3
+    return np.array(seconds) * 1e3
+
+
+def timed(call: Callable[[T], object], inputs: Iterable[T]) -> str:
+    """p50 and p99 wall time of ``call`` over ``inputs``, one timing per input."""
+    ms = wall_ms(call, inputs)
     return f"p50 {np.percentile(ms, 50):.3f} ms, p99 {np.percentile(ms, 99):.3f} ms"

@@ -36,6 +36,7 @@ from functools import partial
 
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select, update
+from timing import wall_ms
 
 from data.catalog import upsert
 from data.db import open_store
@@ -66,12 +67,7 @@ def row_read(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray, np
 
 
 def p50_ms(call: Callable[[], object], calls: int) -> float:
-    seconds = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return float(np.percentile(seconds, 50) * 1e3)
+    return float(np.percentile(wall_ms(lambda _: call(), range(calls)), 50))
 
 
 def rate_in_rollback(engine: Engine, user_id: int, movie_id: int, way: str) -> float:
