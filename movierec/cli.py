@@ -12,8 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from movierec.settings import Settings
+
+N = TypeVar("N", int, float)
 
 log = logging.getLogger("movierec")
 # `movierec train --engine spark`'s model sizes (SparkConfig.sized): a smaller fit for a quick
@@ -91,24 +94,23 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}")
-    return value
+def _above_zero(parse: Callable[[str], N], what: str) -> Callable[[str], N]:
+    """An argparse type: ``parse``'s value of the text when it is a finite number above 0."""
+
+    def parsed(text: str) -> N:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = parse("0")
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {what} above 0, got {text!r}")
+        return value
+
+    return parsed
 
 
-def _positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
-    return value
+_positive = _above_zero(int, "a whole number")
+_positive_number = _above_zero(float, "a number")
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
