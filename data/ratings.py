@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from data.catalog import upsert
-from data.db import BINARY_RESULTS
+from data.db import BINARY_RESULTS, PointRead, Row
 from data.schema import ratings, user_rating_vectors
 
 # A user's ratings as (movie ids int64, ratings float32, rated_at int64 Unix seconds).
@@ -210,7 +210,7 @@ def _statements(dialect: str) -> tuple[str, str]:
 _READ = {dialect: _statements(dialect)[0] for dialect in _KEY}
 _RANKING_INPUTS = {dialect: _statements(dialect)[1] for dialect in _KEY}
 _VERSION = {
-    "sqlite": "SELECT version FROM user_versions WHERE user_id = ?1",
+    "sqlite": "SELECT version FROM user_versions WHERE user_id = :user_id",
     "postgresql": "SELECT version FROM user_versions WHERE user_id = %(user_id)s",
 }
 
@@ -232,9 +232,13 @@ def _params(conn: Connection, user_id: int) -> tuple[int] | dict[str, int]:
     return (user_id,) if conn.dialect.name == "sqlite" else {"user_id": user_id}
 
 
-def ranking_version(conn: Connection, user_id: int) -> int | None:
-    """The version of a user's ranking inputs (``RankingInputs.version``): one row by key."""
-    row = conn.exec_driver_sql(_VERSION[conn.dialect.name], _params(conn, user_id)).first()
+def ranking_version(user_id: int) -> PointRead[int | None]:
+    """The version of a user's ranking inputs (``RankingInputs.version``): one row by key; a
+    ``PointRead``, so the request path reads it on the event loop when it can."""
+    return PointRead(_VERSION, {"user_id": user_id}, _first_int)
+
+
+def _first_int(row: Row | None) -> int | None:
     return None if row is None else int(row[0])
 
 
@@ -354,20 +358,31 @@ _RATED_MOVIES = (
 # The same list on PostgreSQL as one string: psycopg builds each result row in Python, so 232
 # rows cost the worker about twice what SQLite's C rows do; one ordered ``string_agg`` parsed by
 # NumPy cut the call to about 0.6 of that (user 1, pool checkout included: 484-632 against
-# 786-979 us). SQLite keeps rows: its ``group_concat`` takes an ORDER BY only from 3.44.
-_RATED_MOVIES_PACKED = (
-    "SELECT string_agg(movie_id::text, ',' ORDER BY rated_at, movie_id) FROM ratings "
-    "WHERE user_id = %(user_id)s"
-)
+# 786-979 us). One row, it is also a ``PointRead``, which the event loop can await. SQLite keeps
+# rows: its ``group_concat`` takes an ORDER BY only from 3.44.
+_RATED_MOVIES_PACKED = {
+    "postgresql": (
+        "SELECT string_agg(movie_id::text, ',' ORDER BY rated_at, movie_id) FROM ratings "
+        "WHERE user_id = %(user_id)s"
+    )
+}
 
 
 def user_rated_movie_ids(conn: Connection, user_id: int) -> list[int]:
     """The movies a user has rated, each once, in the order they were rated."""
-    if conn.dialect.name == "postgresql":
-        packed = conn.exec_driver_sql(_RATED_MOVIES_PACKED, {"user_id": user_id}).scalar_one()
-        movie_ids: list[int] = _integers(packed).tolist()
-        return movie_ids
+    if conn.dialect.name in _RATED_MOVIES_PACKED:
+        return rated_movie_ids_packed(user_id)(conn)
     return list(conn.execute(_RATED_MOVIES, {"user_id": user_id}).scalars().all())
+
+
+def rated_movie_ids_packed(user_id: int) -> PointRead[list[int]]:
+    """``user_rated_movie_ids`` as one row, where the store packs it (PostgreSQL only)."""
+    return PointRead(_RATED_MOVIES_PACKED, {"user_id": user_id}, _packed_ids)
+
+
+def _packed_ids(row: Row | None) -> list[int]:
+    movie_ids: list[int] = _integers(None if row is None else row[0]).tolist()
+    return movie_ids
 
 
 def user_ratings_page(

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, delete, exists, select
 
 from data.catalog import upsert
+from data.db import PointRead, Row, driver_sql
 from data.schema import revoked_tokens, user_versions, users
 
 
@@ -25,26 +26,33 @@ class Holder(NamedTuple):
     ranking_version: int | None
 
 
-# Built once: every request with a token runs it, and constructing the statement anew costs
-# more than executing it (about 40 of 70 microseconds on SQLite). Two primary-key look-ups in one
+# Compiled once, to each driver's SQL (``PointRead``): every request with a token runs it, and
+# constructing the statement anew costs more than executing it (about 40 of 70 microseconds on
+# SQLite). Two primary-key look-ups in one
 # round trip: the user must still exist (an account deleted, or a store rebuilt under the same
 # secret, leaves valid signatures behind) and the token must not have been signed out. It reads
 # the username on the way, so that ``viewer { username }`` costs no second look-up, and the
 # user's ranking version, by key too, so that the viewer's cached recommendations cost none.
-_HOLDER = select(
-    users.c.username,
-    select(user_versions.c.version)
-    .where(user_versions.c.user_id == bindparam("user_id"))
-    .scalar_subquery(),
-).where(
-    users.c.id == bindparam("user_id"),
-    ~exists().where(revoked_tokens.c.jti == bindparam("jti")),
+_HOLDER = driver_sql(
+    select(
+        users.c.username,
+        select(user_versions.c.version)
+        .where(user_versions.c.user_id == bindparam("user_id"))
+        .scalar_subquery(),
+    ).where(
+        users.c.id == bindparam("user_id"),
+        ~exists().where(revoked_tokens.c.jti == bindparam("jti")),
+    )
 )
 
 
-def token_holder(conn: Connection, user_id: int, jti: str) -> Holder | None:
-    """User ``user_id`` when they exist and token ``jti`` was not signed out."""
-    row = conn.execute(_HOLDER, {"user_id": user_id, "jti": jti}).first()
+def token_holder(user_id: int, jti: str) -> PointRead[Holder | None]:
+    """User ``user_id`` when they exist and token ``jti`` was not signed out; a ``PointRead``,
+    so the request path reads it on the event loop when it can."""
+    return PointRead(_HOLDER, {"user_id": user_id, "jti": jti}, _holder)
+
+
+def _holder(row: Row | None) -> Holder | None:
     return None if row is None else Holder(row[0], row[1])
 
 

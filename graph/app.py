@@ -56,9 +56,11 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         every = config.model_check_seconds
         watcher = asyncio.create_task(watch_model(every)) if every else None
+        await services.loop_reads.open()
         yield
         if watcher is not None:
             watcher.cancel()
+        await services.loop_reads.close()
         executor.stop()
         threads.shutdown()
         services.engine.dispose()
@@ -71,7 +73,7 @@ def create_app(config: AppConfig, services: Services | None = None) -> FastAPI:
         """Resolving a token reads the store (its user, the revocation list): on the loop when
         the store answers at once (``data.db.LoopReads``), else in a thread."""
         signer = services.accounts.signer
-        found = signer.signed_in_on_loop(token)
+        found = await signer.signed_in_on_loop(token)
         if isinstance(found, TokenClaims):
             return await threads.run(signer.holder, found)
         return found

@@ -75,8 +75,9 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
 def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRoute]:
     """Plain Starlette routes: FastAPI's parameter machinery would cost more than the work.
 
-    Reads run in ``threads`` (the app's blocking-call pool), one trip per request, except a
-    recommendation whose ranking and movies are cached: its one read runs on the loop.
+    Reads run in ``threads`` (the app's blocking-call pool), one trip per request, except where
+    ``data.db.LoopReads`` can make them on the loop: a recommendation whose ranking and movies
+    are cached, and on PostgreSQL a user's rated movies when their movies are cached.
     """
     encoder = LegacyJSON()
 
@@ -113,12 +114,20 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
         return encoder.movies(user_id, services.catalog.ordered(movie_ids))
 
     async def rated(request: Request) -> Response:
-        """The movies the path's user rated, in the order they rated them."""
+        """The movies the path's user rated, in the order they rated them: read on the loop
+        where the store allows (``Ratings.rated_movie_ids_on_loop``) and answered there when
+        its movies are cached; anything else, in a thread."""
         parsed = _user_id(request.path_params["user_id"])
         if isinstance(parsed, Response):
             return parsed
-        read = services.ratings.rated_movie_ids
-        return await threads.run(lambda: answer(parsed, read(parsed)))
+        service = services.ratings
+        ids = await service.rated_movie_ids_on_loop(parsed)
+        rows = None if ids is None else services.catalog.cached(ids)
+        if ids is not None and rows is not None:
+            return encoder.movies(parsed, [rows[movie_id] for movie_id in ids])
+        return await threads.run(
+            lambda: answer(parsed, service.rated_movie_ids(parsed) if ids is None else ids)
+        )
 
     async def recommended(request: Request) -> Response:
         """The path's user's top ten. A cached ranking whose movies are cached too is answered
@@ -128,7 +137,7 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
         if isinstance(parsed, Response):
             return parsed
         service = services.recommendations
-        checked = service.check_on_loop(parsed)
+        checked = await service.check_on_loop(parsed)
         head = None if checked is None else checked.head(RECOMMENDATIONS)
         rows = None if head is None else services.catalog.cached(head)
         if head is not None and rows is not None:

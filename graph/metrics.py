@@ -20,6 +20,7 @@ import contextlib
 import os
 import re
 import time
+import weakref
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -115,6 +116,7 @@ _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 # is atomic; two threads at the cap at once may pass it by one).
 _operation_names: set[str] = set()
 _QUERY_STARTED = "_movierec_query_started"
+_CURSOR_STARTED: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
 
 def scrape(_request: Request) -> Response:
@@ -232,27 +234,33 @@ def watch_store(engine: Engine) -> None:
 
 
 def _query_started(
-    conn: Connection,
+    conn: Connection | None,
     cursor: Any,
     statement: str,
     parameters: Any,
     context: ExecutionContext | None,
     executemany: bool,
 ) -> None:
+    # On the statement's own execution context: a statement that fails leaves nothing. A read
+    # on PostgreSQL's event loop has none (``data.db.LoopReads``): on its cursor, weakly held.
     if context is not None:
-        # On the statement's own execution context: a statement that fails leaves nothing.
         setattr(context, _QUERY_STARTED, time.perf_counter())
+    else:
+        _CURSOR_STARTED[cursor] = time.perf_counter()
 
 
 def _query_finished(
-    conn: Connection,
+    conn: Connection | None,
     cursor: Any,
     statement: str,
     parameters: Any,
     context: ExecutionContext | None,
     executemany: bool,
 ) -> None:
-    started = getattr(context, _QUERY_STARTED, None)
+    if context is None:
+        started = _CURSOR_STARTED.pop(cursor, None)
+    else:
+        started = getattr(context, _QUERY_STARTED, None)
     if started is not None:
         STORE_QUERY_LATENCY.labels(_statement_kind(statement)).observe(
             time.perf_counter() - started

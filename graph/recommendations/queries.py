@@ -22,7 +22,7 @@ async def recommended_movies(
     # one read on the request's loop; a miss ranks in a thread.
     known = info.context.known_ranking_version(user_id)
     checked = (
-        service.check_on_loop(user_id, genre)
+        await service.check_on_loop(user_id, genre)
         if known is None
         else service.check(user_id, known[0], genre)
     )

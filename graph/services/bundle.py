@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from data.db import open_store, reader
+from data.db import LoopReads, open_store, reader
 from graph.config import AppConfig
 from graph.services.accounts import Accounts
 from graph.services.catalog import Catalog
@@ -21,6 +21,7 @@ from recommender.serving import Recommender
 @dataclass(frozen=True)
 class Services:
     engine: Engine
+    loop_reads: LoopReads
     catalog: Catalog
     recommendations: Recommendations
     ratings: Ratings
@@ -33,6 +34,7 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
     engine = open_store(config.database_url)
     # Catalog and Recommendations only read; the others write on ``engine`` and read on a reader.
     reads = reader(engine)
+    loop_reads = LoopReads(engine)
     catalog = Catalog(
         reads,
         aggregates_ttl_seconds=config.aggregates_ttl_seconds,
@@ -41,7 +43,7 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
     window = config.login_window_seconds
     accounts = Accounts(
         engine,
-        TokenSigner(config.secret_key, config.token_ttl_seconds, RevokedTokens(engine)),
+        TokenSigner(config.secret_key, config.token_ttl_seconds, RevokedTokens(engine, loop_reads)),
         limits=AttemptLimits(engine),
         logins_per_username=Limit("login-user", config.login_failures_per_username, window),
         logins_per_address=Limit("login-addr", config.login_failures_per_address, window),
@@ -51,6 +53,7 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
     )
     return Services(
         engine=engine,
+        loop_reads=loop_reads,
         catalog=catalog,
         recommendations=Recommendations(
             reads,
@@ -58,8 +61,9 @@ def build_services(config: AppConfig, recommender: Recommender | None = None) ->
             catalog,
             config.models_dir,
             cache_entries=config.recommendation_cache_entries,
+            loop_reads=loop_reads,
         ),
-        ratings=Ratings(engine),
+        ratings=Ratings(engine, loop_reads),
         accounts=accounts,
         watchlist=Watchlist(engine),
     )

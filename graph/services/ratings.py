@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from data import ratings as queries
 from data import watchlist
-from data.db import reader
+from data.db import UNANSWERED, LoopReads, reader
 from data.domain import RATING_SCALE
 from data.movies import existing_movie_id
 from data.ratings import RatingOrder, RatingRow
@@ -28,9 +28,10 @@ class RatingsPage:
 
 
 class Ratings:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, loop_reads: LoopReads | None = None) -> None:
         self._engine = engine
         self._reads = reader(engine)
+        self._loop_reads = loop_reads or LoopReads(engine)
 
     def page(self, user_id: int, *, order: RatingOrder, first: int, offset: int) -> RatingsPage:
         check_page_size(first)
@@ -51,6 +52,13 @@ class Ratings:
     def rated_movie_ids(self, user_id: int) -> list[int]:
         with self._reads.connect() as conn:
             return queries.user_rated_movie_ids(conn, user_id)
+
+    async def rated_movie_ids_on_loop(self, user_id: int) -> list[int] | None:
+        """``rated_movie_ids`` read on the calling event loop (``data.db.LoopReads``) where
+        the store packs it into one row (PostgreSQL); None otherwise, for ``rated_movie_ids``
+        in a thread (SQLite's rows, another loop, every connection busy)."""
+        found = await self._loop_reads.read(queries.rated_movie_ids_packed(user_id))
+        return None if found is UNANSWERED else found
 
     def rate(self, user_id: int, movie_id: int, rating: float) -> Rejected | None:
         """Store a half-star rating; None once stored, else why nothing was written."""

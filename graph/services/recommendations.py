@@ -17,7 +17,6 @@ import itertools
 import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -94,13 +93,14 @@ class Recommendations:
         models_dir: Path | None = None,
         *,
         cache_entries: int = DEFAULT_ENTRIES,
+        loop_reads: LoopReads | None = None,
     ) -> None:
         self._engine = engine
         self._catalog = catalog
         self._models_dir = models_dir
         self._refused: str | None = None
         self._generations = itertools.count()
-        self._loop_reads = LoopReads(engine)
+        self._loop_reads = loop_reads or LoopReads(engine)
         self.rankings = RankingCache(cache_entries)
         self.recommender = recommender
 
@@ -143,12 +143,12 @@ class Recommendations:
         with self._engine.connect() as conn:
             return _user_ratings(conn, user_id)
 
-    def check_on_loop(self, user_id: int, genre: str | None = None) -> Checked | None:
+    async def check_on_loop(self, user_id: int, genre: str | None = None) -> Checked | None:
         """The cached ranking's check, made on the calling event loop (``data.db.LoopReads``):
         the user's version and, when the cache holds it, the ranking; None when the store
-        could not answer at once (PostgreSQL, a lock, a slow read), for ``for_user`` in a
-        thread to check instead."""
-        version = self._loop_reads.read(partial(ranking_version, user_id=user_id))
+        could not answer there (a lock, a slow read, every connection busy, GraphQL's own
+        loop), for ``for_user`` in a thread to check instead."""
+        version = await self._loop_reads.read(ranking_version(user_id))
         return None if version is UNANSWERED else self.check(user_id, version, genre)
 
     def check(self, user_id: int, version: int | None, genre: str | None = None) -> Checked:
@@ -199,7 +199,7 @@ class Recommendations:
             return checked.ranked
         with self._engine.connect() as conn:
             if checked is None:
-                version = ranking_version(conn, user_id)
+                version = ranking_version(user_id)(conn)
                 if version is not None:
                     cached = self.rankings.get(ranking_key(generation, genre, user_id, version))
                     if cached is not None:

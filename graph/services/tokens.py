@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 import jwt
 from sqlalchemy import Engine
@@ -69,22 +68,20 @@ class TokenClaims:
 class RevokedTokens:
     """The store's list of signed-out tokens, shared by every worker."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, loop_reads: LoopReads | None = None) -> None:
         self._engine = engine
         self._reads = reader(engine)
-        self._loop_reads = LoopReads(engine)
+        self._loop_reads = loop_reads or LoopReads(engine)
 
     def holder(self, claims: TokenClaims) -> SignedIn | None:
         """The token's user when they exist and the token was not signed out, else None."""
         with self._reads.connect() as conn:
-            return _signed_in(claims, queries.token_holder(conn, claims.user_id, claims.token_id))
+            return _signed_in(claims, queries.token_holder(claims.user_id, claims.token_id)(conn))
 
-    def holder_on_loop(self, claims: TokenClaims) -> SignedIn | Unanswered | None:
+    async def holder_on_loop(self, claims: TokenClaims) -> SignedIn | Unanswered | None:
         """``holder``, read on the calling event loop (``data.db.LoopReads``); ``UNANSWERED``
         when the store could not answer at once: then ``holder`` in a thread."""
-        holder = self._loop_reads.read(
-            partial(queries.token_holder, user_id=claims.user_id, jti=claims.token_id)
-        )
+        holder = await self._loop_reads.read(queries.token_holder(claims.user_id, claims.token_id))
         return UNANSWERED if holder is UNANSWERED else _signed_in(claims, holder)
 
     def add(self, claims: TokenClaims) -> None:
@@ -164,7 +161,7 @@ class TokenSigner:
         claims = self.claims(token)
         return None if claims is None else self._revoked.holder(claims)
 
-    def signed_in_on_loop(self, token: str) -> SignedIn | TokenClaims | None:
+    async def signed_in_on_loop(self, token: str) -> SignedIn | TokenClaims | None:
         """``signed_in`` for a request on an event loop: the signature checked there (CPU
         only), the store's look-up read there too when the store answers at once
         (``RevokedTokens.holder_on_loop``); otherwise the token's claims, for ``holder`` in a
@@ -172,7 +169,7 @@ class TokenSigner:
         claims = self.claims(token)
         if claims is None:
             return None
-        found = self._revoked.holder_on_loop(claims)
+        found = await self._revoked.holder_on_loop(claims)
         return claims if found is UNANSWERED else found
 
     def holder(self, claims: TokenClaims) -> SignedIn | None:

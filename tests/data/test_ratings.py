@@ -116,7 +116,7 @@ def test_a_ranking_reads_the_ratings_and_the_watchlist_in_one_statement(any_engi
         ]
         assert sorted(saved.tolist()) == [7, BIG_ID]
         assert one.version is not None
-        assert one.version == ranking_version(conn, 1), "the version read with the inputs"
+        assert one.version == ranking_version(1)(conn), "the version read with the inputs"
         # Ratings and no watchlist; neither (an unknown user, who has no version either).
         three = ranking_inputs(conn, 3)
         assert [a.tolist() for a in (three.movie_ids, three.ratings, three.saved)] == [
@@ -127,7 +127,7 @@ def test_a_ranking_reads_the_ratings_and_the_watchlist_in_one_statement(any_engi
         unknown = ranking_inputs(conn, 999)
         assert len(unknown.movie_ids) == len(unknown.ratings) == len(unknown.saved) == 0
         assert unknown.saved.dtype == unknown.movie_ids.dtype == np.int64
-        assert unknown.version is None is ranking_version(conn, 999)
+        assert unknown.version is None is ranking_version(999)(conn)
 
 
 def test_rated_movies_come_in_the_order_they_were_rated_ties_by_movie(any_engine: Engine) -> None:

@@ -23,23 +23,23 @@ def store(url: str) -> Iterator[Engine]:
 
 def test_the_holder_comes_with_the_version_every_rating_write_changes(store: Engine) -> None:
     with store.begin() as conn:
-        assert token_holder(conn, 1, "jti-1") == Holder("user1", None)  # nothing rated yet
+        assert token_holder(1, "jti-1")(conn) == Holder("user1", None)  # nothing rated yet
         set_rating(conn, 1, 2, 4.0, 100)
-        first = token_holder(conn, 1, "jti-1")
+        first = token_holder(1, "jti-1")(conn)
         assert first is not None
         assert first.ranking_version is not None
-        assert first.ranking_version == ranking_version(conn, 1)
+        assert first.ranking_version == ranking_version(1)(conn)
         remove_rating(conn, 1, 2)
-        second = token_holder(conn, 1, "jti-1")
+        second = token_holder(1, "jti-1")(conn)
         assert second is not None
-        assert second.ranking_version == ranking_version(conn, 1) != first.ranking_version
-        assert token_holder(conn, 2, "jti-2") == Holder("user2", None)  # another user's
+        assert second.ranking_version == ranking_version(1)(conn) != first.ranking_version
+        assert token_holder(2, "jti-2")(conn) == Holder("user2", None)  # another user's
 
 
 def test_no_holder_for_a_signed_out_token_or_a_missing_user(store: Engine) -> None:
     with store.begin() as conn:
         set_rating(conn, 1, 1, 3.5, 100)
         revoke_token(conn, "signed-out", expires_at=2_000_000_000)
-        assert token_holder(conn, 1, "signed-out") is None
-        assert token_holder(conn, 1, "still-in") is not None
-        assert token_holder(conn, 99, "still-in") is None
+        assert token_holder(1, "signed-out")(conn) is None
+        assert token_holder(1, "still-in")(conn) is not None
+        assert token_holder(99, "still-in")(conn) is None

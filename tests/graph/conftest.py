@@ -222,3 +222,19 @@ def gql(http: TestClient) -> GraphQL:
 
 def error_codes(result: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in result.get("errors", [])]
+
+
+def break_rated_movies(
+    services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """Make reading a user's rated movies (``GET /user/<id>/movies``) raise ``error`` wherever
+    it is read: in a thread, or on the event loop (PostgreSQL)."""
+
+    def broken(_user_id: int) -> list[int]:
+        raise error
+
+    async def broken_on_loop(user_id: int) -> list[int]:
+        return broken(user_id)
+
+    monkeypatch.setattr(services.ratings, "rated_movie_ids", broken)
+    monkeypatch.setattr(services.ratings, "rated_movie_ids_on_loop", broken_on_loop)

@@ -14,7 +14,14 @@ from graph.app import create_app
 from graph.config import AppConfig
 from graph.services.bundle import Services
 from recommender.serving import Recommender, UserRatings
-from tests.graph.conftest import BARE_MOVIE, NO_GENRES_MOVIE, USERS, movie_genre_names, movie_row
+from tests.graph.conftest import (
+    BARE_MOVIE,
+    NO_GENRES_MOVIE,
+    USERS,
+    break_rated_movies,
+    movie_genre_names,
+    movie_row,
+)
 
 MOVIE_KEYS = [
     "backdrop_path",
@@ -212,10 +219,7 @@ def test_huge_credentials_are_refused_without_hashing(
 def test_unexpected_errors_are_a_json_500(
     services: Services, config: AppConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(_user_id: int) -> list[int]:
-        raise RuntimeError("SELECT secret FROM somewhere")
-
-    monkeypatch.setattr(services.ratings, "rated_movie_ids", broken)
+    break_rated_movies(services, monkeypatch, RuntimeError("SELECT secret FROM somewhere"))
     with TestClient(create_app(config, services), raise_server_exceptions=False) as client:
         response = client.get("/user/1/movies")
     assert response.status_code == 500

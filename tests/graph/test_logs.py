@@ -17,6 +17,7 @@ from graph.app import create_app
 from graph.config import AppConfig
 from graph.logs import Fields, JsonFormatter
 from graph.services.bundle import Services
+from tests.graph.conftest import break_rated_movies
 
 KEYS = {"time", "level", "logger", "message", "request_id"}
 Lines = Callable[[], list[dict[str, Any]]]
@@ -103,10 +104,7 @@ def test_lines_logged_in_a_worker_thread_carry_the_id(
 def test_an_unhandled_error_s_line_carries_the_id(
     services: Services, config: AppConfig, monkeypatch: pytest.MonkeyPatch, json_lines: Lines
 ) -> None:
-    def broken(_user_id: int) -> list[int]:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(services.ratings, "rated_movie_ids", broken)
+    break_rated_movies(services, monkeypatch, RuntimeError("boom"))
     with TestClient(create_app(config, services), raise_server_exceptions=False) as client:
         client.get("/user/1/movies", headers={"X-Request-ID": "broken-1"})
     lines = json_lines()

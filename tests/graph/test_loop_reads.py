@@ -1,6 +1,6 @@
-"""The request path's reads on the event loop (``data.db.LoopReads``): on SQLite a warm
-recommendation (legacy and GraphQL) and the token check take no trip to a thread; when the
-store cannot answer at once, the same answers come through the threads, with the same
+"""The request path's reads on the event loop (``data.db.LoopReads``): a warm recommendation
+(legacy and GraphQL) and the token check take no trip to a thread, on SQLite and on PostgreSQL;
+when the store cannot answer there, the same answers come through the threads, with the same
 statements."""
 
 from __future__ import annotations
@@ -33,13 +33,17 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return sent
 
 
+async def _unanswered(_self: db.LoopReads, _query: object) -> db.Unanswered:
+    return db.UNANSWERED
+
+
 @pytest.fixture
 def refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every read on the loop refused, as when the store is busy or not SQLite."""
-    monkeypatch.setattr(db.LoopReads, "read", lambda _self, _query: db.UNANSWERED)
+    monkeypatch.setattr(db.LoopReads, "read", _unanswered)
 
 
-def test_warm_requests_take_no_trip_to_a_thread_on_sqlite(
+def test_warm_recommendations_take_no_trip_to_a_thread(
     http: TestClient, gql: GraphQL, services: Services, trips: list[str]
 ) -> None:
     token = gql.login("user1")
@@ -57,10 +61,23 @@ def test_warm_requests_take_no_trip_to_a_thread_on_sqlite(
     assert tables([version]) == ["user_versions"]
     assert "FROM users" in check
     assert "revoked_tokens" in check
-    if services.engine.dialect.name == "sqlite":
-        assert trips == []
-    else:  # PostgreSQL: every read is a round trip, made in a thread
-        assert trips == ["<lambda>", "holder"]
+    # PostgreSQL's reads too: a round trip the loop awaits on its own connection.
+    assert trips == []
+
+
+def test_warm_rated_movies_are_read_on_the_loop_on_postgresql(
+    http: TestClient, services: Services, trips: list[str]
+) -> None:
+    """One row there (``data.ratings.rated_movie_ids_packed``); SQLite's rows take the thread."""
+    cold = http.get("/user/1/movies")
+    trips.clear()
+    with counted(services.engine) as warm:
+        again = http.get("/user/1/movies")
+    assert again.content == cold.content
+    assert len(again.json()["movies"]) == 12
+    assert tables(warm) == ["ratings"]
+    on_postgresql = services.engine.dialect.name == "postgresql"
+    assert trips == ([] if on_postgresql else ["<lambda>"])
 
 
 @pytest.mark.usefixtures("refused")
@@ -91,7 +108,7 @@ def test_a_signed_out_token_is_refused_either_way(
     assert gql("{ viewer { username } }", token=token)["data"]["viewer"]["username"] == "user1"
     assert gql("mutation { logout }", token=token) == {"data": {"logout": True}}
     if not on_loop:
-        monkeypatch.setattr(db.LoopReads, "read", lambda _self, _query: db.UNANSWERED)
+        monkeypatch.setattr(db.LoopReads, "read", _unanswered)
     assert gql("{ viewer { username } }", token=token) == {"data": {"viewer": None}}
     signed_in_only = "{ recommendations(first: 10) { id } }"
     assert error_codes(gql(signed_in_only, token=token)) == ["UNAUTHENTICATED"]

@@ -12,6 +12,7 @@ from graph.assets import web_app_dir
 from graph.config import AppConfig
 from graph.request_id import MAX_LENGTH, choose_request_id
 from graph.services.bundle import Services
+from tests.graph.conftest import break_rated_movies
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -102,10 +103,7 @@ def test_each_request_gets_its_own_id(http: TestClient) -> None:
 def test_a_500_carries_the_id_and_the_legacy_body_is_unchanged(
     services: Services, config: AppConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(_user_id: int) -> list[int]:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(services.ratings, "rated_movie_ids", broken)
+    break_rated_movies(services, monkeypatch, RuntimeError("boom"))
     with TestClient(create_app(config, services), raise_server_exceptions=False) as client:
         response = client.get("/user/1/movies", headers={"X-Request-ID": "failing-1"})
     assert response.status_code == 500
