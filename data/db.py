@@ -25,6 +25,7 @@ a ``StoreError`` naming the file, never a driver traceback.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import shutil
@@ -201,6 +202,8 @@ T = TypeVar("T")
 # SQLite virtual-machine steps a read on an event loop may take before it is stopped (handed to
 # a thread instead): a primary-key look-up takes a few dozen.
 LOOP_READ_STEPS = 1_000
+# How often, in SQLite steps, a read on the loop is checked against that bound.
+_STEPS_PER_CHECK = 100
 # PostgreSQL connections a worker's event loop keeps for its point reads (``LoopReads``): each
 # read holds one for a round trip of a fraction of a millisecond, so a few serve every request in
 # flight; a read finding all of them busy goes to a thread. Few, as each counts against the
@@ -380,7 +383,7 @@ class LoopReads:
             raw = conn.connection.dbapi_connection
             assert isinstance(raw, sqlite3.Connection)
             raw.execute("PRAGMA busy_timeout = 0")
-            raw.set_progress_handler(_stop, LOOP_READ_STEPS)
+            raw.set_progress_handler(_stopper(), _STEPS_PER_CHECK)
             try:
                 return point(conn)
             except OperationalError:  # locked or stopped: a thread will read it
@@ -397,9 +400,18 @@ def _psycopg_error() -> type[Exception]:
     return psycopg.Error
 
 
-def _stop() -> int:
-    """A progress handler that interrupts the statement it is called in (non-zero: stop)."""
-    return 1
+def _stopper() -> Callable[[], bool]:
+    """A progress handler that interrupts the statement it runs under (True: stop) at its
+    ``LOOP_READ_STEPS // _STEPS_PER_CHECK``-th call, so within its first ``LOOP_READ_STEPS``
+    steps and after at least that less ``_STEPS_PER_CHECK``.
+
+    SQLite calls the handler when a statement's step count, which it keeps for the prepared
+    statement across every run, passes a multiple of the handler's period. Driven by that count
+    alone, a handler that stopped at its first call (as this one did) interrupted one run in
+    about a hundred of a 9-step primary-key look-up, reused from the statement cache, whatever
+    its own length: counting its own calls bounds each read by its own steps."""
+    calls = itertools.count(1)
+    return lambda: next(calls) >= LOOP_READ_STEPS // _STEPS_PER_CHECK
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -278,6 +278,18 @@ def test_a_long_read_is_stopped_and_unanswered(store: Engine) -> None:
         assert conn.exec_driver_sql(LONG).scalar() == 100000
 
 
+def test_a_short_read_run_many_times_is_always_answered(store: Engine) -> None:
+    """SQLite counts a prepared statement's steps across all its runs: a bound checked against
+    that count stopped about one run in a hundred of a short look-up (the statement cache
+    reuses it), however short. Each read is bounded by its own steps."""
+    reads = LoopReads(store)
+
+    async def many() -> list[object]:
+        return [await reads.read(USERNAME) for _ in range(3 * LOOP_READ_STEPS)]
+
+    assert on_loop(reads, many) == ["user1"] * (3 * LOOP_READ_STEPS)
+
+
 def test_a_store_held_by_another_connection_is_unanswered(store: Engine) -> None:
     """Another process holding the store exclusively: no read is tried without an idle pooled
     connection (opening one runs pragmas that would wait up to 30 s on the event loop)."""
