@@ -216,6 +216,8 @@ LOOP_READ_SECONDS = 1.0
 # tries again: a server that is down costs each request no attempt to connect, and the log one
 # line per pause, not one per request.
 LOOP_PAUSE_SECONDS = 5.0
+# How the loop's connections show in ``pg_stat_activity`` (unless the URL names another).
+LOOP_APPLICATION_NAME = "movierec event loop"
 
 log = logging.getLogger(__name__)
 
@@ -303,9 +305,20 @@ class LoopReads:
         self._paused_until = 0.0
 
     async def open(self) -> None:
-        """Make PostgreSQL's reads on the running loop from now on (nothing to do on SQLite)."""
-        if not self._sqlite:
-            self._loop = asyncio.get_running_loop()
+        """Make PostgreSQL's reads on the running loop from now on, and open its connections
+        before any request needs one (nothing to do on SQLite). Opened under load instead, by
+        the first requests of a worker whose loop and threads were busy with their cold start,
+        a connection took over ``LOOP_READ_SECONDS`` (bench/api_load.py --postgres). One that
+        cannot be opened now is opened by a read later."""
+        if self._sqlite:
+            return
+        self._loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(LOOP_READ_SECONDS):
+                while self._opened < LOOP_CONNECTIONS:
+                    self._idle.append(await self._connect())
+        except (OSError, TimeoutError, _psycopg_error()) as exc:
+            log.warning("opened %d of the event loop's connections: %s", self._opened, _why(exc))
 
     async def close(self) -> None:
         """Close the loop's connections; on the loop ``open`` ran on."""
@@ -342,7 +355,7 @@ class LoopReads:
             log.warning(
                 "a read on the event loop failed; reading in threads for %g s: %s",
                 LOOP_PAUSE_SECONDS,
-                exc or type(exc).__name__,
+                _why(exc),
             )
             return UNANSWERED
         if self._loop is not None:
@@ -359,6 +372,7 @@ class LoopReads:
         try:
             args, kwargs = self._engine.dialect.create_connect_args(self._engine.url)
             kwargs.pop("context", None)  # SQLAlchemy's adapters: plain values here
+            kwargs.setdefault("application_name", LOOP_APPLICATION_NAME)
             return await psycopg.AsyncConnection.connect(*args, **kwargs, autocommit=True)
         except BaseException:
             self._opened -= 1
@@ -391,6 +405,11 @@ class LoopReads:
             finally:
                 raw.set_progress_handler(None, 0)
                 raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _why(exc: BaseException) -> str:
+    """An exception for a log line: its message, or its kind when it has none (a timeout)."""
+    return str(exc) or type(exc).__name__
 
 
 def _psycopg_error() -> type[Exception]:

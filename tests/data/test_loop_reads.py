@@ -19,6 +19,7 @@ from sqlalchemy import Engine, event
 from data import db
 from data.db import (
     BUSY_TIMEOUT_MS,
+    LOOP_APPLICATION_NAME,
     LOOP_CONNECTIONS,
     LOOP_READ_STEPS,
     UNANSWERED,
@@ -134,6 +135,30 @@ def test_postgresql_reads_only_on_the_loop_it_was_opened_on(store: Engine) -> No
     assert asyncio.run(unopened()) is UNANSWERED  # closed: a thread's job again
 
 
+def _loop_connections(store: Engine) -> int:
+    with store.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+        found = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %(name)s",
+            {"name": LOOP_APPLICATION_NAME},
+        ).scalar()
+    return int(found or 0)
+
+
+def test_postgresql_opens_its_connections_before_the_first_read(store: Engine) -> None:
+    """Opened at start-up, not by the first requests of a worker busy with its cold start."""
+    postgresql_only(store)
+    reads = LoopReads(store)
+    before = _loop_connections(store)
+
+    async def opened() -> int:
+        return await asyncio.to_thread(_loop_connections, store)
+
+    assert on_loop(reads, opened) == before + LOOP_CONNECTIONS
+    while _loop_connections(store) != before:  # closed: their server processes end
+        time.sleep(0.01)
+
+
 def _waiting_for_lock(store: Engine) -> int:
     with store.connect() as conn:
         conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
@@ -204,7 +229,7 @@ def test_postgresql_a_lost_connection_is_unanswered_and_replaced(
     backend, lost, again = on_loop(reads, through_a_restart)
     assert lost is UNANSWERED
     assert isinstance(again, int)
-    assert again != backend  # a new connection
+    assert again != backend  # another connection
     assert "a read on the event loop failed; reading in threads for 0 s" in caplog.text
 
 
