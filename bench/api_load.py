@@ -96,6 +96,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
+from timing import median_spread
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GRAPHQL_QUERY = "{ viewer { recommendations(first: 10) { id title posterUrl } } }"
 
@@ -318,7 +320,7 @@ def compare(servers: dict[str, str], requests: list[Request], args: argparse.Nam
     )
     for request in requests:
         spread = {
-            kind: f"{median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+            kind: median_spread(values)
             for (name, kind), values in shares.items()
             if name == request.name
         }

@@ -31,6 +31,7 @@ from typing import Any
 import floor_app
 import uvloop
 from api_load import GRAPHQL_QUERY, load_average
+from timing import median_spread
 
 Scope = MutableMapping[str, Any]
 App = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -151,8 +152,7 @@ async def measure(args: argparse.Namespace) -> None:
         shares = [b / m for m, b in zip(mine_all, base_all, strict=True)]
         print(
             f"{name:<44} {statistics.median(mine_all) * 1e3:>12.3f} "
-            f"{statistics.median(base_all) * 1e3:>9.3f}  {statistics.median(shares):.2f} "
-            f"({min(shares):.2f}-{max(shares):.2f})"
+            f"{statistics.median(base_all) * 1e3:>9.3f}  {median_spread(shares)}"
         )
 
 

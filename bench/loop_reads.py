@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 
 import uvloop
 from api_load import load_average
 from sqlalchemy.ext.asyncio import create_async_engine
+from timing import median_spread
 
 from data.db import LOOP_CONNECTIONS, UNANSWERED, LoopReads, open_store, reader
 from data.ratings import ranking_version
@@ -93,13 +93,11 @@ async def compare(url: str, reads: int, rounds: int) -> None:
     engine.dispose()
     for name, values in spent.items():
         print(
-            f"{name:>16}: {statistics.median(values):6.1f} us CPU per read "
-            f"({min(values):.1f}-{max(values):.1f}, {rounds} blocks of {reads})"
+            f"{name:>16}: {median_spread(values, 1)} us CPU per read ({rounds} blocks of {reads})"
         )
     shares = [loop / thread for loop, thread in zip(spent["loop"], spent["thread"], strict=True)]
     print(
-        f"loop's share of the thread's CPU: {statistics.median(shares):.2f} "
-        f"({min(shares):.2f}-{max(shares):.2f}); load average {load_average()}"
+        f"loop's share of the thread's CPU: {median_spread(shares)}; load average {load_average()}"
     )
 
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
 
 T = TypeVar("T")
+
+
+def median_spread(values: Sequence[float], digits: int = 2) -> str:
+    """``median (lowest-highest)``: a figure measured in several rounds, as the benches quote
+    it (the rounds' spread beside the median, on machines too noisy for one number)."""
+    low, high = min(values), max(values)
+    return f"{statistics.median(values):.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
 
 
 def wall_ms(call: Callable[[T], object], inputs: Iterable[T]) -> np.ndarray:

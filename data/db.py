@@ -281,14 +281,14 @@ class LoopReads:
     - PostgreSQL: a read is a round trip the loop can wait for without blocking. After
       ``open``, ``read`` sends it on one of up to ``LOOP_CONNECTIONS`` psycopg async
       connections of the loop ``open`` ran on (autocommit; psycopg prepares a statement run
-      five times). Through SQLAlchemy's async engine the same read cost 160-200 us of CPU,
-      against 400 through a thread and 70 on psycopg alone (README "Scale"), so it goes to
-      psycopg alone. Anything else answers ``UNANSWERED`` for a thread to read instead: before
-      ``open`` and after ``close``, another loop (GraphQL's own, ``graph.side_loop``), every
-      connection busy, and a read that fails or takes over ``LOOP_READ_SECONDS``, whose
-      connection is closed (a server restarted, a network gone): the thread's read then meets
-      the engine's own pings, waits and errors, and so do every read's for the
-      ``LOOP_PAUSE_SECONDS`` after.
+      five times). Through SQLAlchemy's async engine the same read cost 254-274 us of CPU,
+      against 494-528 through a thread and 78-95 on psycopg alone (``bench/loop_reads.py``,
+      README "Scale"), so it goes to psycopg alone. Anything else answers ``UNANSWERED``, for
+      a thread to read instead: before ``open`` and after ``close``, another loop (GraphQL's
+      own, ``graph.side_loop``), every connection busy, and a read that fails or takes over
+      ``LOOP_READ_SECONDS``, whose connection is closed (a server restarted, a network gone):
+      the thread's read then meets the engine's own pings, waits and errors, and so do every
+      read's for the ``LOOP_PAUSE_SECONDS`` after.
 
     Either way the statement reaches the engine's ``before_cursor_execute`` and
     ``after_cursor_execute`` listeners (metrics, statement counts); on PostgreSQL's loop with
