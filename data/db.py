@@ -66,6 +66,12 @@ _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 # connection is, and a ping at each checkout was a round trip per statement (pool_pre_ping).
 IDLE_PING_SECONDS = 10.0
 _CHECKED_IN = "movierec_checked_in"
+# PostgreSQL connections a worker's event loop keeps for its point reads (``LoopReads``): each
+# read holds one for its round trip, and longer while the loop is busy with other requests, so
+# a read finding all of them busy goes to a thread. As many as a worker's clients in flight:
+# with 4, bench/api_load.py --postgres put the warm legacy recommendation at 0.75-0.80 of
+# SQLite's rate; with 8, at 0.94 (README "Scale").
+LOOP_CONNECTIONS = 8
 # Connections an engine keeps open, and how many more it may open under a burst. The
 # request path reads from threads (anyio's pool: 40 per worker), so a worker under load holds
 # as many checkouts as it has requests in flight; with SQLAlchemy's default of 5 kept, every
@@ -74,6 +80,9 @@ _CHECKED_IN = "movierec_checked_in"
 # equals the thread pool, so a read never waits for a connection while a thread is free.
 POOL_SIZE = 16
 POOL_OVERFLOW = 24
+# PostgreSQL's hottest reads run on the event loop's own connections (``LoopReads``), which come
+# out of that same number: a worker holds at most 40 connections in all, as before they existed.
+POSTGRES_POOL_OVERFLOW = POOL_OVERFLOW - LOOP_CONNECTIONS
 
 
 # How long a statement waits for a lock another connection holds before it fails.
@@ -98,7 +107,7 @@ def make_engine(url: str, *, new_file: bool = False) -> Engine:
     (``new_file``: those of a store no other process uses yet, see ``store_for_load``)."""
     path = sqlite_path(url)
     if make_url(url).get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POSTGRES_POOL_OVERFLOW)
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
         event.listen(engine, "before_cursor_execute", _binary_results)
@@ -204,11 +213,6 @@ T = TypeVar("T")
 LOOP_READ_STEPS = 1_000
 # How often, in SQLite steps, a read on the loop is checked against that bound.
 _STEPS_PER_CHECK = 100
-# PostgreSQL connections a worker's event loop keeps for its point reads (``LoopReads``): each
-# read holds one for a round trip of a fraction of a millisecond, so a few serve every request in
-# flight; a read finding all of them busy goes to a thread. Few, as each counts against the
-# server's ``max_connections`` beside the threads' pool (``POOL_SIZE`` + ``POOL_OVERFLOW``).
-LOOP_CONNECTIONS = 4
 # How long a point read on PostgreSQL's loop (connecting included) may take before it is given
 # up and read in a thread instead, where the engine's own waits and errors apply.
 LOOP_READ_SECONDS = 1.0

@@ -104,11 +104,13 @@ def _driver(conn: Connection) -> Any:
 
 
 def test_a_burst_of_postgres_reads_keeps_its_connections_for_the_next(postgres_url: str) -> None:
-    """As many reads at once as a worker's threads serve are each given a connection, and up
-    to ``POOL_SIZE`` of those stay open for the next burst: no new server process per read."""
+    """As many reads at once as a worker's threads have connections for (those the event loop
+    keeps aside, ``LoopReads``, come out of the same 40) are each given one, and up to
+    ``POOL_SIZE`` stay open for the next burst: no new server process per read."""
     engine = make_engine(postgres_url)
     try:
-        burst = db.POOL_SIZE + db.POOL_OVERFLOW
+        burst = db.POOL_SIZE + db.POSTGRES_POOL_OVERFLOW
+        assert burst + db.LOOP_CONNECTIONS == db.POOL_SIZE + db.POOL_OVERFLOW  # 40 in all
         for _ in range(2):
             held = [engine.connect() for _ in range(burst)]
             pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in held]
