@@ -1,7 +1,7 @@
 """CPU per point read on the request path: in a worker thread against on the event loop.
 
 The read is the warm recommendation's check (``data.ratings.ranking_version`` of user 1), made
-``--reads`` times with 4 in flight (``data.db.LOOP_CONNECTIONS``), the way ``graph.legacy``
+``--reads`` times with 8 in flight (``data.db.LOOP_CONNECTIONS``), the way ``graph.legacy``
 makes it: through ``graph.threads.BlockingCalls`` (a thread, SQLAlchemy's pooled engine) or through
 ``data.db.LoopReads`` (SQLite's connection on the loop; on PostgreSQL, psycopg's async connection
 on the loop), and on PostgreSQL a third way, the one ``LoopReads`` passed over: the same read on

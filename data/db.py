@@ -285,8 +285,8 @@ class LoopReads:
     - PostgreSQL: a read is a round trip the loop can wait for without blocking. After
       ``open``, ``read`` sends it on one of up to ``LOOP_CONNECTIONS`` psycopg async
       connections of the loop ``open`` ran on (autocommit; psycopg prepares a statement run
-      five times). Through SQLAlchemy's async engine the same read cost 254-274 us of CPU,
-      against 494-528 through a thread and 78-95 on psycopg alone (``bench/loop_reads.py``,
+      five times). Through SQLAlchemy's async engine the same read cost 292-317 us of CPU,
+      against 531-618 through a thread and 112-114 on psycopg alone (``bench/loop_reads.py``,
       README "Scale"), so it goes to psycopg alone. Anything else answers ``UNANSWERED``, for
       a thread to read instead: before ``open`` and after ``close``, another loop (GraphQL's
       own, ``graph.side_loop``), every connection busy, and a read that fails or takes over
