@@ -313,8 +313,10 @@ class LoopReads:
         before any request needs one (nothing to do on SQLite). Opened under load instead, by
         the first requests of a worker whose loop and threads were busy with their cold start,
         a connection took over ``LOOP_READ_SECONDS`` (bench/api_load.py --postgres). One that
-        cannot be opened now is opened by a read later."""
-        if self._sqlite:
+        cannot be opened now is opened by a read later. Bound to one loop at a time: opened
+        again from another (two apps on one set of services, as tests build them), it stays
+        with the first, whose connections are used on no other loop."""
+        if self._sqlite or self._loop is not None:
             return
         self._loop = asyncio.get_running_loop()
         try:
@@ -325,7 +327,10 @@ class LoopReads:
             log.warning("opened %d of the event loop's connections: %s", self._opened, _why(exc))
 
     async def close(self) -> None:
-        """Close the loop's connections; on the loop ``open`` ran on."""
+        """Close the loop's connections, called on the loop ``open`` bound (from any other,
+        nothing to do)."""
+        if self._loop is not asyncio.get_running_loop():
+            return
         self._loop = None
         idle, self._idle = self._idle, []
         for conn in idle:

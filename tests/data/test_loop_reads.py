@@ -170,6 +170,26 @@ def _waiting_for_lock(store: Engine) -> int:
     return int(found or 0)
 
 
+def test_postgresql_reads_stay_with_the_first_loop_opened(store: Engine) -> None:
+    """Two apps on one set of services, each opening and closing it on its own loop: the
+    connections stay with the first loop, and the second neither takes nor closes them."""
+    postgresql_only(store)
+    reads = LoopReads(store)
+
+    async def second_app() -> object:
+        await reads.open()
+        answer = await reads.read(USERNAME)
+        await reads.close()
+        return answer
+
+    async def first_app() -> tuple[object, object, object]:
+        here = await reads.read(USERNAME)
+        there = await asyncio.to_thread(asyncio.run, second_app())
+        return here, there, await reads.read(USERNAME)
+
+    assert on_loop(reads, first_app) == ("user1", UNANSWERED, "user1")
+
+
 def test_postgresql_reads_beyond_the_loops_connections_are_unanswered(
     store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
