@@ -113,6 +113,13 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
     def answer(user_id: int, movie_ids: list[int]) -> Response:
         return encoder.movies(user_id, services.catalog.ordered(movie_ids))
 
+    def answer_cached(user_id: int, movie_ids: list[int] | None) -> Response | None:
+        """``answer`` with no read, on the loop: None unless every movie's row is cached (or
+        with no ids, read nowhere yet)."""
+        if movie_ids is None or (rows := services.catalog.cached(movie_ids)) is None:
+            return None
+        return encoder.movies(user_id, [rows[movie_id] for movie_id in movie_ids])
+
     async def rated(request: Request) -> Response:
         """The movies the path's user rated, in the order they rated them: read on the loop
         where the store allows (``Ratings.rated_movie_ids_on_loop``) and answered there when
@@ -122,9 +129,8 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
             return parsed
         service = services.ratings
         ids = await service.rated_movie_ids_on_loop(parsed)
-        rows = None if ids is None else services.catalog.cached(ids)
-        if ids is not None and rows is not None:
-            return encoder.movies(parsed, [rows[movie_id] for movie_id in ids])
+        if (cached := answer_cached(parsed, ids)) is not None:
+            return cached
         return await threads.run(
             lambda: answer(parsed, service.rated_movie_ids(parsed) if ids is None else ids)
         )
@@ -139,9 +145,8 @@ def legacy_routes(services: Services, threads: BlockingCalls) -> list[LabelledRo
         service = services.recommendations
         checked = await service.check_on_loop(parsed)
         head = None if checked is None else checked.head(RECOMMENDATIONS)
-        rows = None if head is None else services.catalog.cached(head)
-        if head is not None and rows is not None:
-            return encoder.movies(parsed, [rows[movie_id] for movie_id in head])
+        if (cached := answer_cached(parsed, head)) is not None:
+            return cached
         return await threads.run(
             lambda: answer(parsed, service.for_user(parsed, RECOMMENDATIONS, checked=checked))
         )
