@@ -334,8 +334,7 @@ class LoopReads:
         self._loop = None
         idle, self._idle = self._idle, []
         for conn in idle:
-            await conn.close()
-        self._opened -= len(idle)
+            await self._discard(conn)
 
     async def read(self, point: PointRead[T]) -> T | Literal[Unanswered.UNANSWERED]:
         """``point``'s answer, or ``UNANSWERED`` when it could not be had without blocking (or
@@ -356,8 +355,7 @@ class LoopReads:
                 try:
                     answer = await self._send(conn, point)
                 except BaseException:
-                    self._opened -= 1
-                    await conn.close()
+                    await self._discard(conn)
                     raise
         except (OSError, TimeoutError, _psycopg_error()) as exc:
             self._paused_until = time.monotonic() + LOOP_PAUSE_SECONDS
@@ -370,9 +368,13 @@ class LoopReads:
         if self._loop is not None:
             self._idle.append(conn)
         else:  # closed meanwhile
-            self._opened -= 1
-            await conn.close()
+            await self._discard(conn)
         return answer
+
+    async def _discard(self, conn: Any) -> None:
+        """Close one of the loop's connections, making room for another."""
+        self._opened -= 1
+        await conn.close()
 
     async def _connect(self) -> Any:
         import psycopg  # only PostgreSQL's loops connect, and they have psycopg
